@@ -1,0 +1,52 @@
+# SampleMind: `make run` serves the product, `make test` checks it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+LAUNCH := $(BIN)/python -m samplemind.launch
+
+export SAMPLEMIND_PORT := $(PORT)
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test bench lint format install system-deps stop clean
+
+run: install ## Start database, Redis, web, worker and beat; Ctrl-C stops everything
+	DEBUG=$${DEBUG:-true} $(LAUNCH) --prepare --port $(PORT) -- honcho start -f Procfile
+
+test: install ## Lint, then run the whole test suite against real services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(LAUNCH) -- pytest $(PYTEST_ARGS)
+
+bench: install ## Run the benchmarks and print their figures
+	$(LAUNCH) -- python -m benchmarks
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+install: system-deps $(VENV)/.installed
+
+system-deps:
+	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+	@# The packaged redis-server service is not ours: keep it from holding port 6379.
+	@-$(SUDO) systemctl disable --now redis-server >/dev/null 2>&1 || true
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+stop: ## Stop the private PostgreSQL and Redis if something left them running
+	$(BIN)/python -c "from samplemind import embedded as e; e.stop_redis(); e.stop_postgres()"
+
+clean: stop
+	rm -rf $(VENV) var

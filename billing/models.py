@@ -1,0 +1,1 @@
+"""Billing models: added by their own issue."""

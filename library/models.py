@@ -1,0 +1,1 @@
+"""Library models: added by their own issue."""

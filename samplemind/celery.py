@@ -1,0 +1,18 @@
+"""The Celery application: JSON only, late acknowledgement, two queues.
+
+``celery`` takes short jobs; ``analysis`` takes audio analysis, so a pile of
+uploads never delays e-mail or backups.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samplemind.settings")
+
+app = Celery("samplemind")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("celery"), Queue("analysis"))
+app.conf.imports = ("samplemind.tasks",)
+app.autodiscover_tasks()

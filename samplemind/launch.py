@@ -1,0 +1,140 @@
+"""Start what SampleMind needs, run a command, then stop what was started.
+
+    python -m samplemind.launch [--prepare] [--port PORT] -- COMMAND...
+
+With ``DATABASE_URL`` / ``REDIS_URL`` unset, the private PostgreSQL and Redis
+under ``$SAMPLEMIND_DATA`` are started (unless already running) and their URLs
+exported to COMMAND; the ones started here are stopped when it ends. Set
+URLs are checked for reachability first. ``--prepare`` migrates and makes sure
+an admin exists; ``--port`` refuses to start when the port is taken. Problems
+are reported as one line, not a traceback. ``make run`` and ``make test`` use
+this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from samplemind import embedded
+from samplemind.embedded import ServiceError
+
+MANAGE = [sys.executable, str(embedded.BASE_DIR / "manage.py")]
+
+
+def _say(message: str) -> None:
+    print(f"samplemind: {message}", flush=True)
+
+
+def _check_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    where = f"{parts.hostname or 'local socket'}:{parts.port or 5432}{parts.path}"
+    try:
+        conninfo = url.replace("postgres://", "postgresql://", 1)
+        with psycopg.connect(conninfo, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except (psycopg.Error, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ServiceError(f"cannot connect to DATABASE_URL ({where}): {reason}") from None
+
+
+def _check_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise ServiceError(f"cannot reach REDIS_URL: {exc}") from None
+
+
+def _check_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise ServiceError(
+                f"port {port} is already in use; stop what uses it or set PORT=<another port>"
+            ) from None
+
+
+def start_services(data: Path, started: list[str]) -> None:
+    """Make DATABASE_URL and REDIS_URL point at running servers, noting what was started."""
+    if not os.environ.get("DATABASE_URL"):
+        was_running = embedded.postgres_url(data) is not None
+        os.environ["DATABASE_URL"] = embedded.ensure_postgres(data)
+        if not was_running:
+            started.append("postgres")
+    else:
+        _check_database(os.environ["DATABASE_URL"])
+    if not os.environ.get("REDIS_URL"):
+        was_running = embedded.redis_url(data) is not None
+        os.environ["REDIS_URL"] = embedded.ensure_redis(data)
+        if not was_running:
+            started.append("redis")
+    else:
+        _check_redis(os.environ["REDIS_URL"])
+
+
+def stop_services(data: Path, started: list[str]) -> None:
+    if "redis" in started:
+        embedded.stop_redis(data)
+    if "postgres" in started:
+        embedded.stop_postgres(data)
+
+
+def _manage(*args: str) -> None:
+    result = subprocess.run([*MANAGE, *args], check=False)  # noqa: S603 - our own manage.py
+    if result.returncode:
+        raise ServiceError(f"'manage.py {' '.join(args)}' failed (exit {result.returncode})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m samplemind.launch", description=__doc__)
+    parser.add_argument("--prepare", action="store_true", help="migrate and ensure an admin")
+    parser.add_argument("--port", type=int, help="fail early when this port is taken")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give a command after --")
+
+    data = embedded.data_dir()
+    os.environ["SAMPLEMIND_DATA"] = str(data)
+    started: list[str] = []
+    try:
+        if args.port:
+            _check_port(args.port)
+        start_services(data, started)
+        if args.prepare:
+            _manage("migrate", "--noinput", "-v", "0")
+            _manage("ensure_admin")
+        if args.port:
+            _say(
+                f"starting on http://127.0.0.1:{args.port}/  "
+                "(admin: /admin/, API docs: /api/docs/, health: /api/v1/health)"
+            )
+        # Ctrl-C reaches the whole foreground process group; the child shuts down
+        # its own processes, and this process waits for it before stopping servers.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return subprocess.run(command, check=False).returncode  # noqa: S603
+    except ServiceError as exc:
+        _say(f"error: {exc}")
+        return 2
+    except FileNotFoundError as exc:
+        _say(f"error: command not found: {exc.filename}")
+        return 127
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        stop_services(data, started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Search models: added by their own issue."""

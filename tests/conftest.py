@@ -1,0 +1,111 @@
+"""Shared fixtures: real PostgreSQL, real Redis, and a real Celery worker process.
+
+Tests run against the same servers as development but never touch its data:
+pytest-django creates ``test_samplemind`` on the PostgreSQL server, Redis
+database 15 holds the tests' cache, broker and results, and media go to a
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import pytest
+import redis
+from django.conf import settings
+from django.test.utils import override_settings
+
+from samplemind.celery import app as celery_app
+from samplemind.settings import BASE_DIR, celery_url
+
+TEST_REDIS_DB = 15
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    if url.startswith("unix://"):
+        path, _, query = url.partition("?")
+        return f"{path}?{urlencode(dict(parse_qsl(query)) | {'db': str(db)})}"
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+def database_url(config: dict) -> str:
+    """A DATABASE_URL for a Django database dict (the socket folder percent-encoded)."""
+    user = quote(config["USER"] or "", safe="")
+    password = quote(config["PASSWORD"] or "", safe="")
+    host = quote(config["HOST"] or "", safe="")
+    credentials = f"{user}:{password}@" if password else f"{user}@"
+    return f"postgres://{credentials}{host}:{config['PORT'] or 5432}/{config['NAME']}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_services(tmp_path_factory: pytest.TempPathFactory):
+    """Point cache, broker and media at the tests' own Redis database and folder."""
+    url = redis_url_with_db(settings.REDIS_URL, TEST_REDIS_DB)
+    broker = celery_url(url)
+    media = tmp_path_factory.mktemp("media")
+    caches = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    with override_settings(
+        REDIS_URL=url,
+        CACHES=caches,
+        CELERY_BROKER_URL=broker,
+        CELERY_RESULT_BACKEND=broker,
+        MEDIA_ROOT=str(media),
+    ):
+        celery_app.conf.update(broker_url=broker, result_backend=broker)
+        redis.Redis.from_url(url).flushdb()
+        yield {"redis_url": url, "broker_url": broker, "media_root": media}
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(test_services):
+    redis.Redis.from_url(test_services["redis_url"]).flushdb()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, test_services, tmp_path_factory):
+    """A real ``celery worker`` process on the test database, Redis database and media folder.
+
+    Tests that use it need ``transactional_db`` so the worker sees their rows.
+    """
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(settings.DATABASES["default"]),
+        "REDIS_URL": test_services["redis_url"],
+        "CELERY_BROKER_URL": test_services["broker_url"],
+        "CELERY_RESULT_BACKEND": test_services["broker_url"],
+        "MEDIA_ROOT": str(test_services["media_root"]),
+    }
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker"]
+    command += ["-Q", "celery,analysis", "--concurrency", "1", "-l", "info", "-n", name]
+    command += ["--without-gossip", "--without-mingle"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=out, stderr=out)  # noqa: S603
+    hostname = name.replace("%h", os.uname().nodename)
+    try:
+        _wait_for_worker(process, hostname, log)
+        yield {"process": process, "hostname": hostname, "log": log}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_for_worker(process: subprocess.Popen, hostname: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited ({process.returncode}):\n{log.read_text()}")
+        if celery_app.control.ping(destination=[hostname], timeout=0.5):
+            return
+    pytest.fail(f"the Celery worker did not answer within 60 s:\n{log.read_text()}")

@@ -1,0 +1,39 @@
+"""The API's shared behaviour: error shape, schema and docs."""
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_gets_a_json_error_in_the_shared_shape(client):
+    response = client.get("/api/v1/no-such-thing")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "No such API endpoint.", "details": {}}
+    }
+
+
+@pytest.mark.django_db
+def test_schema_lists_the_health_endpoint(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert "/api/v1/health" in response.json()["paths"]
+
+
+@pytest.mark.django_db
+def test_api_docs_page_loads_swagger_ui_from_our_own_static_files(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui" in page
+    assert "cdn" not in page.lower()
+
+
+@pytest.mark.django_db
+def test_home_page_links_the_admin_and_the_api_docs(client):
+    page = client.get("/").content.decode()
+
+    assert 'href="/admin/"' in page
+    assert 'href="/api/docs/"' in page

@@ -1,0 +1,43 @@
+"""GET /api/v1/health reports each part the product needs."""
+
+import pytest
+
+HEALTH = "/api/v1/health"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_health_is_green_with_database_pgvector_redis_and_a_worker(client, celery_worker_process):
+    response = client.get(HEALTH)
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "pgvector", "redis", "celery"}
+    assert body["checks"]["database"]["version"].startswith("18")
+    assert body["checks"]["pgvector"]["vector"].startswith("0.8")
+    assert celery_worker_process["hostname"] in body["checks"]["celery"]["workers"]
+
+
+@pytest.mark.django_db
+def test_health_reports_a_dead_redis_without_failing_the_other_checks(client, settings, tmp_path):
+    dead = {**settings.CACHES["default"], "LOCATION": f"unix://{tmp_path}/nothing.sock"}
+    settings.CACHES = {"default": dead}
+
+    response = client.get(HEALTH)
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["redis"]["ok"] is False
+    assert "ConnectionError" in body["checks"]["redis"]["error"]
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["pgvector"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_health_needs_no_login(client):
+    response = client.get(HEALTH)
+
+    assert response.status_code in (200, 503)
+    assert response["Content-Type"] == "application/json"
