@@ -51,7 +51,7 @@ def check_redis() -> Check:
 
 
 def check_celery() -> Check:
-    replies = celery_app.control.ping(timeout=1.0) or []
+    replies = celery_app.control.ping(timeout=0.5) or []
     workers = sorted(name for reply in replies for name in reply)
     last_beat = cache.get(HEARTBEAT_KEY)
     age = None

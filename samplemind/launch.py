@@ -96,6 +96,25 @@ def _manage(*args: str) -> None:
         raise ServiceError(f"'manage.py {' '.join(args)}' failed (exit {result.returncode})")
 
 
+def _run_child(command: list[str]) -> int:
+    """Run COMMAND to its end, passing on a stop request, so servers stop after it."""
+    child = subprocess.Popen(command)  # noqa: S603 - the command line the caller gave
+
+    def forward(signum: int, frame: object) -> None:
+        child.send_signal(signal.SIGTERM)
+
+    # Ctrl-C already reaches the whole foreground process group, child included;
+    # this process only has to outlive it. TERM and HUP are passed on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGHUP, forward)
+    try:
+        return child.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m samplemind.launch", description=__doc__)
     parser.add_argument("--prepare", action="store_true", help="migrate and ensure an admin")
@@ -121,10 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"starting on http://127.0.0.1:{args.port}/  "
                 "(admin: /admin/, API docs: /api/docs/, health: /api/v1/health)"
             )
-        # Ctrl-C reaches the whole foreground process group; the child shuts down
-        # its own processes, and this process waits for it before stopping servers.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        return subprocess.run(command, check=False).returncode  # noqa: S603
+        return _run_child(command)
     except ServiceError as exc:
         _say(f"error: {exc}")
         return 2
@@ -132,7 +148,6 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"error: command not found: {exc.filename}")
         return 127
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
         stop_services(data, started)
 
 

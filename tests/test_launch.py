@@ -188,3 +188,28 @@ def test_make_run_serves_admin_and_green_health_then_stops_everything_on_ctrl_c(
         check=False,  # noqa: S607
     )
     assert leftovers.stdout.strip() == "", "processes of this run are still alive"
+
+
+def test_terminating_the_launcher_stops_its_command_and_its_servers(tmp_path):
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["SAMPLEMIND_DATA"] = str(data)
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "samplemind.launch", "--", "sleep", "120"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while embedded.redis_url(data) is None or embedded.postgres_url(data) is None:
+        assert time.monotonic() < deadline and process.poll() is None, process.stdout.read()
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the launcher reach its command
+
+    process.terminate()
+    process.wait(timeout=60)
+
+    assert embedded.postgres_url(data) is None
+    assert embedded.redis_url(data) is None
