@@ -65,29 +65,33 @@ def _check_port(port: int) -> None:
             ) from None
 
 
+# variable -> (URL of the running private server, start it, check a configured URL, stop it)
+SERVICES = {
+    "DATABASE_URL": (
+        embedded.postgres_url,
+        embedded.ensure_postgres,
+        _check_database,
+        embedded.stop_postgres,
+    ),
+    "REDIS_URL": (embedded.redis_url, embedded.ensure_redis, _check_redis, embedded.stop_redis),
+}
+
+
 def start_services(data: Path, started: list[str]) -> None:
     """Make DATABASE_URL and REDIS_URL point at running servers, noting what was started."""
-    if not os.environ.get("DATABASE_URL"):
-        was_running = embedded.postgres_url(data) is not None
-        os.environ["DATABASE_URL"] = embedded.ensure_postgres(data)
+    for variable, (running_url, ensure, check, _) in SERVICES.items():
+        if os.environ.get(variable):
+            check(os.environ[variable])
+            continue
+        was_running = running_url(data) is not None
+        os.environ[variable] = ensure(data)
         if not was_running:
-            started.append("postgres")
-    else:
-        _check_database(os.environ["DATABASE_URL"])
-    if not os.environ.get("REDIS_URL"):
-        was_running = embedded.redis_url(data) is not None
-        os.environ["REDIS_URL"] = embedded.ensure_redis(data)
-        if not was_running:
-            started.append("redis")
-    else:
-        _check_redis(os.environ["REDIS_URL"])
+            started.append(variable)
 
 
 def stop_services(data: Path, started: list[str]) -> None:
-    if "redis" in started:
-        embedded.stop_redis(data)
-    if "postgres" in started:
-        embedded.stop_postgres(data)
+    for variable in reversed(started):
+        SERVICES[variable][3](data)
 
 
 def _manage(*args: str) -> None:
