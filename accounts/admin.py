@@ -1,19 +1,111 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+"""Admin for accounts: users (role changes audited), API keys (revoke), the audit log."""
 
-from accounts.models import User
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+
+from accounts import services
+from accounts.models import ApiKey, AuditLog, User
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "display_name", "role", "is_active", "date_joined")
+    list_display = ("email", "display_name", "role", "is_active", "api_key_count", "date_joined")
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("email", "display_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "role")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Access", {"fields": ("is_active", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_api_keys=Count("api_keys"))
+
+    @admin.display(description="API keys", ordering="_api_keys")
+    def api_key_count(self, obj: User) -> int:
+        return obj._api_keys
+
+    def save_model(self, request, obj: User, form, change) -> None:
+        new_role = obj.role
+        if change and "role" in form.changed_data:
+            obj.role = form.initial.get("role", obj.role)
+            super().save_model(request, obj, form, change)
+            services.user_role_set(user=obj, role=new_role, actor=request.user, request=request)
+            return
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj: User) -> None:
+        services.user_delete(user=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            services.user_delete(user=user, actor=request.user, request=request)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "prefix",
+        "owner",
+        "is_active",
+        "last_used_at",
+        "expires_at",
+        "created_at",
+    )
+    list_filter = ("revoked_at", "created_at")
+    search_fields = ("name", "prefix", "owner__email")
+    list_select_related = ("owner",)
+    # The hash is not shown: it is no secret, but it helps nobody either.
+    fields = (
+        "owner",
+        "name",
+        "prefix",
+        "scopes",
+        "allowed_cidrs",
+        "rate_limit_per_minute",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a key's secret is shown to its owner when they create it, nowhere else
+
+    @admin.display(boolean=True)
+    def is_active(self, obj: ApiKey) -> bool:
+        return obj.is_active
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset) -> None:
+        for key in queryset.filter(revoked_at__isnull=True):
+            services.api_key_revoke(key=key, actor=request.user, request=request)
+        self.message_user(request, "Revoked.", messages.SUCCESS)
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "action", "actor_email", "target_type", "target_id", "ip_address")
+    list_filter = ("action", "target_type", "created_at")
+    search_fields = ("actor_email", "action", "target_id", "ip_address")
+    date_hierarchy = "created_at"
+    list_select_related = ("actor",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

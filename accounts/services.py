@@ -1,12 +1,165 @@
-"""Writes to accounts."""
+"""Writes to accounts: registration, profile, roles, API keys, the admin account."""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import secrets
+from datetime import datetime
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.audit import audit_log_record
+from accounts.models import ApiKey, Role, User
+from accounts.rbac import permissions_for
+from samplemind.text import plain_text
+
+API_KEY_PREFIX = "sm_live_"
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, display_name: str = "", request: HttpRequest | None = None
+) -> User:
+    """Create a free account; the email is unique whatever its case."""
+    email = User.objects.normalize_email(email).strip()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "An account with this email address already exists."})
+    user = User(email=email, display_name=plain_text(display_name)[:150])
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    audit_log_record(action="user.signed_up", actor=user, target=user, request=request)
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, display_name: str | None = None) -> User:
+    """Change what a person may change about themselves (not their role)."""
+    if display_name is not None:
+        user.display_name = plain_text(display_name)[:150]
+    user.save(update_fields=["display_name"])
+    return user
+
+
+@transaction.atomic
+def user_role_set(
+    *, user: User, role: str, actor: User | None, request: HttpRequest | None = None
+) -> User:
+    """Move a user to another role; admin-role users are staff, others lose staff."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    previous = user.role
+    if previous == role:
+        return user
+    user.role = role
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff"])
+    audit_log_record(
+        action="user.role_changed",
+        actor=actor,
+        target=user,
+        request=request,
+        details={"from": previous, "to": role},
+    )
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:
+    """Delete an account and everything it owns, keeping an audit entry."""
+    details = {"user_id": user.pk, "email": user.email, "role": user.role}
+    user.delete()
+    audit_log_record(action="user.deleted", actor=actor, request=request, details=details)
+
+
+def _validated_cidrs(cidrs: list[str]) -> list[str]:
+    networks = []
+    for cidr in cidrs:
+        try:
+            networks.append(str(ipaddress.ip_network(str(cidr).strip(), strict=False)))
+        except ValueError:
+            raise ValidationError({"allowed_cidrs": f"{cidr!r} is not a network."}) from None
+    return networks
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    owner: User,
+    name: str,
+    scopes: list[str] | None = None,
+    expires_at: datetime | None = None,
+    allowed_cidrs: list[str] | None = None,
+    rate_limit_per_minute: int | None = None,
+    request: HttpRequest | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its full secret, which is never stored or shown again.
+
+    Scopes default to all of the owner's permissions and may not exceed them.
+    """
+    allowed = permissions_for(owner)
+    scopes = sorted(set(scopes if scopes is not None else allowed))
+    if extra := [scope for scope in scopes if scope not in allowed]:
+        raise ValidationError({"scopes": f"Not permitted for your role: {', '.join(extra)}."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    name = plain_text(name).strip()[:100]
+    if not name:
+        raise ValidationError({"name": "Give the key a name."})
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        owner=owner,
+        name=name,
+        prefix=secret[: len(API_KEY_PREFIX) + 4],
+        secret_hash=api_key_hash(secret),
+        scopes=scopes,
+        allowed_cidrs=_validated_cidrs(allowed_cidrs or []),
+        rate_limit_per_minute=rate_limit_per_minute,
+        expires_at=expires_at,
+    )
+    audit_log_record(
+        action="api_key.created",
+        actor=owner,
+        target=key,
+        request=request,
+        details={"name": key.name, "prefix": key.prefix, "scopes": scopes},
+    )
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(
+    *, key: ApiKey, actor: User | None, request: HttpRequest | None = None
+) -> ApiKey:
+    """Revoke a key at once; revoking twice is harmless."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_log_record(
+            action="api_key.revoked",
+            actor=actor,
+            target=key,
+            request=request,
+            details={"name": key.name, "prefix": key.prefix},
+        )
+    return key
+
+
+def api_key_touch(*, key: ApiKey) -> None:
+    """Record use, at most once a minute per key so busy keys do not write on every call."""
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
 
 
 @transaction.atomic

@@ -1,0 +1,183 @@
+"""Account endpoints: register, JWT login/refresh/logout, profile, API keys."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django_ratelimit.core import is_ratelimited
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from accounts.audit import audit_log_record
+from accounts.permissions import Allowed
+
+LOGIN_FAILURES_PER_ACCOUNT = "5/m"
+LOGIN_ATTEMPTS_PER_IP = "30/m"
+SIGNUPS_PER_IP = "10/h"
+
+
+def _tokens(user) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _validation_error(error: DjangoValidationError) -> exceptions.ValidationError:
+    detail = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+    return exceptions.ValidationError(detail)
+
+
+def _account_key(email: str):
+    return lambda group, request: email.lower()
+
+
+class RegisterView(APIView):
+    """Create a free account and sign it in (returns a JWT pair)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.RegisterSerializer, responses={201: s.TokenPairSerializer})
+    def post(self, request: Request) -> Response:
+        if is_ratelimited(
+            request, group="signup-ip", key="ip", rate=SIGNUPS_PER_IP, increment=True
+        ):
+            raise exceptions.Throttled(wait=3600, detail="Too many sign-ups from your address.")
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.user_register(**data.validated_data, request=request)
+        except DjangoValidationError as error:
+            raise _validation_error(error) from None
+        return Response(
+            {"user": s.UserSerializer(user).data, **_tokens(user)}, status=status.HTTP_201_CREATED
+        )
+
+
+class LoginView(APIView):
+    """Exchange email and password for a JWT pair.
+
+    Five wrong passwords for one account within a minute lock further tries
+    for that account until the minute is over (429 with Retry-After).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.LoginSerializer, responses={200: s.TokenPairSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email = data.validated_data["email"]
+        per_account = {"group": "login-account", "key": _account_key(email)}
+        ip_limited = is_ratelimited(
+            request, group="login-ip", key="ip", rate=LOGIN_ATTEMPTS_PER_IP, increment=True
+        )
+        if ip_limited or is_ratelimited(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT):
+            audit_log_record(action="login.throttled", actor_email=email, request=request)
+            raise exceptions.Throttled(wait=60, detail="Too many sign-in attempts; wait a minute.")
+        # authenticate() sends user_login_failed, which the audit log records.
+        user = authenticate(request, username=email, password=data.validated_data["password"])
+        if user is None:
+            is_ratelimited(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT, increment=True)
+            raise exceptions.AuthenticationFailed("Wrong email or password.")
+        audit_log_record(
+            action="login.succeeded", actor=user, request=request, details={"method": "jwt"}
+        )
+        return Response(_tokens(user))
+
+
+class RefreshView(APIView):
+    """Exchange a refresh token for a new pair; the old refresh token stops working."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.RefreshSerializer, responses={200: s.TokenPairSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenRefreshSerializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as error:
+            raise exceptions.AuthenticationFailed(str(error)) from None
+        return Response(serializer.validated_data)
+
+
+class LogoutView(APIView):
+    """Blacklist the given refresh token so it can never be used again."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.RefreshSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+            if str(token.get("user_id")) != str(request.user.pk):
+                raise exceptions.PermissionDenied("That token belongs to another account.")
+            token.blacklist()
+        except TokenError as error:
+            raise exceptions.ValidationError({"refresh": [str(error)]}) from None
+        audit_log_record(action="logout", actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    """The signed-in account: read it, or change the display name."""
+
+    serializer_class = s.UserSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return self.request.user
+
+    def perform_update(self, serializer: s.UserSerializer) -> None:
+        services.user_update(user=self.request.user, **serializer.validated_data)
+
+
+class ApiKeyListView(generics.ListCreateAPIView):
+    """List your API keys, or create one (its secret is in the response, once)."""
+
+    serializer_class = s.ApiKeySerializer
+    permission_classes = [IsAuthenticated, Allowed("api:keys")]
+
+    def get_queryset(self):
+        return selectors.api_keys_for(user=self.request.user)
+
+    @extend_schema(responses={201: s.ApiKeyCreatedSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.ApiKeySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            key, secret = services.api_key_create(
+                owner=request.user, request=request, **data.validated_data
+            )
+        except DjangoValidationError as error:
+            raise _validation_error(error) from None
+        body = s.ApiKeyCreatedSerializer(key).data | {"key": secret}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(generics.RetrieveDestroyAPIView):
+    """One of your API keys; DELETE revokes it (it stays listed, marked revoked)."""
+
+    serializer_class = s.ApiKeySerializer
+    permission_classes = [IsAuthenticated, Allowed("api:keys")]
+
+    def get_object(self):
+        return get_object_or_404(
+            selectors.api_keys_for(user=self.request.user), pk=self.kwargs["pk"]
+        )
+
+    def perform_destroy(self, instance) -> None:
+        services.api_key_revoke(key=instance, actor=self.request.user, request=self.request)
