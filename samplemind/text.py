@@ -24,10 +24,10 @@ def plain_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    cleaned = _CODE_BLOCKS.sub("", str(value))
+    cleaned = "".join(ch for ch in str(value) if ch.isprintable() or ch in "\n\t")
+    cleaned = _CODE_BLOCKS.sub("", cleaned)
     cleaned = html.unescape(bleach.clean(cleaned, tags=set(), attributes={}, strip=True))
-    cleaned = cleaned.replace("<", "").replace(">", "")
-    return "".join(ch for ch in cleaned if ch.isprintable() or ch in "\n\t").strip()
+    return cleaned.replace("<", "").replace(">", "").strip()
 
 
 def safe_html(value: str | None) -> str:

@@ -56,6 +56,8 @@ def test_services(tmp_path_factory: pytest.TempPathFactory):
         CELERY_BROKER_URL=broker,
         CELERY_RESULT_BACKEND=broker,
         MEDIA_ROOT=str(media),
+        # Real hashing costs ~100 ms per password; the tests create hundreds of accounts.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     ):
         celery_app.conf.update(broker_url=broker, result_backend=broker)
         redis.Redis.from_url(url).flushdb()

@@ -19,3 +19,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
         if create:
             obj.save()
+
+
+def bearer(user: User) -> dict[str, str]:
+    """Headers for a Django test client request signed in with a fresh JWT."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+def api_key_headers(secret: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Api-Key {secret}"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -36,15 +36,22 @@ def _validation_error(error: DjangoValidationError) -> exceptions.ValidationErro
     return exceptions.ValidationError(detail)
 
 
+class PublicEndpoint(APIView):
+    """No credentials needed; a failed sign-in still answers 401 with WWW-Authenticate."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
 def _account_key(email: str):
     return lambda group, request: email.lower()
 
 
-class RegisterView(APIView):
+class RegisterView(PublicEndpoint):
     """Create a free account and sign it in (returns a JWT pair)."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
 
     @extend_schema(request=s.RegisterSerializer, responses={201: s.TokenPairSerializer})
     def post(self, request: Request) -> Response:
@@ -63,32 +70,42 @@ class RegisterView(APIView):
         )
 
 
-class LoginView(APIView):
+class LoginView(PublicEndpoint):
     """Exchange email and password for a JWT pair.
 
     Five wrong passwords for one account within a minute lock further tries
     for that account until the minute is over (429 with Retry-After).
     """
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
     @extend_schema(request=s.LoginSerializer, responses={200: s.TokenPairSerializer})
     def post(self, request: Request) -> Response:
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email = data.validated_data["email"]
-        per_account = {"group": "login-account", "key": _account_key(email)}
-        ip_limited = is_ratelimited(
+        per_ip = get_usage(
             request, group="login-ip", key="ip", rate=LOGIN_ATTEMPTS_PER_IP, increment=True
         )
-        if ip_limited or is_ratelimited(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT):
+        per_account = {"group": "login-account", "key": _account_key(email)}
+        failures = get_usage(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT)
+        # This attempt is counted per IP already; failures are counted only after a failure.
+        blocked = [
+            usage
+            for usage, over in (
+                (per_ip, per_ip and per_ip["count"] > per_ip["limit"]),
+                (failures, failures and failures["count"] >= failures["limit"]),
+            )
+            if over
+        ]
+        if blocked:
             audit_log_record(action="login.throttled", actor_email=email, request=request)
-            raise exceptions.Throttled(wait=60, detail="Too many sign-in attempts; wait a minute.")
+            raise exceptions.Throttled(
+                wait=max(max(usage["time_left"] for usage in blocked), 1),
+                detail="Too many sign-in attempts; wait a minute and try again.",
+            )
         # authenticate() sends user_login_failed, which the audit log records.
         user = authenticate(request, username=email, password=data.validated_data["password"])
         if user is None:
-            is_ratelimited(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT, increment=True)
+            get_usage(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT, increment=True)
             raise exceptions.AuthenticationFailed("Wrong email or password.")
         audit_log_record(
             action="login.succeeded", actor=user, request=request, details={"method": "jwt"}
@@ -96,11 +113,8 @@ class LoginView(APIView):
         return Response(_tokens(user))
 
 
-class RefreshView(APIView):
+class RefreshView(PublicEndpoint):
     """Exchange a refresh token for a new pair; the old refresh token stops working."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
 
     @extend_schema(request=s.RefreshSerializer, responses={200: s.TokenPairSerializer})
     def post(self, request: Request) -> Response:

@@ -1,0 +1,191 @@
+"""Register, sign in with JWT, refresh with rotation, sign out, and edit the profile."""
+
+import pytest
+
+from accounts.models import AuditLog, Role, User
+from tests.factories import UserFactory, bearer
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def api(client):
+    def call(method: str, path: str, data=None, **headers):
+        return getattr(client, method)(
+            f"/api/v1/{path}", data=data, content_type="application/json", **headers
+        )
+
+    return call
+
+
+@pytest.mark.django_db
+def test_register_creates_a_free_account_and_returns_working_tokens(api):
+    response = api("post", "auth/register", {"email": "New@Producer.example", "password": PASSWORD})
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["user"]["role"] == "free"
+    assert "audio:upload" in body["user"]["permissions"]
+    assert body["user"]["quotas"]["uploads_per_day"] == 10
+    me = api("get", "auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert me.json()["email"] == "New@producer.example"  # the domain part is lower-cased
+    assert AuditLog.objects.filter(action="user.signed_up", actor_email="New@producer.example")
+
+
+@pytest.mark.django_db
+def test_register_refuses_a_taken_email_in_any_case_and_a_weak_password(api):
+    UserFactory(email="taken@example.com")
+
+    taken = api("post", "auth/register", {"email": "TAKEN@example.com", "password": PASSWORD})
+    weak = api("post", "auth/register", {"email": "other@example.com", "password": "123"})
+
+    assert taken.status_code == 400
+    assert taken.json()["error"]["details"]["email"] == [
+        "An account with this email address already exists."
+    ]
+    assert weak.status_code == 400
+    assert weak.json()["error"]["code"] == "invalid"
+    assert "password" in weak.json()["error"]["message"].lower()
+    assert not User.objects.filter(email="other@example.com").exists()
+
+
+@pytest.mark.django_db
+def test_register_strips_markup_from_the_display_name(api):
+    response = api(
+        "post",
+        "auth/register",
+        {
+            "email": "dj@example.com",
+            "password": PASSWORD,
+            "display_name": "<script>x()</script>DJ <b>Bass</b>",
+        },
+    )
+
+    assert response.json()["user"]["display_name"] == "DJ Bass"
+
+
+@pytest.mark.django_db
+def test_login_returns_a_jwt_pair_that_authenticates(api):
+    user = UserFactory(email="beat@maker.example")
+
+    response = api("post", "auth/login", {"email": "BEAT@maker.example", "password": PASSWORD})
+
+    assert response.status_code == 200
+    tokens = response.json()
+    assert set(tokens) == {"access", "refresh"}
+    me = api("get", "auth/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert me.json()["id"] == user.pk
+    assert AuditLog.objects.filter(action="login.succeeded", actor=user).exists()
+
+
+@pytest.mark.django_db
+def test_wrong_password_is_401_in_the_shared_error_shape(api):
+    UserFactory(email="beat@maker.example")
+
+    response = api("post", "auth/login", {"email": "beat@maker.example", "password": "nope"})
+
+    assert response.status_code == 401
+    assert response.json()["error"] == {
+        "code": "authentication_failed",
+        "message": "Wrong email or password.",
+        "details": {},
+    }
+
+
+@pytest.mark.django_db
+def test_sixth_wrong_password_within_a_minute_is_429_and_audited(api):
+    user = UserFactory(email="target@example.com")
+
+    statuses = [
+        api(
+            "post", "auth/login", {"email": "target@example.com", "password": f"guess{n}"}
+        ).status_code
+        for n in range(6)
+    ]
+    # Even the right password waits until the minute is over.
+    right = api("post", "auth/login", {"email": "target@example.com", "password": PASSWORD})
+
+    assert statuses == [401] * 5 + [429]
+    assert right.status_code == 429
+    assert 1 <= int(right["Retry-After"]) <= 60
+    assert right.json()["error"]["code"] == "throttled"
+    failed = AuditLog.objects.filter(action="login.failed", actor_email="target@example.com")
+    assert failed.count() == 5
+    assert (
+        AuditLog.objects.filter(action="login.throttled", actor_email="target@example.com").count()
+        == 2
+    )
+    assert all(entry.ip_address == "127.0.0.1" for entry in failed)
+    assert not AuditLog.objects.filter(action="login.succeeded", actor=user).exists()
+
+
+@pytest.mark.django_db
+def test_refresh_rotates_and_the_old_refresh_token_stops_working(api):
+    UserFactory(email="r@example.com")
+    first = api("post", "auth/login", {"email": "r@example.com", "password": PASSWORD}).json()
+
+    rotated = api("post", "auth/refresh", {"refresh": first["refresh"]})
+    replay = api("post", "auth/refresh", {"refresh": first["refresh"]})
+
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh"] != first["refresh"]
+    assert replay.status_code == 401
+    assert replay.json()["error"]["code"] == "authentication_failed"
+
+
+@pytest.mark.django_db
+def test_logout_blacklists_the_refresh_token(api):
+    UserFactory(email="out@example.com")
+    tokens = api("post", "auth/login", {"email": "out@example.com", "password": PASSWORD}).json()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['access']}"}
+
+    logout = api("post", "auth/logout", {"refresh": tokens["refresh"]}, **auth)
+    refresh = api("post", "auth/refresh", {"refresh": tokens["refresh"]})
+
+    assert logout.status_code == 204
+    assert refresh.status_code == 401
+
+
+@pytest.mark.django_db
+def test_logout_cannot_blacklist_another_users_token(api):
+    victim = UserFactory()
+    victim_refresh = api(
+        "post", "auth/login", {"email": victim.email, "password": PASSWORD}
+    ).json()["refresh"]
+    attacker = UserFactory()
+
+    response = api("post", "auth/logout", {"refresh": victim_refresh}, **bearer(attacker))
+
+    assert response.status_code == 403
+    assert api("post", "auth/refresh", {"refresh": victim_refresh}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_me_patch_changes_the_display_name_but_never_the_role(api):
+    user = UserFactory(role=Role.FREE)
+
+    response = api(
+        "patch", "auth/me", {"display_name": "Night <i>Owl</i>", "role": "admin"}, **bearer(user)
+    )
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.display_name == "Night Owl"
+    assert user.role == Role.FREE
+
+
+@pytest.mark.django_db
+def test_sql_looking_login_is_a_validation_error_not_a_crash(api):
+    response = api("post", "auth/login", {"email": "' OR 1=1 --", "password": "x' OR '1'='1"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["email"]
+
+
+@pytest.mark.django_db
+def test_a_disabled_account_cannot_sign_in(api):
+    UserFactory(email="gone@example.com", is_active=False)
+
+    response = api("post", "auth/login", {"email": "gone@example.com", "password": PASSWORD})
+
+    assert response.status_code == 401
