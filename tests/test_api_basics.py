@@ -37,3 +37,15 @@ def test_home_page_links_the_admin_and_the_api_docs(client):
 
     assert 'href="/admin/"' in page
     assert 'href="/api/docs/"' in page
+
+
+@pytest.mark.django_db
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+
+    schema = out.read_text()
+    assert "/api/v1/auth/login" in schema
+    assert "ApiKey" in schema and "jwtAuth" in schema
