@@ -7,6 +7,7 @@ import ipaddress
 import secrets
 from datetime import datetime
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,6 +38,10 @@ def user_register(
     validate_password(password, user)
     user.set_password(password)
     user.save()
+    # The same email record and confirmation mail as a sign-up through the pages.
+    address = EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    if request is not None:
+        address.send_confirmation(getattr(request, "_request", request), signup=True)
     audit_log_record(action="user.signed_up", actor=user, target=user, request=request)
     return user
 

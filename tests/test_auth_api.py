@@ -189,3 +189,16 @@ def test_a_disabled_account_cannot_sign_in(api):
     response = api("post", "auth/login", {"email": "gone@example.com", "password": PASSWORD})
 
     assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_register_sends_the_same_confirmation_mail_as_the_sign_up_page(api, mailoutbox):
+    from allauth.account.models import EmailAddress
+
+    api("post", "auth/register", {"email": "mail@example.com", "password": PASSWORD})
+
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["mail@example.com"]
+    assert "/accounts/confirm-email/" in mailoutbox[0].body
+    address = EmailAddress.objects.get(email="mail@example.com")
+    assert address.primary and not address.verified

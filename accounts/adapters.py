@@ -1,0 +1,28 @@
+"""allauth adapters: SampleMind's user fields and providers that are switched off."""
+
+from __future__ import annotations
+
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
+from django.http import Http404
+
+from samplemind.text import plain_text
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_app(self, request, provider, client_id=None):
+        """A provider without credentials is switched off: its pages are 404, not 500."""
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404(f"Sign-in with {provider} is not enabled on this server.") from None
+
+    def populate_user(self, request, sociallogin, data):
+        """Fill the display name from what the provider tells (allauth knows first/last name)."""
+        user = super().populate_user(request, sociallogin, data)
+        name = data.get("name") or " ".join(
+            part for part in (data.get("first_name"), data.get("last_name")) if part
+        )
+        if name and not user.display_name:
+            user.display_name = plain_text(name)[:150]
+        return user
