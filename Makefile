@@ -38,6 +38,9 @@ system-deps:
 		$(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 	@# The packaged redis-server service is not ours: keep it from holding port 6379.
 	@-$(SUDO) systemctl disable --now redis-server >/dev/null 2>&1 || true
+	@# The browser tests drive Debian's chromium (never a downloaded browser).
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -155,3 +155,26 @@ class AuditLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("the audit log is append-only")
+
+
+class RateLimitOverride(models.Model):
+    """An administrator's override of one account's API requests per minute."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rate_limit_override")
+    api_requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty means unlimited."
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        limit = self.api_requests_per_minute or "unlimited"
+        return f"{self.user} → {limit}/min"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.now()

@@ -52,3 +52,22 @@ def permission_required(permission: str):
         return wrapped
 
     return decorator
+
+
+class MethodPermissions(BasePermission):
+    """Permissions per HTTP method, from the view's ``required_permissions``.
+
+    ``required_permissions = {"GET": (), "PATCH": ("audio:edit",), "DELETE": ("audio:delete",)}``;
+    a method not listed needs only a signed-in user.
+    """
+
+    message = "Your plan does not include this action."
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False  # DRF answers 401 for anonymous callers
+        needed = getattr(view, "required_permissions", {}).get(request.method, ())
+        missing = [name for name in needed if not request_allows(request, name)]
+        if missing:
+            self.message = f"Your plan does not include {', '.join(missing)}."
+        return not missing

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
-from accounts.models import ApiKey, AuditLog, User
+from accounts.models import ApiKey, AuditLog, RateLimitOverride, User
+
+_NO_OVERRIDE = "none"
+
+
+def override_cache_key(user_id: int) -> str:
+    return f"ratelimit-override:v1:{user_id}"
+
+
+def rate_limit_override_for(*, user: User) -> RateLimitOverride | None:
+    """The user's active override, cached (the throttle asks on every request)."""
+    key = override_cache_key(user.pk)
+    cached = cache.get(key)
+    if cached == _NO_OVERRIDE:
+        return None
+    if cached is not None:
+        return cached if cached.is_active else None
+    override = RateLimitOverride.objects.filter(user=user).first()
+    cache.set(key, override or _NO_OVERRIDE, timeout=300)
+    return override if override is not None and override.is_active else None
 
 
 def api_keys_for(*, user: User) -> QuerySet[ApiKey]:

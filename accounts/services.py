@@ -9,13 +9,14 @@ from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.audit import audit_log_record
-from accounts.models import ApiKey, Role, User
+from accounts.models import ApiKey, RateLimitOverride, Role, User
 from accounts.rbac import permissions_for
 from samplemind.text import plain_text
 
@@ -165,6 +166,55 @@ def api_key_touch(*, key: ApiKey) -> None:
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+
+
+@transaction.atomic
+def rate_limit_override_set(
+    *,
+    user: User,
+    api_requests_per_minute: int | None,
+    reason: str = "",
+    expires_at: datetime | None = None,
+    actor: User | None,
+    request: HttpRequest | None = None,
+) -> RateLimitOverride:
+    """Give one account its own requests-per-minute limit (None: unlimited)."""
+    override, _ = RateLimitOverride.objects.update_or_create(
+        user=user,
+        defaults={
+            "api_requests_per_minute": api_requests_per_minute,
+            "reason": plain_text(reason)[:300],
+            "expires_at": expires_at,
+            "created_by": actor,
+        },
+    )
+    _forget_override(user.pk)
+    audit_log_record(
+        action="rate_limit.overridden",
+        actor=actor,
+        target=user,
+        request=request,
+        details={"api_requests_per_minute": api_requests_per_minute, "reason": override.reason},
+    )
+    return override
+
+
+@transaction.atomic
+def rate_limit_override_clear(
+    *, user: User, actor: User | None, request: HttpRequest | None = None
+) -> None:
+    deleted, _ = RateLimitOverride.objects.filter(user=user).delete()
+    _forget_override(user.pk)
+    if deleted:
+        audit_log_record(action="rate_limit.reset", actor=actor, target=user, request=request)
+
+
+def _forget_override(user_id: int) -> None:
+    from accounts.selectors import override_cache_key
+
+    # Now, for this request; again after commit, for a reader that cached the old row meanwhile.
+    cache.delete(override_cache_key(user_id))
+    transaction.on_commit(lambda: cache.delete(override_cache_key(user_id)))
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiKey
 from accounts.rbac import quota
+from accounts.selectors import rate_limit_override_for
 
 
 class RoleRateThrottle(SimpleRateThrottle):
@@ -28,6 +29,9 @@ class RoleRateThrottle(SimpleRateThrottle):
         if not (user and user.is_authenticated):
             return getattr(settings, "ANONYMOUS_REQUESTS_PER_MINUTE", 30)
         limit = quota(user, "api_requests_per_minute")
+        override = rate_limit_override_for(user=user)
+        if override is not None:
+            limit = override.api_requests_per_minute
         key = request.auth if isinstance(request.auth, ApiKey) else None
         if key is not None and key.rate_limit_per_minute is not None:
             limit = (

@@ -10,8 +10,18 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from samplemind.errors import ProductError
+
+
+class Pagination(PageNumberPagination):
+    """Pages of 50 by default; ``?page_size=`` up to 200."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
@@ -30,6 +40,8 @@ def _message(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, reshaped; unknown exceptions still reach Django's 500 handling."""
+    if isinstance(exc, ProductError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -151,8 +151,13 @@ def stop_postgres(data: Path | None = None) -> None:
         return
     pgserver = _pgserver()
     user = "pgserver" if os.geteuid() == 0 else None
-    with contextlib.suppress(subprocess.SubprocessError):
-        pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(data), user=user, timeout=30)
+    for mode, timeout in (("fast", 30), ("immediate", 15)):
+        with contextlib.suppress(subprocess.SubprocessError):
+            pgserver.pg_ctl(
+                ["-w", "-m", mode, "stop"], pgdata=_pgdata(data), user=user, timeout=timeout
+            )
+        if postgres_url(data) is None:
+            return
 
 
 # --------------------------------------------------------------------------- Redis

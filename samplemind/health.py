@@ -60,18 +60,26 @@ def check_celery() -> Check:
     return {"ok": bool(workers), "workers": workers, "last_heartbeat_seconds_ago": age}
 
 
+def check_queues() -> Check:
+    from samplemind.analytics import queue_depths
+
+    depths = queue_depths()
+    return {"ok": None not in depths.values(), "depth": depths}
+
+
 CHECKS: dict[str, Callable[[], Check]] = {
     "database": check_database,
     "pgvector": check_pgvector,
     "redis": check_redis,
     "celery": check_celery,
 }
+READY_CHECKS: dict[str, Callable[[], Check]] = {**CHECKS, "queues": check_queues}
 
 
-def run_checks() -> dict[str, Check]:
+def run_checks(checks: dict[str, Callable[[], Check]] = CHECKS) -> dict[str, Check]:
     """Run every check; a check that raises reports its error instead of failing the rest."""
     results: dict[str, Check] = {}
-    for name, check in CHECKS.items():
+    for name, check in checks.items():
         started = time.perf_counter()
         try:
             result = check()
@@ -83,7 +91,12 @@ def run_checks() -> dict[str, Check]:
 
 
 class HealthView(APIView):
-    """Status of the database, pgvector, Redis and the Celery workers (200 or 503)."""
+    """Liveness and a status report: 200 while this process serves requests from the database.
+
+    ``status`` is "ok" when every part (database, pgvector, Redis, Celery
+    workers) answers and "degraded" otherwise; only a database that does not
+    answer makes it 503, since nothing works without it.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -93,7 +106,22 @@ class HealthView(APIView):
     def get(self, request: Request) -> Response:
         checks = run_checks()
         healthy = all(check["ok"] for check in checks.values())
+        status = "ok" if healthy else "degraded"
+        if not checks["database"]["ok"]:
+            status = "unavailable"
         return Response(
-            {"status": "ok" if healthy else "unavailable", "checks": checks},
-            status=200 if healthy else 503,
+            {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
+        )
+
+
+class ReadyView(HealthView):
+    """Readiness: 200 only when database, Redis, broker and a worker all answer."""
+
+    @extend_schema(responses={200: dict, 503: dict})
+    def get(self, request: Request) -> Response:
+        checks = run_checks(READY_CHECKS)
+        ready = all(check["ok"] for check in checks.values())
+        return Response(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status=200 if ready else 503,
         )

@@ -12,8 +12,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 
 from samplemind import embedded
+from samplemind.ops.db import pool_options
+from samplemind.ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,13 +65,17 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.spotify",
     "csp",
+    "django_htmx",
     "accounts",
     "library",
     "search",
     "billing",
+    "samplemind",
 ]
 
 MIDDLEWARE = [
+    # First, so every line logged while a request runs carries its id.
+    "samplemind.ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "samplemind.urls"
@@ -109,6 +117,11 @@ def _database(url: str) -> dict:
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
     config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
+    # psycopg's pool (DB_POOL, on by default); Django's pool requires CONN_MAX_AGE=0.
+    # Celery prefork workers switch it off (samplemind.ops.db).
+    if pool := pool_options(env):
+        config["OPTIONS"]["pool"] = pool
+        config["CONN_MAX_AGE"] = 0
     return config
 
 
@@ -135,9 +148,11 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "samplemind",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        # Redis down means slower, not broken: reads miss, writes are dropped.
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "IGNORE_EXCEPTIONS": True},
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or celery_url(REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or CELERY_BROKER_URL
@@ -156,7 +171,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this long; it must exceed the hard limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 CELERY_WORKER_HEARTBEAT_INTERVAL = 30
+CELERY_TASK_ROUTES = {"library.analyze_sample": {"queue": "analysis"}}
 CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-analysis": {
+        "task": "library.requeue_stuck_samples",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "worker-heartbeat": {
         "task": "samplemind.heartbeat",
         "schedule": CELERY_WORKER_HEARTBEAT_INTERVAL,
@@ -236,6 +257,18 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
 
+# Uploads: the largest single file, and limits on what an archive may expand to.
+SAMPLEMIND_MAX_UPLOAD_BYTES = env.int("SAMPLEMIND_MAX_UPLOAD_BYTES", default=200 * 1024**2)
+SAMPLEMIND_MAX_ARCHIVE_BYTES = env.int("SAMPLEMIND_MAX_ARCHIVE_BYTES", default=2 * 1024**3)
+SAMPLEMIND_MAX_ARCHIVE_MEMBERS = env.int("SAMPLEMIND_MAX_ARCHIVE_MEMBERS", default=2000)
+SAMPLEMIND_MAX_AUDIO_SECONDS = env.float("SAMPLEMIND_MAX_AUDIO_SECONDS", default=3600.0)
+# Analysis is retried this often before a sample is marked failed; a sample
+# "analyzing" for longer than the stale time is handed to a worker again.
+SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS = env.int("SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS", default=3)
+SAMPLEMIND_ANALYSIS_STALE_SECONDS = env.int("SAMPLEMIND_ANALYSIS_STALE_SECONDS", default=900)
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
+
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     # Any S3-compatible server: AWS, MinIO, Ceph, Garage...
@@ -290,7 +323,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.RoleRateThrottle"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "samplemind.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "samplemind.api.exception_handler",
 }
@@ -313,6 +347,31 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SampleStatusEnum": "library.models.SampleStatus",
+        "BatchStatusEnum": "library.models.BatchStatus",
+    },
+}
+
+# --------------------------------------------------------------------------- search
+
+# Like CACHES: an alias maps to a backend class (a search.backends.base.BaseSearchBackend)
+# and its options; see search/backends/postgres/backend.py for what each option does.
+SEARCH_BACKENDS = {
+    "default": {
+        "BACKEND": env.str(
+            "SEARCH_BACKEND", default="search.backends.postgres.PostgresSearchBackend"
+        ),
+        "OPTIONS": {
+            "ef_search": env.int("SEARCH_HNSW_EF_SEARCH", default=100),
+            "hybrid_candidates": env.int("SEARCH_HYBRID_CANDIDATES", default=100),
+        },
+    }
+}
+CELERY_BEAT_SCHEDULE["search-prune-terms"] = {
+    "task": "search.prune_terms",
+    "schedule": 24 * 3600.0,
+    "options": {"expires": 3600},
 }
 
 # --------------------------------------------------------------------------- security
@@ -346,9 +405,16 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+# wavesurfer.js 7 (static/vendor/) puts one fixed stylesheet in its shadow root: allow exactly
+# that one by hash. tests/test_browser.py fails on any CSP violation, so a new version shows up.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"] += [
+    "'sha256-Y/8t1dAKa3ay+RZEiEFEDr8dFiQhpaFvYXXUfT3p6ZU='"
+]
 
 # django-ratelimit counts in the shared cache (Redis).
 RATELIMIT_USE_CACHE = "default"
+# With Redis down, sign-in keeps working (without its rate limit) rather than locking everyone out.
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "accounts.views.rate_limited"
 
 # --------------------------------------------------------------------------- i18n, logging
@@ -359,11 +425,57 @@ USE_I18N = True
 USE_TZ = True
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+# "plain" for people (make run sets DEBUG), "json" (one object per line) for log collectors.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+# One line per request (method, path, status, duration, user); runserver prints its own.
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL, log_requests=LOG_REQUESTS)
+# Statements slower than this are logged (samplemind.db.slow), without parameters; 0: off.
+SLOW_QUERY_MS = env.int("SLOW_QUERY_MS", default=500)
+
+# --------------------------------------------------------------------------- billing
+
+# Without STRIPE_SECRET_KEY billing is manual: administrators assign plans in the admin.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+# The signing secret of the webhook endpoint https://<host>/billing/webhook/ (whsec_...).
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Another Stripe API address, e.g. stripe-mock's; empty for Stripe's own.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+if STRIPE_SECRET_KEY:
+    # Upgrade and portal forms answer with a redirect to Stripe's hosted pages.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += env.list(
+        "STRIPE_REDIRECT_ORIGINS",
+        default=["https://checkout.stripe.com", "https://billing.stripe.com"],
+    )
+# API requests per person per minute and day, for the usage page.
+MIDDLEWARE += ["billing.middleware.ApiUsageMiddleware"]
+CELERY_BEAT_SCHEDULE["billing-reconcile"] = {
+    "task": "billing.reconcile",
+    "schedule": crontab(hour=3, minute=17),
+    "options": {"expires": 3600},
 }
+
+# --------------------------------------------------------------------------- backups
+
+# Backups go to this storage alias under backups/ (a private bucket is best in production).
+BACKUP_STORAGE = env.str("BACKUP_STORAGE", default="default")
+# Cron line (minute hour day month weekday, UTC) for the backup task; empty: no scheduled backups.
+BACKUP_SCHEDULE = env.str("BACKUP_SCHEDULE", default="30 2 * * *")
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+# pg_dump --compress: a gzip level, or e.g. "zstd:3" where pg_dump is built with it.
+BACKUP_COMPRESSION = env.str("BACKUP_COMPRESSION", default="6")
+# A folder with pg_dump/pg_restore to use; empty: PATH or the embedded server's, by version.
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
+BACKUP_TIME_LIMIT = env.int("BACKUP_TIME_LIMIT", default=3 * 3600)
+if BACKUP_SCHEDULE:
+    CELERY_BEAT_SCHEDULE["backup"] = {
+        "task": "samplemind.backup",
+        "schedule": crontab.from_string(BACKUP_SCHEDULE),
+        "options": {
+            "expires": 6 * 3600,
+            "soft_time_limit": BACKUP_TIME_LIMIT,
+            "time_limit": BACKUP_TIME_LIMIT + 300,
+        },
+    }

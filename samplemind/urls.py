@@ -4,14 +4,18 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from samplemind.health import HealthView
+from library import views as library_views
+from samplemind.health import HealthView, ReadyView
 
 api_v1 = [
     path("health", HealthView.as_view(), name="health"),
+    path("health/ready", ReadyView.as_view(), name="health-ready"),
     path("", include("accounts.api.urls")),
+    path("", include("library.api.urls")),
+    path("", include("search.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,7 +25,11 @@ urlpatterns = [
     # The split view serves Swagger UI's script as a file, so the CSP needs no inline code.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("accounts/", include("allauth.urls")),
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("billing/", include("billing.urls")),
+    path("library/", include("library.urls")),
+    path("search/", include("search.urls")),
+    path("account/", include("web.urls")),
+    path("", library_views.home, name="home"),
 ]
 
 handler404 = "samplemind.api.not_found"

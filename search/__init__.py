@@ -1,0 +1,1 @@
+"""Search and similarity over the library: full-text, fuzzy, facets, vectors, hybrid."""

@@ -1,1 +1,93 @@
-"""Search models: added by their own issue."""
+"""What search keeps beside the library: one search row per sample, and a word list.
+
+Both tables are written by PostgreSQL triggers (migration 0002), never by
+Python code, so every path that changes a sample, a collection or a
+collection's items keeps them current in the same transaction: the ORM,
+``bulk_create``, ``queryset.update()``, COPY and raw SQL alike.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class SampleDocument(models.Model):
+    """A sample as text search sees it: its words, and what filters and privacy need.
+
+    Text searches, filters and facets read this one narrow table (and then
+    load the page's samples), so ranking thousands of matches never joins the
+    library's wide rows. Sound similarity reads ``library_sample.embedding``
+    through the HNSW indexes migration 0002 puts on it.
+
+    ``document`` holds what anybody who can see the sample may search: name
+    and tags (weight A), the names of the owner's public collections that hold
+    it (B), and the description (C). ``private_document`` holds the names of
+    the owner's private collections that hold it (B), searched only by the
+    owner, so a private collection's name never makes a public sample
+    findable by others; it is null when there are none.
+    """
+
+    sample = models.OneToOneField(
+        "library.Sample",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_document",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the (owner, created_at) index serves it
+    )
+    visibility = models.CharField(max_length=10)
+    created_at = models.DateTimeField()
+    category = models.CharField(max_length=16, null=True)  # noqa: DJ001 - mirrors Sample
+    bpm = models.FloatField(null=True)
+    key = models.CharField(max_length=2, null=True)  # noqa: DJ001 - mirrors Sample
+    mode = models.CharField(max_length=5, null=True)  # noqa: DJ001 - mirrors Sample
+    duration = models.FloatField(null=True)
+    loudness_lufs = models.FloatField(null=True)
+    is_loop = models.BooleanField(null=True)
+    tags = ArrayField(models.CharField(max_length=50), default=list)
+    document = SearchVectorField()
+    private_document = SearchVectorField(null=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["document"], name="search_document_gin"),
+            GinIndex(fields=["tags"], name="search_document_tags_gin"),
+            models.Index(fields=["owner", "created_at"], name="search_document_owner"),
+            models.Index(fields=["created_at"], name="search_document_created"),
+            models.Index(fields=["category"], name="search_document_category"),
+            models.Index(fields=["bpm"], name="search_document_bpm"),
+            models.Index(fields=["key", "mode"], name="search_document_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search document of {self.sample_id}"
+
+
+class SearchTerm(models.Model):
+    """Every word seen in a sample's name or tags, for fuzzy matching and autocomplete.
+
+    Words are only added here (by trigger), so busy uploads never contend for
+    a counter row; :func:`search.services.search_terms_prune` drops words no
+    sample uses any more. A word's presence says nothing about who uses it:
+    suggestions are checked against the caller's visible samples before they
+    are shown.
+    """
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    class Meta:
+        indexes = [
+            # GiST rather than GIN: it serves nearest-word ordering (``<->``) and LIKE prefixes.
+            GistIndex(OpClass("word", name="gist_trgm_ops"), name="search_term_word_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word

@@ -24,7 +24,17 @@ from django.test.utils import override_settings
 from samplemind.celery import app as celery_app
 from samplemind.settings import BASE_DIR, celery_url
 
-TEST_REDIS_DB = 15
+# Two test runs at once (two people, or two terminals) each need their own test
+# database and Redis database: SAMPLEMIND_TEST_RUN=name, SAMPLEMIND_TEST_REDIS_DB=N.
+TEST_RUN = os.environ.get("SAMPLEMIND_TEST_RUN", "")
+TEST_REDIS_DB = int(os.environ.get("SAMPLEMIND_TEST_REDIS_DB", "15"))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    if TEST_RUN:
+        test = settings.DATABASES["default"].setdefault("TEST", {})
+        test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{TEST_RUN}"
 
 
 def redis_url_with_db(url: str, db: int) -> str:

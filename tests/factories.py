@@ -30,3 +30,29 @@ def bearer(user: User) -> dict[str, str]:
 
 def api_key_headers(secret: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Api-Key {secret}"}
+
+
+def upload_file(
+    client, user, path, *, url: str = "/api/v1/audio/upload", field: str = "file", **extra
+):
+    """POST a file from disk as multipart, signed in as ``user`` with a JWT."""
+    with open(path, "rb") as handle:
+        data = {field: handle, **extra}
+        return client.post(url, data, **bearer(user))
+
+
+class SampleFactory(factory.django.DjangoModelFactory):
+    """A stored sample row with a tiny file; analysis fields filled as if analysed."""
+
+    class Meta:
+        model = "library.Sample"
+
+    owner = factory.SubFactory(UserFactory)
+    original_filename = factory.Sequence(lambda n: f"sample_{n}.wav")
+    name = factory.Sequence(lambda n: f"Sample {n}")
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    size_bytes = 1000
+    format = "wav"
+    status = "ready"
+    duration = 1.0
+    file = factory.django.FileField(filename="sample.wav", data=b"RIFF")

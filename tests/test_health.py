@@ -3,6 +3,7 @@
 import pytest
 
 HEALTH = "/api/v1/health"
+READY = "/api/v1/health/ready"
 
 
 @pytest.mark.worker
@@ -20,19 +21,33 @@ def test_health_is_green_with_database_pgvector_redis_and_a_worker(client, celer
 
 
 @pytest.mark.django_db
-def test_health_reports_a_dead_redis_without_failing_the_other_checks(client, settings, tmp_path):
+def test_health_reports_a_dead_redis_as_degraded_and_readiness_fails(client, settings, tmp_path):
     dead = {**settings.CACHES["default"], "LOCATION": f"unix://{tmp_path}/nothing.sock"}
     settings.CACHES = {"default": dead}
 
-    response = client.get(HEALTH)
+    live = client.get(HEALTH)
+    ready = client.get(READY)
 
-    assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "unavailable"
+    assert live.status_code == 200  # the process serves: do not restart it
+    body = live.json()
+    assert body["status"] == "degraded"
     assert body["checks"]["redis"]["ok"] is False
     assert "ConnectionError" in body["checks"]["redis"]["error"]
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["pgvector"]["ok"] is True
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_readiness_reports_queue_depth_with_a_worker(client, celery_worker_process):
+    response = client.get(READY)
+
+    assert response.status_code == 200, response.json()
+    checks = response.json()["checks"]
+    assert set(checks["queues"]["depth"]) == {"analysis", "celery"}
+    assert all(isinstance(n, int) for n in checks["queues"]["depth"].values())
 
 
 @pytest.mark.django_db

@@ -110,7 +110,7 @@ def _wait_for_green_health(opener, base: str, process: subprocess.Popen, log: Pa
         try:
             status, text = _get(opener, base + "/api/v1/health")
             body = json.loads(text)
-            if status == 200:
+            if status == 200 and body.get("status") == "ok":
                 return body
         except (OSError, ValueError):
             pass
@@ -174,7 +174,7 @@ def test_make_run_serves_admin_and_green_health_then_stops_everything_on_ctrl_c(
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise

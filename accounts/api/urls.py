@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts.api import views
+from accounts.api import staff, views
 
 urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
@@ -12,4 +12,8 @@ urlpatterns = [
     path("auth/me", views.MeView.as_view(), name="auth-me"),
     path("auth/api-keys", views.ApiKeyListView.as_view(), name="auth-api-keys"),
     path("auth/api-keys/<int:pk>", views.ApiKeyDetailView.as_view(), name="auth-api-key"),
+    path("admin/users", staff.AdminUserListView.as_view(), name="admin-users"),
+    path("admin/analytics", staff.AnalyticsView.as_view(), name="admin-analytics"),
+    path("admin/audit-logs", staff.AuditLogListView.as_view(), name="admin-audit-logs"),
+    path("admin/rate-limits", staff.RateLimitView.as_view(), name="admin-rate-limits"),
 ]

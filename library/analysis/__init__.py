@@ -9,11 +9,20 @@ No Django imports here. The contract other code relies on:
   that cannot be decoded as audio (corrupt, truncated, empty, not audio).
 - ``analyze_file(path, *, filename=None, embedding=True) -> dict``: every
   descriptor (see ``descriptors.py``), JSON-serialisable, floats finite or None.
-- ``decode_audio(path) -> Audio``, ``waveform_peaks(audio, points) -> list[float]``,
-  ``write_preview(audio, path)``: decoding once and reusing it for the preview.
+- ``analyze_audio(audio, *, filename=None, embedding=True) -> dict``: the same
+  for an already decoded ``Audio``.
+- ``decode_audio(path, *, max_seconds=None) -> Audio``, ``waveform_peaks(audio,
+  points) -> list[float]``, ``write_preview(audio, path)``: decoding once and
+  reusing it for the preview.
+
+Modules: ``decode`` (by content, bounded), ``loudness`` (BS.1770), ``spectral``
+(the one STFT and its descriptors), ``rhythm`` (onsets, tempo), ``tonal`` (key,
+pitch), ``envelope`` (attack, decay), ``classify`` (loop, category),
+``embedding`` (timbre vector), ``preview`` (Ogg preview, peaks) and
+``descriptors`` (the pipeline).
 """
 
-ANALYZER_VERSION = "0.0.0"
+ANALYZER_VERSION = "1.0.0"
 EMBEDDING_DIM = 64
 CATEGORIES = (
     "kick",
@@ -33,3 +42,20 @@ CATEGORIES = (
     "music_loop",
     "other",
 )
+
+from library.analysis.decode import Audio, AudioDecodeError, decode_audio  # noqa: E402
+from library.analysis.descriptors import analyze_audio, analyze_file  # noqa: E402
+from library.analysis.preview import waveform_peaks, write_preview  # noqa: E402
+
+__all__ = [
+    "ANALYZER_VERSION",
+    "CATEGORIES",
+    "EMBEDDING_DIM",
+    "Audio",
+    "AudioDecodeError",
+    "analyze_audio",
+    "analyze_file",
+    "decode_audio",
+    "waveform_peaks",
+    "write_preview",
+]

@@ -1,0 +1,220 @@
+"""Decoding: one pass over the file, by content, never by extension.
+
+libsndfile sniffs the container from the bytes, so a text file called
+``kick.wav`` is refused and an MP3 called ``kick.wav`` is read as MP3. Files
+are read in blocks: the first ``max_seconds`` are kept for analysis and the
+preview, and (for files up to ``LEVELS_MAX_SECONDS``) the rest only flows
+through the level meter, so peak, RMS and loudness describe the whole file
+while memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from library.analysis.loudness import LevelMeter, Levels
+
+# Longer files are refused outright: nothing in a sample library is this long,
+# and it bounds the work one upload can cause.
+MAX_DURATION_SECONDS = 2 * 3600.0
+# Beyond the kept excerpt, the rest of a file is streamed through the level
+# meter only when the file is at most this long (a 20-minute WAV takes about
+# a second); longer files report the levels of the excerpt.
+LEVELS_MAX_SECONDS = 20 * 60.0
+MIN_SAMPLE_RATE = 2000
+MAX_SAMPLE_RATE = 768_000
+MAX_CHANNELS = 64
+BLOCK_FRAMES = 1 << 16
+
+_FORMATS = {
+    "WAV": "wav",
+    "WAVEX": "wav",
+    "RF64": "wav",
+    "W64": "wav",
+    "AIFF": "aiff",
+    "FLAC": "flac",
+    "OGG": "ogg",
+    "MP3": "mp3",
+    "MPEG": "mp3",
+}
+_BIT_DEPTHS = {
+    "PCM_S8": 8,
+    "PCM_U8": 8,
+    "PCM_16": 16,
+    "PCM_24": 24,
+    "PCM_32": 32,
+    "FLOAT": 32,
+    "DOUBLE": 64,
+    "ALAC_16": 16,
+    "ALAC_20": 20,
+    "ALAC_24": 24,
+    "ALAC_32": 32,
+}
+
+
+class AudioDecodeError(ValueError):
+    """The file cannot be decoded as audio; the message is meant for the uploader."""
+
+
+@dataclass
+class Audio:
+    """Decoded audio: the kept excerpt as arrays, plus what is known of the whole file.
+
+    ``channels_data`` is ``(frames, channels)`` float32 at the file's own rate
+    (what a preview is written from); ``samples`` is its mono mix, for analysis.
+    ``duration`` and ``frames`` describe the whole file, which may be longer than
+    the arrays when decoding stopped at ``max_seconds`` (then ``is_excerpt``).
+    ``file_levels`` holds whole-file peak/RMS/loudness when they were measured
+    while streaming past the excerpt.
+    """
+
+    samples: np.ndarray
+    channels_data: np.ndarray
+    sample_rate: int
+    channels: int
+    bit_depth: int | None
+    format: str
+    duration: float
+    frames: int
+    subtype: str = ""
+    file_levels: Levels | None = field(default=None, repr=False)
+
+    @property
+    def is_excerpt(self) -> bool:
+        return self.samples.shape[0] < self.frames
+
+    @property
+    def excerpt_seconds(self) -> float:
+        return self.samples.shape[0] / self.sample_rate
+
+    @classmethod
+    def from_array(
+        cls,
+        data: np.ndarray,
+        sample_rate: int,
+        *,
+        format: str = "wav",
+        bit_depth: int | None = None,
+    ) -> Audio:
+        """Wrap an in-memory signal (``(frames,)`` or ``(frames, channels)``)."""
+        data = np.asarray(data, dtype=np.float32)
+        if data.ndim == 1:
+            data = data[:, None]
+        if data.ndim != 2 or data.shape[0] == 0 or data.shape[1] == 0:
+            raise AudioDecodeError("The audio is empty")
+        data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
+        return cls(
+            samples=_mono(data),
+            channels_data=data,
+            sample_rate=int(sample_rate),
+            channels=data.shape[1],
+            bit_depth=bit_depth,
+            format=format,
+            duration=data.shape[0] / sample_rate,
+            frames=data.shape[0],
+        )
+
+
+def _mono(data: np.ndarray) -> np.ndarray:
+    if data.shape[1] == 1:
+        return np.ascontiguousarray(data[:, 0])
+    return data.mean(axis=1, dtype=np.float32)
+
+
+def _reason(exc: Exception) -> str:
+    """libsndfile's message without the file path it likes to quote."""
+    text = str(exc).strip()
+    if "': " in text:
+        text = text.split("': ", 1)[1]
+    for prefix in ("Error : ", "Error: "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text.rstrip(".") or type(exc).__name__
+
+
+def _open(path: str) -> sf.SoundFile:
+    try:
+        return sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        reason = _reason(exc)
+        # libsndfile answers "not a regular file" for some unrecognised short files.
+        if "not recognised" in reason or "not a regular file" in reason or "pipe" in reason:
+            reason = "format not recognised"
+        raise AudioDecodeError(f"This file is not audio we can read ({reason})") from None
+
+
+def decode_audio(path: str | os.PathLike, *, max_seconds: float | None = None) -> Audio:
+    """Decode ``path`` (WAV, AIFF, FLAC, Ogg Vorbis/Opus or MP3, sniffed from its bytes).
+
+    Keeps at most ``max_seconds`` of audio in memory (all of it when None).
+    Raises ``FileNotFoundError`` for a missing path and ``AudioDecodeError`` for an
+    empty, unrecognised, unsupported, absurd, truncated-beyond-use or corrupt file.
+    A file that merely ends early (a cut WAV or MP3) is decoded as far as it goes.
+    """
+    path = os.fspath(path)
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    if os.path.getsize(path) == 0:
+        raise AudioDecodeError("The file is empty")
+    with _open(path) as f:
+        fmt = _FORMATS.get(f.format)
+        if fmt is None:
+            raise AudioDecodeError(
+                f"This file is not audio we can read ({f.format_info or f.format} files are not "
+                "supported; use WAV, AIFF, FLAC, Ogg Vorbis or MP3)"
+            )
+        sr, channels = int(f.samplerate), int(f.channels)
+        if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+            raise AudioDecodeError(f"The sample rate ({sr} Hz) is not one we can analyse")
+        if not 1 <= channels <= MAX_CHANNELS:
+            raise AudioDecodeError(f"The file has {channels} channels; at most {MAX_CHANNELS}")
+        subtype = f.subtype
+        header_frames = max(0, int(f.frames))
+        if header_frames / sr > MAX_DURATION_SECONDS:
+            raise AudioDecodeError(
+                f"The file is too long ({header_frames / sr / 60:.0f} minutes; "
+                f"at most {MAX_DURATION_SECONDS / 60:.0f})"
+            )
+        keep = header_frames if max_seconds is None else min(header_frames, int(max_seconds * sr))
+        keep = max(keep, 1)
+        try:
+            data = f.read(keep, dtype="float32", always_2d=True)
+            decoded = data.shape[0]
+            levels = None
+            rest = header_frames - decoded
+            if max_seconds is not None and decoded == keep and rest > 0:
+                if header_frames / sr <= LEVELS_MAX_SECONDS:
+                    meter = LevelMeter(sr, channels)
+                    meter.feed(data)
+                    for block in f.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
+                        meter.feed(block)
+                        decoded += block.shape[0]
+                    levels = meter.result()
+                else:
+                    decoded = header_frames
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise AudioDecodeError(f"The file is truncated or corrupt ({_reason(exc)})") from None
+        except MemoryError:
+            raise AudioDecodeError("The file is too large to decode") from None
+    if data.shape[0] == 0:
+        raise AudioDecodeError("The file is truncated: it holds no audio frames")
+    if not np.isfinite(data).all():
+        data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
+    frames = max(decoded, data.shape[0])
+    return Audio(
+        samples=_mono(data),
+        channels_data=data,
+        sample_rate=sr,
+        channels=channels,
+        bit_depth=_BIT_DEPTHS.get(subtype),
+        format=fmt,
+        duration=frames / sr,
+        frames=frames,
+        subtype=subtype,
+        file_levels=levels,
+    )

@@ -1,0 +1,282 @@
+"""The analysis pipeline: decoded audio in, one flat, JSON-ready dict of descriptors out.
+
+Keys (units; None where a value does not exist):
+
+- ``duration`` (s, whole file), ``sample_rate`` (Hz), ``channels``,
+  ``bit_depth`` (None for lossy formats), ``format``;
+- ``peak_db`` (sample peak, dBFS), ``rms_db`` (dBFS), ``loudness_lufs``
+  (ITU-R BS.1770 integrated): whole file, also for long files up to
+  ``decode.LEVELS_MAX_SECONDS``; None for digital silence / below the gate;
+- ``spectral_centroid``, ``spectral_rolloff``, ``spectral_bandwidth`` (Hz),
+  ``spectral_flatness`` (0..1), ``zero_crossing_rate`` (per sample),
+  ``mfcc_mean``/``mfcc_std`` (13 each, dB-scaled mel cepstrum);
+- ``onset_rate`` (per second), ``attack_time``, ``decay_time`` (s);
+- ``bpm``, ``bpm_confidence`` (0..1); ``key``, ``mode``, ``key_confidence``;
+  ``pitch_hz``, ``pitch_note`` (tonal one-shots);
+- ``is_loop``, ``category`` (``CATEGORIES``), ``category_confidence``;
+- ``embedding`` (``EMBEDDING_DIM`` floats, unit length; only when asked);
+- ``analyzer_version``, ``analysed_seconds`` (how much audio the tempo, key and
+  timbre describe), ``seconds`` (wall time of the analysis).
+
+Long files: tempo, key, timbre and category describe the first
+``EXCERPT_SECONDS`` (60 s); duration and levels describe the whole file.
+
+Silence (peak under -80 dBFS): levels as measured (None for digital
+silence), spectral values, MFCCs, attack and decay None, no tempo, key or
+pitch, ``category`` "other", and a fixed embedding shared by all silent files.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import soxr
+
+from library.analysis import classify, embedding, envelope, rhythm, spectral, tonal
+from library.analysis.decode import Audio, decode_audio
+from library.analysis.loudness import measure_levels
+
+EXCERPT_SECONDS = 60.0
+SILENCE_PEAK = 1e-4  # -80 dBFS
+SINGLE_NOTE_CATEGORIES = ("bass", "synth", "keys")
+NO_KEY_CATEGORIES = classify.DRUM_CATEGORIES | {"fx", "other"}
+NO_PITCH_CATEGORIES = frozenset({"snare", "clap", "hihat", "cymbal", "fx"})
+
+
+def _version() -> str:
+    from library.analysis import ANALYZER_VERSION
+
+    return ANALYZER_VERSION
+
+
+def analyze_file(
+    path: str | os.PathLike, *, filename: str | None = None, embedding: bool = True
+) -> dict:
+    """Decode ``path`` (by content) and analyse it; raises ``AudioDecodeError``."""
+    started = time.perf_counter()
+    audio = decode_audio(path, max_seconds=EXCERPT_SECONDS)
+    result = analyze_audio(audio, filename=filename or Path(path).name, embedding=embedding)
+    result["seconds"] = round(time.perf_counter() - started, 4)
+    return result
+
+
+def analysis_signal(audio: Audio) -> np.ndarray:
+    """The mono mix of the first ``EXCERPT_SECONDS`` at 22.05 kHz, float32."""
+    samples = audio.samples[: int(EXCERPT_SECONDS * audio.sample_rate)]
+    if audio.sample_rate != spectral.SR:
+        samples = soxr.resample(samples, audio.sample_rate, spectral.SR, quality="MQ")
+    return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def analyze_audio(audio: Audio, *, filename: str | None = None, embedding: bool = True) -> dict:
+    """Every descriptor of ``audio`` (see the module docstring)."""
+    started = time.perf_counter()
+    levels = audio.file_levels or measure_levels(audio.channels_data, audio.sample_rate)
+    y = analysis_signal(audio)
+    analysed = y.size / spectral.SR
+    whole = not audio.is_excerpt and audio.duration <= EXCERPT_SECONDS
+    result: dict = {
+        "duration": round(audio.duration, 4),
+        "sample_rate": audio.sample_rate,
+        "channels": audio.channels,
+        "bit_depth": audio.bit_depth,
+        "format": audio.format,
+        "peak_db": _round(levels.peak_db, 2),
+        "rms_db": _round(levels.rms_db, 2),
+        "loudness_lufs": _round(levels.loudness_lufs, 2),
+    }
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak < SILENCE_PEAK:
+        result.update(_silent(embedding))
+    else:
+        result.update(_describe(y / peak, audio.duration, whole, filename, embedding))
+    result["analyzer_version"] = _version()
+    result["analysed_seconds"] = round(analysed, 3)
+    result["seconds"] = round(time.perf_counter() - started, 4)
+    return _finite(result)
+
+
+def _describe(
+    y: np.ndarray, duration: float, whole: bool, filename: str | None, with_embedding: bool
+) -> dict:
+    spec = spectral.compute_spectrum(y)
+    shape = spectral.spectral_descriptors(spec, y)
+    mfccs = spectral.mfcc(spec)
+    mfcc_mean, mfcc_std = spectral.weighted_stats(mfccs, spec.weights)
+    noisiness = spectral.noisiness(spec)
+    analysed = y.size / spectral.SR
+
+    circular = whole and duration <= rhythm.LOOP_MAX_SECONDS
+    flux = rhythm.onset_envelope(spec, circular=circular)
+    onsets = rhythm.onset_frames(flux, spec.fps)
+    drumness = min(1.0, max(0.0, (noisiness - 0.04) / 0.1))
+    tempo = rhythm.estimate_tempo(
+        flux,
+        spec.fps,
+        duration if whole else analysed,
+        circular=circular,
+        onsets=int(onsets.size),
+        drumness=drumness,
+        hint_bpm=rhythm.bpm_from_name(filename or ""),
+    )
+
+    env = envelope.describe_envelope(y)
+    start = env.peak_index * envelope.BLOCK + int(0.03 * spectral.SR)
+    pitch_hz, periodicity = tonal.estimate_pitch(y, min(start, max(0, y.size - 4096)))
+    if pitch_hz and not (
+        spectral.has_energy_near(spec, pitch_hz) or spectral.has_energy_near(spec, 2 * pitch_hz)
+    ):
+        # A period with nothing at the fundamental or its octave is a chord's
+        # common (virtual) fundamental, not a note.
+        pitch_hz, periodicity = None, min(periodicity, 0.5)
+    profile = tonal.tonal_profile(y)
+
+    power = spec.power
+    total = float(power.sum()) or 1.0
+    low_share = float(power[:, spec.freqs < 150].sum()) / total
+    high_share = float(power[:, spec.freqs > 5000].sum()) / total
+    loud = spec.energy > spec.energy.max() * 0.01
+    track = np.log2(np.maximum(shape["centroid_track"][loud], 20.0))
+    motion = float(np.percentile(track, 90) - np.percentile(track, 10)) if track.size > 2 else 0.0
+    features = classify.Features(
+        duration=duration,
+        onsets=int(onsets.size),
+        tempo_confidence=tempo.confidence if tempo.bpm else 0.0,
+        bars=tempo.bars,
+        centroid=shape["spectral_centroid"],
+        noisiness=noisiness,
+        tonalness=profile.tonalness,
+        periodicity=periodicity,
+        pitch_hz=pitch_hz,
+        low_share=low_share,
+        high_share=high_share,
+        attack=env.attack_time or 0.0,
+        decay=env.decay_time or 0.0,
+        sustain=env.sustain,
+        micro_onsets=envelope.micro_onsets(y, env),
+        centroid_motion=motion,
+    )
+    is_loop, category, category_confidence = classify.classify(features, filename)
+
+    bpm, bpm_confidence = tempo.bpm, tempo.confidence
+    if not is_loop and not (bpm and duration > 8.0):
+        # A one-shot has no tempo, whatever its envelope's ripples suggest.
+        bpm = None
+    if bpm is None:
+        bpm_confidence = min(bpm_confidence, 0.1)
+
+    if category in NO_PITCH_CATEGORIES or is_loop or periodicity < 0.6:
+        pitch_hz = None
+    key, mode, key_confidence = None, None, 0.0
+    if category not in NO_KEY_CATEGORIES:
+        if not is_loop and category in SINGLE_NOTE_CATEGORIES and pitch_hz and periodicity > 0.8:
+            note = int(round(69 + 12 * math.log2(pitch_hz / 440.0)))
+            key, key_confidence = tonal.NOTE_NAMES[note % 12], periodicity * profile.tonalness
+        else:
+            found = tonal.estimate_key(
+                profile,
+                hint=tonal.key_from_name(filename or ""),
+                min_tonalness=0.15 if category == "music_loop" else tonal.MIN_TONALNESS,
+            )
+            key, mode, key_confidence = found.key, found.mode, found.confidence
+
+    result = {
+        "spectral_centroid": _round(shape["spectral_centroid"], 1),
+        "spectral_rolloff": _round(shape["spectral_rolloff"], 1),
+        "spectral_flatness": _round(shape["spectral_flatness"], 5),
+        "spectral_bandwidth": _round(shape["spectral_bandwidth"], 1),
+        "zero_crossing_rate": _round(shape["zero_crossing_rate"], 5),
+        "mfcc_mean": [round(float(v), 3) for v in mfcc_mean],
+        "mfcc_std": [round(float(v), 3) for v in mfcc_std],
+        "onset_rate": _round(onsets.size / analysed if analysed > 0 else 0.0, 3),
+        "attack_time": _round(env.attack_time, 4),
+        "decay_time": _round(env.decay_time, 4),
+        "bpm": _round(bpm, 2),
+        "bpm_confidence": _round(bpm_confidence, 3),
+        "key": key,
+        "mode": mode,
+        "key_confidence": _round(key_confidence, 3),
+        "pitch_hz": _round(pitch_hz, 2),
+        "pitch_note": tonal.note_name(pitch_hz) if pitch_hz else None,
+        "is_loop": bool(is_loop),
+        "category": category,
+        "category_confidence": _round(category_confidence, 3),
+        "tonalness": _round(profile.tonalness, 3),
+        "noisiness": _round(noisiness, 4),
+    }
+    if with_embedding:
+        scalars = {
+            "centroid": shape["spectral_centroid"],
+            "rolloff": shape["spectral_rolloff"],
+            "bandwidth": shape["spectral_bandwidth"],
+            "flatness": shape["spectral_flatness"],
+            "noisiness": noisiness,
+            "zcr": shape["zero_crossing_rate"],
+            "tonalness": profile.tonalness,
+            "periodicity": periodicity,
+            "attack": env.attack_time,
+            "decay": env.decay_time,
+            "duration": duration,
+            "onset_rate": onsets.size / analysed if analysed > 0 else 0.0,
+            "temporal_centroid": env.temporal_centroid,
+            "sustain": env.sustain,
+            "low_share": low_share,
+            "high_share": high_share,
+        }
+        raw = embedding.raw_features(spec, mfccs, scalars)
+        result["embedding"] = embedding.timbre_embedding(raw)
+    return result
+
+
+def _silent(with_embedding: bool) -> dict:
+    result = {
+        "spectral_centroid": None,
+        "spectral_rolloff": None,
+        "spectral_flatness": None,
+        "spectral_bandwidth": None,
+        "zero_crossing_rate": 0.0,
+        "mfcc_mean": None,
+        "mfcc_std": None,
+        "onset_rate": 0.0,
+        "attack_time": None,
+        "decay_time": None,
+        "bpm": None,
+        "bpm_confidence": 0.0,
+        "key": None,
+        "mode": None,
+        "key_confidence": 0.0,
+        "pitch_hz": None,
+        "pitch_note": None,
+        "is_loop": False,
+        "category": "other",
+        "category_confidence": 1.0,
+        "tonalness": 0.0,
+        "noisiness": 0.0,
+    }
+    if with_embedding:
+        result["embedding"] = embedding.silence_embedding()
+    return result
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def _finite(value):
+    """Replace any non-finite float (anywhere in the structure) by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.generic):
+        return _finite(value.item())
+    return value

@@ -1,0 +1,170 @@
+"""Library API serializers: validation and output only; writes go through services."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from library.models import BatchJob, Collection, Sample, Visibility
+
+SAMPLE_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "tags",
+    "visibility",
+    "status",
+    "error",
+    "original_filename",
+    "format",
+    "size_bytes",
+    "duration",
+    "sample_rate",
+    "channels",
+    "bit_depth",
+    "bpm",
+    "bpm_confidence",
+    "key",
+    "mode",
+    "key_confidence",
+    "loudness_lufs",
+    "peak_db",
+    "is_loop",
+    "category",
+    "analyzer_version",
+    "owner",
+    "is_owner",
+    "preview_url",
+    "download_url",
+    "created_at",
+    "updated_at",
+)
+
+
+class SampleSerializer(serializers.ModelSerializer):
+    owner = serializers.SerializerMethodField()
+    is_owner = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Sample
+        fields = SAMPLE_FIELDS
+        read_only_fields = tuple(
+            f for f in SAMPLE_FIELDS if f not in ("name", "description", "tags", "visibility")
+        )
+
+    def get_owner(self, sample: Sample) -> str:
+        return sample.owner.display_name or sample.owner.email.split("@")[0]
+
+    def get_is_owner(self, sample: Sample) -> bool:
+        request = self.context.get("request")
+        return bool(request and request.user.pk == sample.owner_id)
+
+    def get_preview_url(self, sample: Sample) -> str | None:
+        if not sample.preview:
+            return None
+        return reverse("v1:audio-preview", kwargs={"pk": sample.pk})
+
+    def get_download_url(self, sample: Sample) -> str:
+        return reverse("v1:audio-download", kwargs={"pk": sample.pk})
+
+
+class SampleDetailSerializer(SampleSerializer):
+    class Meta(SampleSerializer.Meta):
+        fields = (*SAMPLE_FIELDS, "descriptors", "waveform")
+
+
+class SampleUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=30
+    )
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    tags = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, help_text="Comma-separated."
+    )
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PRIVATE)
+
+
+class BatchUploadSerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), min_length=1)
+    tags = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PRIVATE)
+
+
+class BatchJobSerializer(serializers.ModelSerializer):
+    samples = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BatchJob
+        fields = (
+            "id",
+            "kind",
+            "status",
+            "total",
+            "done",
+            "failed",
+            "errors",
+            "samples",
+            "created_at",
+            "finished_at",
+        )
+
+    def get_samples(self, job: BatchJob) -> list[dict]:
+        return [
+            {"id": str(s.pk), "name": s.name, "status": s.status, "error": s.error}
+            for s in job.samples.all()
+        ]
+
+
+class CollectionSerializer(serializers.ModelSerializer):
+    sample_count = serializers.IntegerField(read_only=True)
+    owner = serializers.SerializerMethodField()
+    is_owner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Collection
+        fields = (
+            "id",
+            "name",
+            "description",
+            "visibility",
+            "sample_count",
+            "owner",
+            "is_owner",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "sample_count", "owner", "is_owner", "created_at", "updated_at")
+
+    def get_owner(self, collection: Collection) -> str:
+        return collection.owner.display_name or collection.owner.email.split("@")[0]
+
+    def get_is_owner(self, collection: Collection) -> bool:
+        request = self.context.get("request")
+        return bool(request and request.user.pk == collection.owner_id)
+
+
+class CollectionDetailSerializer(CollectionSerializer):
+    samples = serializers.SerializerMethodField()
+
+    class Meta(CollectionSerializer.Meta):
+        fields = (*CollectionSerializer.Meta.fields, "samples")
+
+    def get_samples(self, collection: Collection) -> list[dict]:
+        items = self.context["items"]
+        return SampleSerializer(
+            [item.sample for item in items], many=True, context=self.context
+        ).data
+
+
+class SampleIdsSerializer(serializers.Serializer):
+    sample_ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=1000)

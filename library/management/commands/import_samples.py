@@ -1,0 +1,150 @@
+"""Import a folder tree of samples for one account, skipping exact duplicates.
+
+    python manage.py import_samples DIR --owner EMAIL [--collection NAME] [--wait]
+
+Folder names become tags (Drums/Kicks/BD_01.wav is tagged "drums", "kicks").
+Quotas are not applied: this is the operator's tool.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from accounts.models import User
+from library.archives import AUDIO_EXTENSIONS
+from library.models import BatchJob, BatchKind, BatchStatus, Collection, SampleStatus
+from library.services import analysis
+from library.services.batches import batch_job_refresh
+from library.services.collections import collection_add_samples, collection_create
+from library.services.uploads import SampleFields, Spooled, file_digest, sample_create
+from samplemind.celery import app as celery_app
+from samplemind.errors import Duplicate, ProductError
+
+STALL_SECONDS = 30
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("directory", type=Path)
+        parser.add_argument("--owner", required=True, help="email of the account to import into")
+        parser.add_argument("--collection", help="also add the samples to this collection")
+        parser.add_argument("--wait", action="store_true", help="return once analysis is over")
+        parser.add_argument("--timeout", type=float, default=3600, help="seconds to --wait at most")
+
+    def handle(
+        self,
+        *args,
+        directory: Path,
+        owner: str,
+        collection: str | None,
+        wait: bool,
+        timeout: float,
+        **options,
+    ) -> None:
+        if not directory.is_dir():
+            raise CommandError(f"{directory} is not a folder")
+        user = User.objects.filter(email__iexact=owner).first()
+        if user is None:
+            raise CommandError(f"no account with the email {owner}")
+        paths = sorted(
+            p
+            for p in directory.rglob("*")
+            if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS and not p.name.startswith("._")
+        )
+        if not paths:
+            raise CommandError(f"no audio files (wav, aiff, flac, ogg, mp3) under {directory}")
+        target = self._collection(user, collection) if collection else None
+        job = BatchJob.objects.create(
+            owner=user, kind=BatchKind.IMPORT, status=BatchStatus.RUNNING, total=len(paths)
+        )
+        imported, duplicates, errors = [], [], []
+        for path in tqdm(paths, desc="Importing", unit="file", disable=options["verbosity"] < 1):
+            relative = path.relative_to(directory)
+            spooled = Spooled(
+                name=str(relative), path=path, sha256=file_digest(path), size=path.stat().st_size
+            )
+            folders = [part.replace("_", " ") for part in relative.parts[:-1]]
+            try:
+                sample = sample_create(
+                    owner=user,
+                    spooled=spooled,
+                    fields=SampleFields(extra_tags=folders),
+                    batch=job,
+                    enforce_quotas=False,
+                )
+                imported.append(sample)
+            except Duplicate as exc:
+                duplicates.append(exc.details.get("sample_id"))
+                if target is not None and exc.details.get("sample_id"):
+                    imported.append(None)
+                    collection_add_samples(
+                        collection=target, actor=user, sample_ids=[exc.details["sample_id"]]
+                    )
+            except ProductError as exc:
+                errors.append({"file": str(relative), "error": exc.message, "code": exc.code})
+        job.total = len(paths) - len(duplicates)
+        job.errors = errors
+        job.save(update_fields=["total", "errors"])
+        created = [sample for sample in imported if sample is not None]
+        if target is not None and created:
+            collection_add_samples(
+                collection=target, actor=user, sample_ids=[s.pk for s in created]
+            )
+        self.stdout.write(
+            f"Imported {len(created)} files, skipped {len(duplicates)} duplicates, "
+            f"{len(errors)} could not be read."
+        )
+        for error in errors:
+            self.stdout.write(f"  {error['file']}: {error['error']}")
+        if wait and created:
+            self._wait(job, created, timeout)
+
+    def _analyse_here(self, samples) -> None:
+        """Analyse one file after another in this process (no worker is doing it)."""
+        for sample_id in tqdm(list(samples.values_list("pk", flat=True)), desc="Analysing here"):
+            try:
+                analysis.sample_analyze(sample_id=str(sample_id))
+            except Exception as exc:  # noqa: BLE001 - reported on the sample, then summarised
+                analysis.sample_analysis_failed(sample_id=str(sample_id), reason=str(exc))
+
+    def _collection(self, user: User, name: str) -> Collection:
+        existing = Collection.objects.filter(owner=user, name__iexact=name).first()
+        return existing or collection_create(owner=user, name=name)
+
+    def _wait(self, job: BatchJob, samples, timeout: float) -> None:
+        ids = [sample.pk for sample in samples]
+        if not celery_app.control.ping(timeout=1.0):
+            self.stdout.write("No Celery worker answered; analysing in this process.")
+            self._analyse_here(job.samples.filter(pk__in=ids))
+        deadline = time.monotonic() + timeout
+        finished = {SampleStatus.READY, SampleStatus.FAILED}
+        idle_since = time.monotonic()
+        with tqdm(total=len(ids), desc="Analysing", unit="file") as bar:
+            while True:
+                statuses = list(job.samples.filter(pk__in=ids).values_list("status", flat=True))
+                done = sum(1 for status in statuses if status in finished)
+                if done > bar.n or SampleStatus.ANALYZING in statuses:
+                    idle_since = time.monotonic()
+                bar.update(done - bar.n)
+                if done >= len(ids) or time.monotonic() > deadline:
+                    break
+                if time.monotonic() - idle_since > STALL_SECONDS:
+                    # Nothing moved: the messages were lost or no worker takes them.
+                    self._analyse_here(job.samples.filter(pk__in=ids, status=SampleStatus.PENDING))
+                    idle_since = time.monotonic()
+                time.sleep(1)
+        job = batch_job_refresh(job=job)
+        failed = job.samples.filter(pk__in=ids, status=SampleStatus.FAILED)
+        ready = job.samples.filter(pk__in=ids, status=SampleStatus.READY).count()
+        self.stdout.write(
+            f"Analysed: {ready} ready, {failed.count()} failed, "
+            f"{len(ids) - ready - failed.count()} still waiting."
+        )
+        for sample in failed:
+            self.stdout.write(f"  {sample.original_filename}: {sample.error}")

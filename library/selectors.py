@@ -1,0 +1,77 @@
+"""Reads from the library. Every query that returns samples to a person goes through here."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from library.models import BatchJob, Collection, CollectionItem, Sample, Visibility
+
+
+def sample_by_content(*, owner: User, sha256: str) -> Sample | None:
+    return Sample.objects.filter(owner=owner, sha256=sha256).first()
+
+
+def uploads_today(*, owner: User) -> int:
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Sample.objects.filter(owner=owner, created_at__gte=start).count()
+
+
+def storage_used(*, owner: User) -> int:
+    return Sample.objects.filter(owner=owner).aggregate(total=Sum("size_bytes"))["total"] or 0
+
+
+def samples_owned(*, user: User) -> QuerySet[Sample]:
+    return Sample.objects.filter(owner=user)
+
+
+def samples_visible(*, user: User) -> QuerySet[Sample]:
+    """The user's own samples and everyone's public ones: what a person may read."""
+    if not user.is_authenticated:
+        return Sample.objects.filter(visibility=Visibility.PUBLIC)
+    return Sample.objects.filter(Q(owner=user) | Q(visibility=Visibility.PUBLIC))
+
+
+def sample_list(*, user: User) -> QuerySet[Sample]:
+    """The user's library, with what a list page shows fetched in the same query."""
+    return samples_owned(user=user).select_related("owner").defer("embedding")
+
+
+def collections_visible(*, user: User) -> QuerySet[Collection]:
+    if not user.is_authenticated:
+        return Collection.objects.filter(visibility=Visibility.PUBLIC)
+    return Collection.objects.filter(Q(owner=user) | Q(visibility=Visibility.PUBLIC))
+
+
+def collections_owned(*, user: User) -> QuerySet[Collection]:
+    return Collection.objects.filter(owner=user)
+
+
+def collection_items(*, collection: Collection, user: User) -> QuerySet[CollectionItem]:
+    """A collection's samples in order, leaving out others' private samples."""
+    visible = samples_visible(user=user).values("pk")
+    return (
+        CollectionItem.objects.filter(collection=collection, sample__in=visible)
+        .select_related("sample", "sample__owner")
+        .defer("sample__embedding")
+        .order_by("position", "added_at")
+    )
+
+
+def collections_with_counts(*, user: User) -> QuerySet[Collection]:
+    from django.db.models import Count
+
+    return (
+        collections_visible(user=user).select_related("owner").annotate(sample_count=Count("items"))
+    )
+
+
+def batch_jobs_owned(*, user: User) -> QuerySet[BatchJob]:
+    return BatchJob.objects.filter(owner=user)
+
+
+def sample_with_collections(*, queryset: QuerySet[Sample]) -> QuerySet[Sample]:
+    return queryset.prefetch_related(
+        Prefetch("collections", queryset=Collection.objects.only("id", "name"))
+    )

@@ -1,0 +1,1 @@
+"""Writes to the library. Each module holds one area; import from the module itself."""

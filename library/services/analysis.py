@@ -1,0 +1,213 @@
+"""The analysis pipeline: claim a sample, analyse it, store descriptors, preview and peaks."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+
+from library import analysis as analyser
+from library.models import AnalysisResult, Sample, SampleStatus
+from library.services.batches import batch_job_refresh
+from library.services.queue import enqueue_analysis
+
+logger = logging.getLogger(__name__)
+# The same file analysed again (re-uploaded elsewhere, re-queued) reuses its
+# descriptors; the analyser version in the key retires old results.
+ANALYSIS_CACHE_SECONDS = 7 * 24 * 3600
+
+PROMOTED = (
+    "bpm",
+    "bpm_confidence",
+    "key",
+    "mode",
+    "key_confidence",
+    "loudness_lufs",
+    "peak_db",
+    "is_loop",
+    "category",
+    "duration",
+    "sample_rate",
+    "channels",
+    "bit_depth",
+)
+
+
+@contextmanager
+def local_copy(field: FieldFile) -> Iterator[Path]:
+    """A local path for a stored file: the file itself on disk storage, else a temporary copy."""
+    try:
+        yield Path(field.path)
+        return
+    except NotImplementedError:  # remote storage (S3) has no path
+        pass
+    folder = Path(tempfile.mkdtemp(prefix="samplemind-analysis-"))
+    try:
+        target = folder / ("original" + Path(field.name).suffix)
+        with field.storage.open(field.name, "rb") as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _claim(sample_id: str) -> Sample | None:
+    """Mark the sample as being analysed; None when there is nothing to do."""
+    with transaction.atomic():
+        sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+        if sample is None:
+            return None
+        if (
+            sample.status == SampleStatus.READY
+            and sample.analyzer_version == analyser.ANALYZER_VERSION
+        ):
+            return None
+        if sample.analysis_attempts >= settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS:
+            _store_failure(
+                sample,
+                f"Analysis stopped after {sample.analysis_attempts} attempts that did not finish.",
+            )
+            return None
+        sample.status = SampleStatus.ANALYZING
+        sample.analysis_attempts += 1
+        sample.analysis_started_at = timezone.now()
+        sample.save(
+            update_fields=["status", "analysis_attempts", "analysis_started_at", "updated_at"]
+        )
+        return sample
+
+
+def sample_analyze(*, sample_id: str) -> str:
+    """Analyse one sample; returns what happened ("ready", "failed", "skipped").
+
+    Decoding problems are the file's fault and fail the sample at once with the
+    reason; other errors (storage, database) propagate so the task retries.
+    """
+    sample = _claim(sample_id)
+    if sample is None:
+        return "skipped"
+    started = timezone.now()
+    folder = Path(tempfile.mkdtemp(prefix="samplemind-preview-"))
+    try:
+        with local_copy(sample.file) as path:
+            try:
+                audio = analyser.decode_audio(path)
+                descriptors = _descriptors(audio, sample)
+            except analyser.AudioDecodeError as exc:
+                sample_analysis_failed(sample_id=sample_id, reason=str(exc))
+                return "failed"
+            peaks = analyser.waveform_peaks(audio)
+            preview = folder / "preview.ogg"
+            analyser.write_preview(audio, preview)
+        _store_success(sample_id, descriptors, peaks, preview, started)
+        return "ready"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _descriptors(audio, sample: Sample) -> dict:
+    """Analyse, reusing a cached result for the same content, name and analyser version."""
+    name_hash = hashlib.sha256(sample.original_filename.encode()).hexdigest()[:16]
+    key = f"analysis:{analyser.ANALYZER_VERSION}:{sample.sha256}:{name_hash}"
+    descriptors = cache.get(key)
+    if descriptors is None:
+        descriptors = analyser.analyze_audio(audio, filename=sample.original_filename)
+        cache.set(key, descriptors, timeout=ANALYSIS_CACHE_SECONDS)
+    return descriptors
+
+
+def _store_success(
+    sample_id: str, descriptors: dict, peaks: list[float], preview: Path, started
+) -> None:
+    with transaction.atomic():
+        sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+        if sample is None:  # deleted while it was being analysed
+            return
+        old_preview = sample.preview.name if sample.preview else None
+        with open(preview, "rb") as handle:
+            sample.preview.save(f"{sample.pk.hex}{preview.suffix}", File(handle), save=False)
+        for field in PROMOTED:
+            if field in descriptors and descriptors[field] is not None:
+                setattr(sample, field, descriptors[field])
+        for field in ("bpm", "bpm_confidence", "key", "mode", "key_confidence"):
+            setattr(sample, field, descriptors.get(field))  # None is a result here
+        sample.embedding = descriptors.get("embedding")
+        sample.descriptors = {k: v for k, v in descriptors.items() if k != "embedding"}
+        sample.waveform = peaks
+        sample.status = SampleStatus.READY
+        sample.error = ""
+        sample.analyzer_version = descriptors.get("analyzer_version", analyser.ANALYZER_VERSION)
+        sample.save()
+        AnalysisResult.objects.create(
+            sample=sample,
+            analyzer_version=sample.analyzer_version,
+            status=SampleStatus.READY,
+            descriptors=sample.descriptors,
+            seconds=(timezone.now() - started).total_seconds(),
+        )
+        if old_preview and old_preview != sample.preview.name:
+            storage = sample.preview.storage
+            transaction.on_commit(lambda: storage.delete(old_preview))
+        if sample.batch_id:
+            batch_job_refresh(job=sample.batch)
+
+
+def _store_failure(sample: Sample, reason: str) -> None:
+    sample.status = SampleStatus.FAILED
+    sample.error = reason[:2000]
+    sample.save(update_fields=["status", "error", "updated_at"])
+    AnalysisResult.objects.create(
+        sample=sample,
+        analyzer_version=analyser.ANALYZER_VERSION,
+        status=SampleStatus.FAILED,
+        error=reason,
+    )
+    if sample.batch_id:
+        batch_job_refresh(job=sample.batch)
+
+
+def sample_analysis_failed(*, sample_id: str, reason: str) -> None:
+    """Record a failure with its reason (the file's fault, or retries used up)."""
+    with transaction.atomic():
+        sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+        if sample is not None and sample.status != SampleStatus.READY:
+            _store_failure(sample, reason)
+
+
+def sample_reanalyze(*, sample: Sample) -> None:
+    """Queue a sample for analysis again, whatever its state."""
+    Sample.objects.filter(pk=sample.pk).update(
+        status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
+    )
+    enqueue_analysis(str(sample.pk))
+
+
+def samples_requeue_stuck() -> int:
+    """Hand samples whose analysis stalled (worker killed, message lost) to a worker again."""
+    stale = timezone.now() - timedelta(seconds=settings.SAMPLEMIND_ANALYSIS_STALE_SECONDS)
+    stuck = Sample.objects.filter(
+        Q(status=SampleStatus.ANALYZING, analysis_started_at__lt=stale)
+        | Q(status=SampleStatus.PENDING, updated_at__lt=stale)
+    ).values_list("pk", flat=True)[:1000]
+    ids = [str(pk) for pk in stuck]
+    if ids:
+        Sample.objects.filter(pk__in=ids).update(
+            status=SampleStatus.PENDING, updated_at=timezone.now()
+        )
+        for sample_id in ids:
+            enqueue_analysis(sample_id)
+        logger.warning("re-queued %d stalled analyses", len(ids))
+    return len(ids)

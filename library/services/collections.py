@@ -1,0 +1,156 @@
+"""Collections: create, change, fill, order, delete, and pack as a zip."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import PurePath
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from accounts.models import User
+from accounts.rbac import has_permission, quota
+from library import selectors
+from library.models import Collection, CollectionItem, Sample, Visibility
+from library.services.text import clean_description, clean_name
+from samplemind.errors import Duplicate, NotAllowed, ProductError, QuotaExceeded
+
+
+def _check_visibility(owner: User, visibility: str, current: str | None = None) -> None:
+    if visibility == Visibility.PUBLIC and current != Visibility.PUBLIC:
+        if not has_permission(owner, "collection:share"):
+            raise NotAllowed("Your plan does not include sharing collections (collection:share).")
+
+
+@transaction.atomic
+def collection_create(
+    *, owner: User, name: str, description: str = "", visibility: str = Visibility.PRIVATE
+) -> Collection:
+    User.objects.select_for_update().filter(pk=owner.pk).first()
+    limit = quota(owner, "collections")
+    if limit is not None and selectors.collections_owned(user=owner).count() >= limit:
+        raise QuotaExceeded(
+            f"Your plan allows {limit} collections. Delete one or upgrade your plan.",
+            details={"quota": "collections", "limit": limit},
+        )
+    _check_visibility(owner, visibility)
+    collection = Collection(
+        owner=owner,
+        name=clean_name(name, fallback=""),
+        description=clean_description(description),
+        visibility=visibility,
+    )
+    if not collection.name:
+        raise ProductError("Give the collection a name.", details={"name": ["Required."]})
+    try:
+        with transaction.atomic():
+            collection.save()
+    except IntegrityError:
+        raise Duplicate(f"You already have a collection called “{collection.name}”.") from None
+    return collection
+
+
+@transaction.atomic
+def collection_update(*, collection: Collection, actor: User, **changes) -> Collection:
+    _owner_only(collection, actor)
+    if "visibility" in changes:
+        _check_visibility(actor, changes["visibility"], collection.visibility)
+        collection.visibility = changes["visibility"]
+    if "name" in changes:
+        collection.name = clean_name(changes["name"], fallback=collection.name)
+    if "description" in changes:
+        collection.description = clean_description(changes["description"])
+    try:
+        with transaction.atomic():
+            collection.save()
+    except IntegrityError:
+        raise Duplicate(f"You already have a collection called “{collection.name}”.") from None
+    return collection
+
+
+def _owner_only(collection: Collection, actor: User) -> None:
+    if collection.owner_id != actor.pk:
+        raise NotAllowed("Only the owner can change this collection.")
+
+
+def _visible_samples(actor: User, sample_ids: Iterable[str]) -> list[Sample]:
+    ids = [str(pk) for pk in sample_ids]
+    found = {str(s.pk): s for s in selectors.samples_visible(user=actor).filter(pk__in=ids)}
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise ProductError(
+            "Some samples do not exist or are not yours to add.", details={"sample_ids": missing}
+        )
+    return [found[pk] for pk in ids]
+
+
+@transaction.atomic
+def collection_add_samples(*, collection: Collection, actor: User, sample_ids: list[str]) -> int:
+    """Append samples (yours or public ones) at the end; ones already there stay put."""
+    _owner_only(collection, actor)
+    samples = _visible_samples(actor, sample_ids)
+    present = set(collection.items.values_list("sample_id", flat=True))
+    end = collection.items.aggregate(end=Max("position"))["end"]
+    position = -1 if end is None else end
+    new = []
+    for sample in samples:
+        if sample.pk not in present:
+            position += 1
+            present.add(sample.pk)
+            new.append(CollectionItem(collection=collection, sample=sample, position=position))
+    CollectionItem.objects.bulk_create(new)
+    collection.save(update_fields=["updated_at"])
+    return len(new)
+
+
+@transaction.atomic
+def collection_remove_samples(*, collection: Collection, actor: User, sample_ids: list[str]) -> int:
+    _owner_only(collection, actor)
+    removed, _ = collection.items.filter(sample_id__in=[str(pk) for pk in sample_ids]).delete()
+    return removed
+
+
+@transaction.atomic
+def collection_reorder(*, collection: Collection, actor: User, sample_ids: list[str]) -> None:
+    """Put the collection in the given order; it must list exactly its samples."""
+    _owner_only(collection, actor)
+    items = {str(item.sample_id): item for item in collection.items.select_for_update()}
+    wanted = [str(pk) for pk in sample_ids]
+    if sorted(wanted) != sorted(items):
+        raise ProductError(
+            "The new order must list every sample of the collection exactly once.",
+            details={"expected": len(items), "given": len(wanted)},
+        )
+    for position, pk in enumerate(wanted):
+        items[pk].position = position
+    CollectionItem.objects.bulk_update(items.values(), ["position"])
+
+
+@transaction.atomic
+def collection_delete(*, collection: Collection, actor: User) -> None:
+    """Delete the collection; its samples stay in the library."""
+    _owner_only(collection, actor)
+    collection.delete()
+
+
+def zip_entries(samples: Iterable[Sample]) -> Iterator[tuple[str, Sample]]:
+    """Unique, safe names inside a zip for the given samples, in order."""
+    used: set[str] = set()
+    for number, sample in enumerate(samples, start=1):
+        stem = "".join(c if c.isalnum() or c in " -_." else "_" for c in sample.name).strip(" .")
+        suffix = PurePath(sample.original_filename).suffix.lower() or f".{sample.format}"
+        name = f"{number:03d} {stem or 'sample'}{suffix}"
+        while name in used:
+            name = f"{number:03d} {stem}-{len(used)}{suffix}"
+        used.add(name)
+        yield name, sample
+
+
+def write_zip(target, samples: Iterable[Sample]) -> None:
+    """Write the samples' original files into a zip (stored, not recompressed: audio)."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as bundle:
+        for name, sample in zip_entries(samples):
+            with sample.file.open("rb") as source, bundle.open(name, "w", force_zip64=True) as out:
+                while chunk := source.read(1024 * 1024):
+                    out.write(chunk)

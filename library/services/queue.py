@@ -1,0 +1,33 @@
+"""Handing samples to the analysis queue."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_analysis(sample_id: str) -> None:
+    """Queue analysis once the transaction commits (a worker must see the row).
+
+    Like ``delay_on_commit``, but a broker outage is logged instead of failing a
+    request that has already committed: the sample stays ``pending`` and the
+    periodic re-queue task hands it to a worker when the broker is back.
+    """
+    transaction.on_commit(partial(_send, str(sample_id)))
+
+
+def _send(sample_id: str) -> None:
+    from library.tasks import analyze_sample
+
+    try:
+        analyze_sample.apply_async(
+            args=[sample_id],
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception:  # noqa: BLE001 - any broker failure; the re-queue task recovers
+        logger.warning("analysis of %s not queued", sample_id, exc_info=True)

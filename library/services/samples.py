@@ -1,0 +1,66 @@
+"""Changing and deleting samples."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.audit import audit_log_record
+from accounts.models import User
+from accounts.rbac import has_permission
+from library.models import Sample, Visibility
+from library.services.text import clean_description, clean_name, clean_tags
+from samplemind.errors import NotAllowed
+
+EDITABLE = ("name", "description", "tags", "visibility")
+
+
+@transaction.atomic
+def sample_update(*, sample: Sample, actor: User, **changes) -> Sample:
+    """Change a sample's name, description, tags or visibility (only its owner may)."""
+    if sample.owner_id != actor.pk:
+        raise NotAllowed("Only the owner can change this sample.")
+    if "visibility" in changes and changes["visibility"] == Visibility.PUBLIC:
+        if sample.visibility != Visibility.PUBLIC and not has_permission(actor, "audio:share"):
+            raise NotAllowed("Your plan does not include sharing samples publicly (audio:share).")
+    cleaners = {
+        "name": lambda v: clean_name(v, fallback=sample.name),
+        "description": clean_description,
+        "tags": clean_tags,
+        "visibility": str,
+    }
+    updated = []
+    for field, value in changes.items():
+        if field in EDITABLE:
+            setattr(sample, field, cleaners[field](value))
+            updated.append(field)
+    if updated:
+        sample.save(update_fields=[*updated, "updated_at"])
+    return sample
+
+
+def sample_delete(
+    *, sample: Sample, actor: User, request: HttpRequest | None = None, as_admin: bool = False
+) -> None:
+    """Delete a sample, its original, preview and analysis history; files go after commit."""
+    if sample.owner_id != actor.pk and not as_admin:
+        raise NotAllowed("Only the owner can delete this sample.")
+    files = [f for f in (sample.file, sample.preview) if f]
+    storage_names = [(f.storage, f.name) for f in files]
+    details = {"name": sample.name, "sha256": sample.sha256}
+    target_id = str(sample.pk)
+    with transaction.atomic():
+        sample.delete()
+        audit_log_record(
+            action="sample.deleted",
+            actor=actor,
+            request=request,
+            details={**details, "sample_id": target_id},
+        )
+        # A rolled-back delete keeps its files.
+        transaction.on_commit(lambda: _delete_files(storage_names))
+
+
+def _delete_files(storage_names) -> None:
+    for storage, name in storage_names:
+        storage.delete(name)

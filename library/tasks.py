@@ -1,0 +1,46 @@
+"""Celery tasks for the library: thin wrappers around the analysis services."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError
+
+from library.services import analysis
+
+TRANSIENT = (OSError, OperationalError, InterfaceError)
+
+
+class AnalysisTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """Retries used up, or an unexpected error: the sample shows why."""
+        sample_id = kwargs.get("sample_id") or (args[0] if args else None)
+        if sample_id:
+            analysis.sample_analysis_failed(
+                sample_id=sample_id, reason=f"Analysis failed: {type(exc).__name__}: {exc}"[:500]
+            )
+
+
+@shared_task(
+    base=AnalysisTask,
+    name="library.analyze_sample",
+    autoretry_for=TRANSIENT,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=3,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def analyze_sample(sample_id: str) -> str:
+    try:
+        return analysis.sample_analyze(sample_id=sample_id)
+    except SoftTimeLimitExceeded:
+        analysis.sample_analysis_failed(
+            sample_id=sample_id, reason="Analysis took too long and was stopped."
+        )
+        return "failed"
+
+
+@shared_task(name="library.requeue_stuck_samples", ignore_result=True)
+def requeue_stuck_samples() -> int:
+    return analysis.samples_requeue_stuck()

@@ -1,0 +1,300 @@
+"""Pages for producers: the library, a sample, uploading, and collections.
+
+Views parse the request, call services and selectors, and render; product
+errors are shown with their message.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.rbac import has_permission
+from library import selectors
+from library.forms import (
+    SORTS,
+    AddToCollectionForm,
+    CollectionForm,
+    LibraryFilterForm,
+    SampleEditForm,
+)
+from library.models import Collection, SampleStatus
+from library.services import collections as collection_services
+from library.services.samples import sample_delete, sample_update
+from library.services.uploads import sample_create, spooled_uploads
+from samplemind.errors import NotAllowed, ProductError
+
+PAGE_SIZE = 25
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The library for signed-in people; the introduction for visitors."""
+    if request.user.is_authenticated:
+        return library_list(request)
+    return render(request, "home.html")
+
+
+@login_required
+def library_list(request: HttpRequest) -> HttpResponse:
+    form = LibraryFilterForm(request.GET or None)
+    samples = selectors.sample_list(user=request.user)
+    sort = "-created_at"
+    if form.is_valid():
+        text = form.cleaned_data["q"].strip()
+        if text:
+            samples = samples.filter(Q(name__icontains=text) | Q(tags__contains=[text.lower()]))
+        if form.cleaned_data["category"]:
+            samples = samples.filter(category=form.cleaned_data["category"])
+        sort = form.cleaned_data["sort"] or sort
+    samples = samples.order_by(sort, "-created_at")
+    page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "library/list.html",
+        {
+            "page": page,
+            "form": form,
+            "sorts": SORTS,
+            "sort": sort,
+            "query": query.urlencode(),
+            "collections": selectors.collections_owned(user=request.user).order_by("name"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def library_bulk(request: HttpRequest) -> HttpResponse:
+    """Act on the ticked samples: tag, add to a collection, delete, or download as a zip."""
+    ids = request.POST.getlist("sample")
+    action = request.POST.get("action")
+    samples = list(selectors.samples_owned(user=request.user).filter(pk__in=ids).order_by("name"))
+    if not samples:
+        messages.error(request, "Tick at least one sample first.")
+        return redirect("library:list")
+    try:
+        if action == "zip":
+            if not has_permission(request.user, "audio:download"):
+                raise NotAllowed("Your plan does not include downloads (audio:download).")
+            bundle = tempfile.TemporaryFile()
+            collection_services.write_zip(bundle, samples)
+            bundle.seek(0)
+            return FileResponse(
+                bundle, as_attachment=True, filename="samples.zip", content_type="application/zip"
+            )
+        if action == "tag":
+            new = [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()]
+            if not new:
+                raise ProductError("Type the tags to add, separated by commas.")
+            for sample in samples:
+                sample_update(sample=sample, actor=request.user, tags=[*sample.tags, *new])
+            messages.success(request, f"Tagged {len(samples)} sample(s).")
+        elif action == "collect":
+            collection = (
+                selectors.collections_owned(user=request.user)
+                .filter(pk=_int(request.POST.get("collection")))
+                .first()
+            )
+            if collection is None:
+                raise ProductError("Choose one of your collections.")
+            collection_services.collection_add_samples(
+                collection=collection, actor=request.user, sample_ids=[str(s.pk) for s in samples]
+            )
+            messages.success(request, f"Added {len(samples)} sample(s) to “{collection.name}”.")
+        elif action == "delete":
+            for sample in samples:
+                sample_delete(sample=sample, actor=request.user, request=request)
+            messages.success(request, f"Deleted {len(samples)} sample(s).")
+        else:
+            messages.error(request, "Choose what to do with the ticked samples.")
+    except ProductError as exc:
+        messages.error(request, exc.message)
+    return redirect("library:list")
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+def _visible_or_404(request: HttpRequest, pk):
+    sample = selectors.samples_visible(user=request.user).select_related("owner").filter(pk=pk)
+    sample = sample.first()
+    if sample is None:
+        raise Http404("No such sample.")
+    return sample
+
+
+def sample_detail(request: HttpRequest, pk) -> HttpResponse:
+    sample = _visible_or_404(request, pk)
+    is_owner = request.user.is_authenticated and sample.owner_id == request.user.pk
+    edit_form = None
+    if is_owner:
+        initial = {
+            "name": sample.name,
+            "tags": ", ".join(sample.tags),
+            "description": sample.description,
+            "visibility": sample.visibility,
+        }
+        edit_form = SampleEditForm(request.POST or None, initial=initial)
+        if request.method == "POST" and edit_form.is_valid():
+            data = edit_form.cleaned_data
+            try:
+                sample_update(
+                    sample=sample,
+                    actor=request.user,
+                    name=data["name"],
+                    tags=[t.strip() for t in data["tags"].split(",") if t.strip()],
+                    description=data["description"],
+                    visibility=data["visibility"],
+                )
+            except ProductError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("library:sample", pk=sample.pk)
+    add_form = None
+    if request.user.is_authenticated:
+        owned = selectors.collections_owned(user=request.user).order_by("name")
+        add_form = AddToCollectionForm(collections=list(owned))
+    return render(
+        request,
+        "library/sample.html",
+        {
+            "sample": sample,
+            "is_owner": is_owner,
+            "edit_form": edit_form,
+            "add_form": add_form,
+            "can_similar": has_permission(request.user, "search:similar"),
+        },
+    )
+
+
+def sample_similar(request: HttpRequest, pk) -> HttpResponse:
+    """The similar-sounds list, loaded into the sample page by HTMX."""
+    from search.selectors import similar_samples
+
+    sample = _visible_or_404(request, pk)
+    hits, error = [], None
+    if not has_permission(request.user, "search:similar"):
+        error = "Your plan does not include finding similar sounds (search:similar)."
+    elif sample.status != SampleStatus.READY:
+        error = "Similar sounds appear once the analysis is done."
+    else:
+        try:
+            hits = similar_samples(user=request.user, sample=sample, k=10).hits
+        except ProductError as exc:
+            error = exc.message
+    return render(request, "library/_similar.html", {"hits": hits, "error": error})
+
+
+def sample_status(request: HttpRequest, pk) -> HttpResponse:
+    """A sample's status badge; it polls itself until the analysis ends."""
+    sample = _visible_or_404(request, pk)
+    return render(request, "library/_status.html", {"sample": sample})
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    created, errors = [], []
+    if request.method == "POST":
+        files = request.FILES.getlist("files")
+        if not files:
+            errors.append("Choose at least one audio file.")
+        for upload_file in files:
+            try:
+                with spooled_uploads([upload_file]) as spooled:
+                    created.append(sample_create(owner=request.user, spooled=spooled[0]))
+            except ProductError as exc:
+                errors.append(exc.message)
+    context = {"created": created, "errors": errors}
+    if request.htmx:
+        return render(request, "library/_upload_results.html", context)
+    return render(request, "library/upload.html", context)
+
+
+@login_required
+def collection_list(request: HttpRequest) -> HttpResponse:
+    form = CollectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            collection = collection_services.collection_create(
+                owner=request.user, **form.cleaned_data
+            )
+        except ProductError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Created “{collection.name}”.")
+            return redirect("library:collection", pk=collection.pk)
+    collections = selectors.collections_with_counts(user=request.user).filter(owner=request.user)
+    return render(
+        request,
+        "collections/list.html",
+        {"collections": collections.order_by("name"), "form": form},
+    )
+
+
+def collection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    collection = get_object_or_404(
+        selectors.collections_visible(user=request.user).select_related("owner"), pk=pk
+    )
+    items = selectors.collection_items(collection=collection, user=request.user)
+    is_owner = request.user.is_authenticated and collection.owner_id == request.user.pk
+    return render(
+        request,
+        "collections/detail.html",
+        {
+            "collection": collection,
+            "items": items,
+            "is_owner": is_owner,
+            "public_url": request.build_absolute_uri(
+                reverse("library:collection", args=[collection.pk])
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def collection_add(request: HttpRequest, pk) -> HttpResponse:
+    sample = _visible_or_404(request, pk)
+    owned = list(selectors.collections_owned(user=request.user))
+    form = AddToCollectionForm(request.POST, collections=owned)
+    if not form.is_valid():
+        messages.error(request, "Choose one of your collections.")
+        return redirect("library:sample", pk=sample.pk)
+    collection = next(c for c in owned if c.pk == form.cleaned_data["collection"])
+    try:
+        collection_services.collection_add_samples(
+            collection=collection, actor=request.user, sample_ids=[str(sample.pk)]
+        )
+    except ProductError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Added to “{collection.name}”.")
+    return redirect("library:sample", pk=sample.pk)
+
+
+@login_required
+@require_POST
+def collection_reorder(request: HttpRequest, pk: int) -> HttpResponse:
+    collection = get_object_or_404(Collection, pk=pk, owner=request.user)
+    try:
+        collection_services.collection_reorder(
+            collection=collection, actor=request.user, sample_ids=request.POST.getlist("sample")
+        )
+    except ProductError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    return HttpResponse(status=204)

@@ -1,0 +1,28 @@
+"""Scheduled operations tasks (see ``CELERY_BEAT_SCHEDULE`` in the settings)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from samplemind.ops import backups
+
+logger = logging.getLogger(__name__)
+
+
+# Acknowledged on receipt: a backup can outlast the broker's visibility timeout,
+# and a redelivered copy would start a second dump. A lost run waits for the next.
+@shared_task(
+    name="samplemind.backup",
+    acks_late=False,
+    autoretry_for=(backups.BackupError,),
+    retry_backoff=900,
+    retry_jitter=False,
+    max_retries=1,
+)
+def backup() -> str:
+    """Make a backup, then delete the ones outside the retention; return its name."""
+    manifest = backups.backup_create()
+    backups.backups_prune()
+    return manifest["name"]

@@ -1,0 +1,192 @@
+"""Search endpoints: text and filters, autocomplete, "more like this", search by sound.
+
+Who may use what (see accounts.rbac):
+
+- ``search:basic`` (every plan): text search, fuzzy matching, filters, facets,
+  autocomplete.
+- ``search:similar`` (pro and up): samples that sound like a sample or like an
+  uploaded clip.
+- ``search:advanced`` (studio and up), with ``search:similar``: hybrid
+  search, one ranking fused from text relevance and sound similarity.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from accounts.permissions import Allowed, request_allows
+from library.services.uploads import spooled_uploads
+from samplemind.errors import NotAllowed
+from search import selectors
+from search.api import serializers as s
+from search.backends.base import Facets, ResultPage
+
+HYBRID_PERMISSIONS = ("search:similar", "search:advanced")
+
+
+def _results(page: ResultPage, request: Request) -> list[dict]:
+    for hit in page.hits:
+        hit.sample.search_hit = hit
+    samples = [hit.sample for hit in page.hits]
+    return s.SearchResultSerializer(samples, many=True, context={"request": request}).data
+
+
+def _facets(facets: Facets) -> dict:
+    return {
+        name: [
+            {"value": item.value, "label": item.label, "count": item.count}
+            for item in getattr(facets, name)
+        ]
+        for name in ("category", "key", "bpm")
+    }
+
+
+def _page_links(request: Request, page: ResultPage, number: int, size: int) -> dict:
+    url = request.build_absolute_uri()
+    following = number * size < page.total and number < 500
+    previous = None
+    if number > 1:
+        previous = (
+            remove_query_param(url, "page")
+            if number == 2
+            else replace_query_param(url, "page", number - 1)
+        )
+    return {
+        "next": replace_query_param(url, "page", number + 1) if following else None,
+        "previous": previous,
+    }
+
+
+class SearchView(APIView):
+    """Search the samples you can see: yours and everyone's public ones.
+
+    ``q`` takes web-search syntax (``dark pad -noise``, ``"vinyl crackle"``);
+    results are ranked (name and tags count most, then collection names, then
+    the description) and carry highlighted snippets. When the words find
+    nothing, near spellings are tried ("kik" finds "kick"). With
+    ``similar_to``, text relevance and sound similarity are fused by
+    reciprocal rank fusion (studio plans and up); ``score_parts`` shows both.
+    ``similar_to`` without ``q`` pages through the sample's nearest neighbours
+    (pro plans and up).
+    """
+
+    permission_classes = [Allowed("search:basic")]
+
+    @extend_schema(parameters=[s.SearchParams], responses=s.SearchResponseSerializer)
+    def get(self, request: Request) -> Response:
+        params = s.SearchParams(data=s.params_of(request.query_params))
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        source = None
+        if data.get("similar_to"):
+            # Alone, similar_to is "more like this"; with text it is hybrid search.
+            hybrid = bool(data["q"].strip())
+            needed = HYBRID_PERMISSIONS if hybrid else ("search:similar",)
+            missing = [name for name in needed if not request_allows(request, name)]
+            if missing:
+                what = "sound similarity and text together" if hybrid else "sound similarity"
+                raise NotAllowed(
+                    f"Ranking by {what} needs a plan with {', '.join(missing)}.",
+                    details={"missing": missing},
+                )
+            source = selectors.visible_sample(user=request.user, sample_id=data["similar_to"])
+            if source is None:
+                raise Http404("No such sample.")
+        filters = params.filters()
+        page = selectors.search_samples(
+            user=request.user,
+            text=data["q"],
+            filters=filters,
+            fuzzy=data["fuzzy"],
+            ordering=data.get("ordering"),
+            similar_to=source,
+            page=data["page"],
+            page_size=data["page_size"],
+        )
+        body = {
+            "count": page.total,
+            "count_is_exact": page.total_is_exact,
+            **_page_links(request, page, data["page"], data["page_size"]),
+            "fuzzy": page.fuzzy,
+            "expanded": page.expanded,
+            "results": _results(page, request),
+        }
+        if data["facets"]:
+            facets = selectors.search_facets(
+                user=request.user, text=data["q"], filters=filters, fuzzy=page.fuzzy
+            )
+            body["facets"] = _facets(facets)
+        return Response(body)
+
+
+class AutocompleteView(APIView):
+    """Completions for the last word typed, from the names and tags of samples you can see."""
+
+    permission_classes = [Allowed("search:basic")]
+
+    @extend_schema(parameters=[s.AutocompleteParams], responses=s.AutocompleteResponseSerializer)
+    def get(self, request: Request) -> Response:
+        params = s.AutocompleteParams(data=s.params_of(request.query_params))
+        params.is_valid(raise_exception=True)
+        suggestions = selectors.search_suggestions(
+            user=request.user, text=params.validated_data["q"], limit=params.validated_data["limit"]
+        )
+        return Response(
+            {
+                "suggestions": [
+                    {"text": i.text, "word": i.word, "samples": i.samples, "fuzzy": i.fuzzy}
+                    for i in suggestions
+                ]
+            }
+        )
+
+
+class SimilarView(APIView):
+    """The samples that sound most like this one ("more like this"), with the same filters."""
+
+    permission_classes = [Allowed("search:similar")]
+
+    @extend_schema(parameters=[s.SimilarParams], responses=s.SimilarResponseSerializer)
+    def get(self, request: Request, pk) -> Response:
+        params = s.SimilarParams(data=s.params_of(request.query_params))
+        params.is_valid(raise_exception=True)
+        sample = selectors.visible_sample(user=request.user, sample_id=pk)
+        if sample is None:
+            raise Http404("No such sample.")
+        page = selectors.similar_samples(
+            user=request.user, sample=sample, k=params.validated_data["k"], filters=params.filters()
+        )
+        return Response({"count": len(page.hits), "results": _results(page, request)})
+
+
+class BySoundView(APIView):
+    """Upload a clip (field ``file``) and get the samples that sound most like it.
+
+    The clip is analysed on the fly and never stored. Filters and ``k`` may be
+    sent as form fields or query parameters.
+    """
+
+    parser_classes = [MultiPartParser, FormParser]
+    permission_classes = [Allowed("search:similar")]
+
+    @extend_schema(
+        request={"multipart/form-data": s.BySoundParams}, responses=s.SimilarResponseSerializer
+    )
+    def post(self, request: Request) -> Response:
+        fields = {**s.params_of(request.query_params), **s.params_of(request.POST)}
+        params = s.BySoundParams(data={**fields, "file": request.FILES.get("file")})
+        params.is_valid(raise_exception=True)
+        with spooled_uploads([params.validated_data["file"]]) as (clip,):
+            page = selectors.samples_like_sound(
+                user=request.user,
+                path=clip.path,
+                k=params.validated_data["k"],
+                filters=params.filters(),
+            )
+        return Response({"count": len(page.hits), "results": _results(page, request)})

@@ -1,0 +1,125 @@
+"""Text helpers for the PostgreSQL backend: query words, highlights, and the word-list SQL."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from django.db.models import Func, TextField, Value
+
+TEXT_CONFIG = "english"
+# ts_headline marks matches with these private-use characters; the text is then
+# HTML-escaped and only they become <mark> tags, so nothing in a name or a
+# description can add markup of its own.
+MARK_START, MARK_END = "\ue000", "\ue001"
+
+_WORD = re.compile(r"[^\W_]+")
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+# For each query word, the known words nearest to it (trigram distance, GiST).
+NEAR_WORDS_SQL = """
+    SELECT wanted.word, near.word
+    FROM unnest(%s::text[]) WITH ORDINALITY AS wanted(word, position)
+    CROSS JOIN LATERAL (
+        SELECT term.word, term.word <-> wanted.word AS distance
+        FROM search_searchterm term
+        ORDER BY term.word <-> wanted.word
+        LIMIT %s
+    ) near
+    WHERE near.distance <= %s
+    ORDER BY wanted.position, near.distance, near.word
+"""
+
+AUTOCOMPLETE_COUNT_CAP = 100
+# Completions of the last word: words starting with it, then (from three letters
+# on) near spellings. Each is kept only when, with the words before it, it finds
+# some of the caller's visible samples by name or tag (weight A), counted up to
+# a cap: the word list itself never reaches the caller.
+AUTOCOMPLETE_SQL = """
+    WITH candidates AS (
+        (SELECT word, false AS fuzzy FROM search_searchterm
+         WHERE word LIKE %(pattern)s ORDER BY length(word), word LIMIT %(many)s)
+        UNION ALL
+        (SELECT word, true FROM search_searchterm
+         WHERE %(try_fuzzy)s AND word NOT LIKE %(pattern)s
+           AND similarity(word, %(prefix)s) >= %(similarity)s
+         ORDER BY word <-> %(prefix)s LIMIT %(few)s)
+    )
+    SELECT c.word, c.fuzzy, found.n
+    FROM candidates c
+    CROSS JOIN LATERAL (
+        SELECT to_tsquery(%(config)s::regconfig, quote_literal(c.word) || ':A') AS word_query
+    ) w
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN %(context)s = '' THEN w.word_query
+               ELSE websearch_to_tsquery(%(config)s::regconfig, search_normalise(%(context)s))
+                    && w.word_query
+               END AS query
+    ) q
+    CROSS JOIN LATERAL (
+        SELECT count(*) FROM (
+            SELECT 1 FROM search_sampledocument d
+            WHERE (d.owner_id = %(owner)s
+                   AND (d.document || coalesce(d.private_document, ''::tsvector)) @@ q.query)
+               OR (d.visibility = %(public)s AND d.document @@ q.query)
+            LIMIT %(cap)s
+        ) capped
+    ) AS found(n)
+    WHERE found.n > 0
+    ORDER BY c.fuzzy, found.n DESC, length(c.word), c.word
+    LIMIT %(limit)s
+"""
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words split the way documents are: ``"BD808"`` -> ``["bd", "808"]``."""
+    return _WORD.findall(_LETTER_DIGIT.sub(" ", text).lower())
+
+
+def query_words(text: str) -> tuple[list[str], list[str]]:
+    """The words of a web-search query, as ``(wanted, excluded)``.
+
+    ``"Kick01 -noise"`` -> ``(["kick", "01"], ["noise"])``; quotes and other
+    punctuation are dropped.
+    """
+    wanted: list[str] = []
+    excluded: list[str] = []
+    for token in text.split():
+        target = excluded if token.startswith("-") and len(token) > 1 else wanted
+        for word in words(token):
+            if word not in target and len(target) < 16:
+                target.append(word)
+    return wanted, excluded
+
+
+def raw_tsquery(alternatives: list[list[str]], excluded: list[str]) -> str:
+    """``[["kick", "kit"], ["dark"]], ["noise"]`` -> ``('kick' | 'kit') & ('dark') & !'noise'``.
+
+    Only for words from :func:`words` (letters and digits), which need no
+    escaping inside quotes.
+    """
+    groups = [" | ".join(f"'{word}'" for word in group) for group in alternatives]
+    query = " & ".join(f"({group})" for group in groups)
+    return query + "".join(f" & !'{word}'" for word in excluded)
+
+
+def highlighted(text: str | None) -> str:
+    """Escape ``text`` for HTML and turn the headline markers into ``<mark>`` tags."""
+    if not text:
+        return ""
+    escaped = html.escape(" ".join(text.split()), quote=True)
+    if escaped.count(MARK_START) != escaped.count(MARK_END):
+        return escaped.replace(MARK_START, "").replace(MARK_END, "")
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def without_markers(expression: Any) -> Func:
+    """SQL: ``expression`` with the highlight marker characters removed."""
+    return Func(
+        expression,
+        Value(MARK_START + MARK_END),
+        Value(""),
+        function="translate",
+        output_field=TextField(),
+    )

@@ -1,0 +1,142 @@
+"""Searching the library: the functions views, pages and benchmarks call.
+
+Each takes the user whose search it is and goes through the configured
+backend (:func:`search.backends.get_search_backend`), which returns only that
+user's samples and public ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+
+from accounts.models import User
+from library import analysis as analyser
+from library.models import Sample
+from library.selectors import samples_visible
+from samplemind.errors import InvalidAudio
+from search.backends import get_search_backend
+from search.backends.base import Facets, ResultPage, SearchFilters, Suggestion
+from search.errors import NotAnalysed
+
+# Enough of a clip to describe its timbre; bounds the work one request can cause.
+BY_SOUND_MAX_SECONDS = 30.0
+
+
+def search_samples(
+    *,
+    user: User,
+    text: str = "",
+    filters: SearchFilters | None = None,
+    fuzzy: str = "auto",
+    ordering: str | None = None,
+    similar_to: Sample | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> ResultPage:
+    """One page of samples matching ``text`` and ``filters``.
+
+    With ``similar_to`` (an analysed sample) and text, text relevance and
+    sound similarity are fused into one ranking (hybrid search); with
+    ``similar_to`` alone, the page holds the sample's nearest neighbours.
+    """
+    backend = get_search_backend()
+    offset = (page - 1) * page_size
+    if similar_to is not None:
+        vector = embedding_of(similar_to)
+        if not text.strip():
+            nearest = backend.nearest(
+                user=user,
+                vector=vector,
+                filters=filters,
+                k=offset + page_size,
+                exclude=[similar_to.pk],
+            )
+            nearest.hits = nearest.hits[offset:]
+            return nearest
+        return backend.hybrid(
+            user=user,
+            text=text,
+            vector=vector,
+            filters=filters,
+            offset=offset,
+            limit=page_size,
+            exclude=[similar_to.pk],
+        )
+    return backend.search(
+        user=user,
+        text=text,
+        filters=filters,
+        fuzzy=fuzzy,
+        ordering=ordering,
+        offset=offset,
+        limit=page_size,
+    )
+
+
+def search_facets(
+    *, user: User, text: str = "", filters: SearchFilters | None = None, fuzzy: bool = False
+) -> Facets:
+    """Match counts by category, key and tempo band; ``fuzzy`` as the search page used."""
+    return get_search_backend().facets(
+        user=user, text=text, filters=filters, fuzzy="on" if fuzzy else "off"
+    )
+
+
+def similar_samples(
+    *, user: User, sample: Sample, k: int = 10, filters: SearchFilters | None = None
+) -> ResultPage:
+    """The ``k`` visible samples that sound most like ``sample`` (itself left out)."""
+    return get_search_backend().nearest(
+        user=user, vector=embedding_of(sample), filters=filters, k=k, exclude=[sample.pk]
+    )
+
+
+def samples_like_sound(
+    *, user: User, path: Path, k: int = 10, filters: SearchFilters | None = None
+) -> ResultPage:
+    """The ``k`` visible samples that sound most like the audio file at ``path``.
+
+    The clip is analysed here and forgotten: nothing is stored. Raises
+    :class:`InvalidAudio` when it does not decode.
+    """
+    return get_search_backend().nearest(
+        user=user, vector=clip_embedding(path), filters=filters, k=k
+    )
+
+
+def search_suggestions(*, user: User, text: str, limit: int = 8) -> list[Suggestion]:
+    return get_search_backend().autocomplete(user=user, text=text[:100], limit=limit)
+
+
+def visible_sample(*, user: User, sample_id: UUID) -> Sample | None:
+    return samples_visible(user=user).filter(pk=sample_id).first()
+
+
+def embedding_of(sample: Sample) -> Sequence[float]:
+    if sample.embedding is None:
+        raise NotAnalysed(
+            f"“{sample.name}” has not been analysed yet, so there is nothing to compare "
+            "it with; try again when its status is ready.",
+            details={"sample_id": str(sample.pk), "status": sample.status},
+        )
+    return [float(value) for value in sample.embedding]
+
+
+def clip_embedding(path: Path) -> list[float]:
+    """The timbre embedding of an audio file, from its first ``BY_SOUND_MAX_SECONDS``."""
+    try:
+        audio = analyser.decode_audio(path, max_seconds=BY_SOUND_MAX_SECONDS)
+    except analyser.AudioDecodeError as exc:
+        raise InvalidAudio(f"This clip cannot be read as audio: {exc}") from None
+    if audio.duration is not None and audio.duration > settings.SAMPLEMIND_MAX_AUDIO_SECONDS:
+        minutes = settings.SAMPLEMIND_MAX_AUDIO_SECONDS / 60
+        raise InvalidAudio(f"This clip is longer than {minutes:.0f} minutes.")
+    descriptors = analyser.analyze_audio(audio, embedding=True)
+    embedding = descriptors.get("embedding")
+    if not embedding:
+        raise InvalidAudio("This clip has no sound to compare (it may be silent).")
+    return [float(value) for value in embedding]

@@ -1,0 +1,118 @@
+"""From upload to "ready" through a real Celery worker: descriptors, preview, peaks."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from accounts.models import Role
+from library.models import AnalysisResult, Sample, SampleStatus
+from library.services.analysis import sample_analyze, samples_requeue_stuck
+from tests import audio
+from tests.factories import SampleFactory, UserFactory, bearer, upload_file
+
+FINISHED = {SampleStatus.READY, SampleStatus.FAILED}
+
+
+def wait_for(sample_id, timeout: float = 120) -> Sample:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sample = Sample.objects.get(pk=sample_id)
+        if sample.status in FINISHED:
+            return sample
+        time.sleep(0.25)
+    pytest.fail(f"sample {sample_id} still {sample.status} after {timeout} s")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_becomes_ready_with_descriptors_preview_and_peaks(
+    client, celery_worker_process, tmp_path
+):
+    user = UserFactory(role=Role.PRO)
+    path = audio.write(tmp_path / "Dusty Break 120.wav", audio.drum_loop(120, bars=2))
+
+    created = upload_file(client, user, path).json()
+    sample = wait_for(created["id"])
+
+    assert sample.status == SampleStatus.READY, sample.error
+    assert sample.bpm == pytest.approx(120, rel=0.04)
+    assert sample.is_loop is True
+    assert sample.category == "drum_loop"
+    assert sample.duration == pytest.approx(4.0, abs=0.05)
+    assert sample.embedding is not None and len(sample.embedding) == 64
+    assert sample.descriptors["analyzer_version"] == sample.analyzer_version
+    assert len(sample.waveform) > 100 and max(sample.waveform) <= 1.0
+    assert Path(sample.preview.path).exists()
+    assert AnalysisResult.objects.filter(sample=sample, status="ready").count() == 1
+    detail = client.get(f"/api/v1/audio/{sample.pk}", **bearer(user)).json()
+    assert detail["status"] == "ready" and detail["bpm"] == pytest.approx(120, rel=0.04)
+    preview = client.get(detail["preview_url"], **bearer(user))
+    assert b"".join(preview.streaming_content)[:4] in (b"OggS", b"ID3\x03", b"\xff\xfb\x90\x00")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_stalled_analysis_is_handed_to_a_worker_again(celery_worker_process, tmp_path, settings):
+    settings.SAMPLEMIND_ANALYSIS_STALE_SECONDS = 60
+    sample = SampleFactory(
+        owner=UserFactory(),
+        status=SampleStatus.ANALYZING,
+        analysis_attempts=1,
+        analysis_started_at=timezone.now() - timedelta(minutes=5),
+    )
+    data = audio.write(tmp_path / "k.wav", audio.kick()).read_bytes()
+    sample.file.save("k.wav", ContentFile(data), save=True)
+    Sample.objects.filter(pk=sample.pk).update(
+        analysis_started_at=timezone.now() - timedelta(minutes=5)
+    )
+
+    assert samples_requeue_stuck() == 1
+    finished = wait_for(sample.pk)
+
+    assert finished.status == SampleStatus.READY, finished.error
+    assert finished.category == "kick"
+
+
+@pytest.mark.django_db
+def test_a_file_that_fails_to_decode_is_marked_failed_with_its_reason():
+    sample = SampleFactory(status=SampleStatus.PENDING)
+    sample.file.save("bad.wav", ContentFile(b"RIFF\x00\x00garbage that is not audio"), save=True)
+
+    outcome = sample_analyze(sample_id=str(sample.pk))
+
+    sample.refresh_from_db()
+    assert outcome == "failed"
+    assert sample.status == SampleStatus.FAILED
+    assert sample.error
+    assert AnalysisResult.objects.get(sample=sample).status == "failed"
+
+
+@pytest.mark.django_db
+def test_analysis_is_idempotent_and_stops_after_repeated_crashes(settings, tmp_path):
+    sample = SampleFactory(status=SampleStatus.PENDING)
+    sample.file.save(
+        "k.wav", ContentFile(audio.write(tmp_path / "k.wav", audio.kick()).read_bytes()), save=True
+    )
+
+    assert sample_analyze(sample_id=str(sample.pk)) == "ready"
+    assert sample_analyze(sample_id=str(sample.pk)) == "skipped"  # a repeated delivery
+    assert AnalysisResult.objects.filter(sample=sample).count() == 1
+
+    crashing = SampleFactory(
+        status=SampleStatus.ANALYZING, analysis_attempts=settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
+    )
+    assert sample_analyze(sample_id=str(crashing.pk)) == "skipped"
+    crashing.refresh_from_db()
+    assert crashing.status == SampleStatus.FAILED
+    assert "attempts" in crashing.error
+
+
+@pytest.mark.django_db
+def test_a_sample_deleted_before_its_analysis_is_skipped():
+    assert sample_analyze(sample_id="00000000-0000-0000-0000-000000000000") == "skipped"

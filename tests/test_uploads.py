@@ -1,0 +1,308 @@
+"""Uploading samples through the API: validation by decoding, duplicates, quotas, archives."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from accounts.models import Role
+from library.models import BatchJob, Sample
+from tests import audio
+from tests.factories import SampleFactory, UserFactory, bearer, upload_file
+
+UPLOAD = "/api/v1/audio/upload"
+BATCH = "/api/v1/audio/batch"
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT) / "samples"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def own_media_root(settings, tmp_path):
+    """A media folder for this test alone, so "nothing was stored" can be checked."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def producer():
+    return UserFactory(role=Role.PRO)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ext", ["wav", "aiff", "flac", "ogg", "mp3"])
+def test_each_supported_format_uploads_and_waits_for_analysis(client, producer, tmp_path, ext):
+    path = audio.write(tmp_path / f"Warm Pad.{ext}", audio.chord(57, seconds=1.5))
+
+    response = upload_file(client, producer, path)
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "pending"
+    assert body["format"] == ext
+    assert body["name"] == "Warm Pad"
+    assert body["original_filename"] == f"Warm Pad.{ext}"
+    assert body["duration"] == pytest.approx(1.5, abs=0.1)
+    assert Sample.objects.get(pk=body["id"]).file.read() == path.read_bytes()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("notes.wav", b"These are my notes, not audio.\n" * 20),
+        ("random.mp3", bytes(range(256)) * 64),
+        ("empty.wav", b""),
+        ("fake.flac", b"fLaC" + b"\x00" * 100),
+    ],
+)
+def test_files_that_are_not_audio_are_refused_and_nothing_is_stored(
+    client, producer, tmp_path, settings, name, content
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    response = upload_file(client, producer, path)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_audio"
+    assert name in error["message"]
+    assert not Sample.objects.exists()
+    assert stored_files(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_truncated_file_never_errors_on_the_server(client, producer, tmp_path, settings):
+    whole = audio.write(tmp_path / "whole.wav", audio.drum_loop(120))
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+
+    response = upload_file(client, producer, cut)
+
+    assert response.status_code in (201, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["error"]["code"] == "invalid_audio"
+        assert stored_files(settings) == []
+    else:
+        assert response.json()["duration"] < 4.1
+
+
+@pytest.mark.django_db
+def test_an_oversized_file_is_413_with_the_limit_in_the_message(
+    client, producer, tmp_path, settings
+):
+    settings.SAMPLEMIND_MAX_UPLOAD_BYTES = 50_000
+    path = audio.write(tmp_path / "long.wav", audio.noise(2.0))
+
+    response = upload_file(client, producer, path)
+
+    assert response.status_code == 413
+    assert "limit" in response.json()["error"]["message"]
+    assert not Sample.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_exact_duplicate_is_reported_not_stored_twice(client, producer, tmp_path, settings):
+    path = audio.write(tmp_path / "kick.wav", audio.kick())
+    first = upload_file(client, producer, path).json()
+    copy = tmp_path / "kick copy.wav"
+    copy.write_bytes(path.read_bytes())
+
+    again = upload_file(client, producer, copy)
+
+    assert again.status_code == 409
+    assert again.json()["error"]["details"]["sample_id"] == first["id"]
+    assert Sample.objects.count() == 1
+    assert len(stored_files(settings)) == 1
+    # Another account may hold the same sound.
+    assert upload_file(client, UserFactory(role=Role.PRO), copy).status_code == 201
+
+
+@pytest.mark.django_db
+def test_daily_upload_quota_refuses_with_a_clear_message(client, tmp_path):
+    free = UserFactory(role=Role.FREE)
+    SampleFactory.create_batch(10, owner=free)
+    path = audio.write(tmp_path / "one more.wav", audio.kick())
+
+    response = upload_file(client, free, path)
+
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "quota_exceeded"
+    assert "10 uploads a day" in error["message"]
+    assert error["details"]["quota"] == "uploads_per_day"
+
+
+@pytest.mark.django_db
+def test_storage_quota_refuses_with_a_clear_message(client, tmp_path):
+    free = UserFactory(role=Role.FREE)
+    SampleFactory(owner=free, size_bytes=100 * 1024**2 - 100)
+    path = audio.write(tmp_path / "snare.wav", audio.snare())
+
+    response = upload_file(client, free, path)
+
+    assert response.status_code == 403
+    assert "storage" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_markup_in_name_tags_and_description_is_cleaned(client, producer, tmp_path):
+    path = audio.write(tmp_path / "x.wav", audio.kick())
+
+    response = upload_file(
+        client,
+        producer,
+        path,
+        name="<script>alert(1)</script>Big Kick",
+        tags="<b>Drums</b>, 808 , drums, <img src=x onerror=alert(1)>",
+        description='Punchy <a href="javascript:alert(1)">kick</a><script>x()</script>',
+    )
+
+    body = response.json()
+    assert body["name"] == "Big Kick"
+    assert body["tags"] == ["drums", "808"]
+    assert body["description"] == "Punchy <a>kick</a>"
+
+
+@pytest.mark.django_db
+def test_free_accounts_cannot_upload_public_samples(client, tmp_path):
+    path = audio.write(tmp_path / "x.wav", audio.kick())
+
+    response = upload_file(client, UserFactory(role=Role.FREE), path, visibility="public")
+
+    assert response.status_code == 403
+    assert "audio:share" in response.json()["error"]["message"]
+
+
+def _zip(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in members.items():
+            bundle.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o120777 << 16  # a symbolic link
+            bundle.writestr(info, "/etc/passwd")
+    return path
+
+
+def _wav_bytes(samples) -> bytes:
+    buffer = io.BytesIO()
+    import soundfile as sf
+
+    sf.write(buffer, samples, audio.SR, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_zipped_pack_becomes_one_batch_job(client, producer, tmp_path):
+    pack = _zip(
+        tmp_path / "pack.zip",
+        {
+            "Pack/Kicks/BD_01.wav": _wav_bytes(audio.kick()),
+            "Pack/Snares/SN_01.wav": _wav_bytes(audio.snare()),
+            "Pack/Pads/pad.wav": _wav_bytes(audio.chord(60)),
+            "Pack/readme.txt": b"thanks for downloading",
+            "__MACOSX/Pack/._BD_01.wav": b"resource fork",
+            "Pack/broken.wav": b"not audio at all",
+        },
+    )
+
+    response = upload_file(client, producer, pack, url=BATCH, field="files")
+
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert job["total"] == 4
+    assert {s["name"] for s in job["samples"]} == {"BD 01", "SN 01", "pad"}
+    errors = {entry["file"]: entry for entry in job["errors"]}
+    assert errors["Pack/readme.txt"]["code"] == "skipped"
+    assert errors["Pack/broken.wav"]["code"] == "invalid_audio"
+    assert job["failed"] == 1
+    status = client.get(f"{BATCH}/{job['id']}", **bearer(producer))
+    assert status.json()["total"] == 4
+
+
+@pytest.mark.django_db
+def test_several_files_upload_in_one_batch(client, producer, tmp_path):
+    kick = audio.write(tmp_path / "kick.wav", audio.kick())
+    hat = audio.write(tmp_path / "hat.flac", audio.hihat())
+
+    with open(kick, "rb") as one, open(hat, "rb") as two:
+        response = client.post(BATCH, {"files": [one, two]}, **bearer(producer))
+
+    assert response.status_code == 202
+    assert response.json()["total"] == 2
+    assert Sample.objects.filter(owner=producer).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("members", "links", "expected"),
+    [
+        ({"../../evil.wav": b"x"}, (), "unsafe path"),
+        ({"/etc/cron.d/evil.wav": b"x"}, (), "unsafe path"),
+        ({"C:\\evil.wav": b"x"}, (), "unsafe path"),
+        ({"inner.zip": b"PK\x05\x06" + b"\x00" * 18}, (), "inside archives"),
+        ({"ok.wav": b"x"}, ("link.wav",), "link"),
+    ],
+)
+def test_unsafe_archives_are_refused_whole(
+    client, producer, tmp_path, settings, members, links, expected
+):
+    pack = _zip(tmp_path / "bad.zip", {"fine.wav": _wav_bytes(audio.kick()), **members}, links)
+
+    response = upload_file(client, producer, pack, url=BATCH, field="files")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_archive"
+    assert expected in response.json()["error"]["message"]
+    assert not Sample.objects.exists()
+    assert not BatchJob.objects.exists()
+    assert stored_files(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_zip_bomb_stops_at_the_expansion_budget(client, producer, tmp_path, settings):
+    settings.SAMPLEMIND_MAX_ARCHIVE_BYTES = 5 * 1024**2
+    pack = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(pack, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        with bundle.open("silence.wav", "w", force_zip64=True) as member:
+            for _ in range(64):
+                member.write(b"\x00" * 1024**2)
+    assert pack.stat().st_size < 200_000
+
+    response = upload_file(client, producer, pack, url=BATCH, field="files")
+
+    assert response.status_code in (400, 413)
+    assert (
+        "allowed size" in response.json()["error"]["message"]
+        or "limit" in response.json()["error"]["message"]
+    )
+    assert not Sample.objects.exists()
+
+
+@pytest.mark.django_db
+def test_batch_size_quota_refuses_the_whole_batch(client, producer, tmp_path):
+    blip = _wav_bytes(audio.tone(880, seconds=0.05))
+    members = {f"blips/blip_{n:02d}.wav": blip[:-2] + bytes([n % 256, n // 256]) for n in range(51)}
+    pack = _zip(tmp_path / "many.zip", members)
+
+    response = upload_file(client, producer, pack, url=BATCH, field="files")
+
+    assert response.status_code == 403
+    assert "50 per batch" in response.json()["error"]["message"]
+    assert not Sample.objects.exists()
+
+
+@pytest.mark.django_db
+def test_free_accounts_have_no_batch_uploads(client, tmp_path):
+    kick = audio.write(tmp_path / "kick.wav", audio.kick())
+
+    response = upload_file(client, UserFactory(role=Role.FREE), kick, url=BATCH, field="files")
+
+    assert response.status_code == 403
+    assert "audio:batch" in response.json()["error"]["message"]
