@@ -62,8 +62,12 @@ def collection_items(*, collection: Collection, user: User) -> QuerySet[Collecti
 def collections_with_counts(*, user: User) -> QuerySet[Collection]:
     from django.db.models import Count
 
+    # A GROUP BY query ignores Meta.ordering: order explicitly so pages are stable.
     return (
-        collections_visible(user=user).select_related("owner").annotate(sample_count=Count("items"))
+        collections_visible(user=user)
+        .select_related("owner")
+        .annotate(sample_count=Count("items"))
+        .order_by("name", "id")
     )
 
 

@@ -29,7 +29,7 @@ from library.forms import (
 from library.models import Collection, SampleStatus
 from library.services import collections as collection_services
 from library.services.samples import sample_delete, sample_update
-from library.services.uploads import sample_create, spooled_uploads
+from library.services.uploads import batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed, ProductError
 
 PAGE_SIZE = 25
@@ -206,6 +206,16 @@ def sample_status(request: HttpRequest, pk) -> HttpResponse:
     return render(request, "library/_status.html", {"sample": sample})
 
 
+def _upload_archive(request: HttpRequest, upload_file, errors: list[str]) -> list:
+    """Store a zip archive's audio files as one batch; list each file that failed."""
+    if not has_permission(request.user, "audio:batch"):
+        raise NotAllowed("Your plan does not include zip and batch uploads (audio:batch).")
+    with spooled_uploads([upload_file]) as spooled:
+        job = batch_upload(owner=request.user, files=spooled)
+    errors += [f"{e.get('file', upload_file.name)}: {e.get('error', '')}" for e in job.errors]
+    return list(job.samples.order_by("name"))
+
+
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     created, errors = [], []
@@ -215,6 +225,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             errors.append("Choose at least one audio file.")
         for upload_file in files:
             try:
+                if str(upload_file.name).lower().endswith(".zip"):
+                    created += _upload_archive(request, upload_file, errors)
+                    continue
                 with spooled_uploads([upload_file]) as spooled:
                     created.append(sample_create(owner=request.user, spooled=spooled[0]))
             except ProductError as exc:

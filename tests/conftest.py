@@ -76,7 +76,11 @@ def test_services(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(autouse=True)
 def _clear_cache(test_services):
-    redis.Redis.from_url(test_services["redis_url"]).flushdb()
+    # Only the cache's own keys: FLUSHDB would also drop kombu's queue bindings,
+    # and a worker started earlier would then silently miss new tasks.
+    from django.core.cache import cache
+
+    cache.delete_pattern("*")
 
 
 @pytest.fixture(scope="session")

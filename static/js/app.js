@@ -60,7 +60,8 @@
   document.addEventListener("htmx:xhr:progress", function (event) {
     var bar = document.getElementById("upload-progress");
     if (!bar || !event.detail.lengthComputable) { return; }
-    bar.hidden = false;
+    // Shown while bytes are on their way; the results replace it once the server answers.
+    bar.hidden = event.detail.loaded >= event.detail.total;
     bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
     bar.textContent = bar.value + "%";
   });

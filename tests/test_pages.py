@@ -1,0 +1,245 @@
+"""The producer pages: library, sample, upload, search and collections."""
+
+import pytest
+from django.urls import reverse
+
+from library.models import Collection, CollectionItem, Sample
+from library.services.collections import collection_create
+from tests import audio
+from tests.factories import SampleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def producer(client):
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
+def test_home_is_the_library_for_signed_in_people(client, producer):
+    SampleFactory(owner=producer, name="Home kick")
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Home kick" in response.content.decode()
+
+
+def test_pages_need_a_sign_in(client):
+    for name in ("library:list", "library:upload", "library:collections", "search:search"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
+
+
+def test_library_lists_only_my_samples(client, producer):
+    SampleFactory(owner=producer, name="My kick", category="kick", bpm=None, tags=["punchy"])
+    SampleFactory(name="Someone else's pad")
+    response = client.get(reverse("library:list"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "My kick" in content
+    assert "punchy" in content
+    assert "Someone else" not in content
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_library_list_runs_fixed_queries(client, producer, count, django_assert_max_num_queries):
+    SampleFactory.create_batch(count, owner=producer)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("library:list"))
+    assert response.content.decode().count('class="sample-row"') == count
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_collections_list_runs_fixed_queries(
+    client, producer, count, django_assert_max_num_queries
+):
+    producer.role = "studio"
+    producer.save()
+    for index in range(count):
+        collection = Collection.objects.create(owner=producer, name=f"Set {index}")
+        CollectionItem.objects.create(collection=collection, sample=SampleFactory(owner=producer))
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("library:collections"))
+    assert response.content.decode().count("1 sample ·") == count
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_collection_page_runs_fixed_queries(client, producer, count, django_assert_max_num_queries):
+    collection = Collection.objects.create(owner=producer, name="Drums")
+    for index in range(count):
+        CollectionItem.objects.create(
+            collection=collection, sample=SampleFactory(owner=producer), position=index
+        )
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("library:collection", args=[collection.pk]))
+    assert response.content.decode().count('class="collection-item"') == count
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_search_page_runs_fixed_queries(client, producer, count, django_assert_max_num_queries):
+    SampleFactory.create_batch(count, owner=producer, name="Dusty snare", category="snare")
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("search:search"), {"q": "dusty"})
+    assert response.status_code == 200
+    assert response.content.decode().count('class="result"') == count
+
+
+def test_uploading_audio_creates_a_pending_sample(client, producer, tmp_path):
+    path = audio.write(tmp_path / "boom_kick.wav", audio.kick())
+    with open(path, "rb") as handle:
+        response = client.post(reverse("library:upload"), {"files": [handle]})
+    assert response.status_code == 200
+    sample = Sample.objects.get(owner=producer)
+    assert sample.name == "boom kick"
+    assert "boom kick" in response.content.decode()
+    assert 'data-status="pending"' in response.content.decode()
+
+
+def test_uploading_a_non_audio_file_shows_why_and_stores_nothing(client, producer, tmp_path):
+    path = tmp_path / "notes.wav"
+    path.write_text("this is a shopping list, not audio")
+    with open(path, "rb") as handle:
+        response = client.post(
+            reverse("library:upload"), {"files": [handle]}, HTTP_HX_REQUEST="true"
+        )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'role="alert"' in content
+    assert "notes.wav" in content
+    assert not Sample.objects.exists()
+
+
+def test_sample_page_edits_name_and_tags(client, producer):
+    sample = SampleFactory(owner=producer, name="Old")
+    url = reverse("library:sample", args=[sample.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url, {"name": "New name", "tags": "dark, Dusty", "description": "", "visibility": "private"}
+    )
+    assert response.status_code == 302
+    sample.refresh_from_db()
+    assert sample.name == "New name"
+    assert sample.tags == ["dark", "dusty"]
+
+
+def test_someone_elses_private_sample_is_not_found(client, producer):
+    sample = SampleFactory(visibility="private")
+    assert client.get(reverse("library:sample", args=[sample.pk])).status_code == 404
+
+
+def test_add_to_collection_from_the_sample_page(client, producer):
+    sample = SampleFactory(owner=producer)
+    collection = collection_create(owner=producer, name="Favourites")
+    response = client.post(
+        reverse("library:sample-collect", args=[sample.pk]), {"collection": collection.pk}
+    )
+    assert response.status_code == 302
+    assert list(collection.items.values_list("sample_id", flat=True)) == [sample.pk]
+
+
+def test_creating_a_collection_over_the_plan_limit_shows_the_message(client, producer):
+    for index in range(3):
+        collection_create(owner=producer, name=f"Set {index}")
+    response = client.post(
+        reverse("library:collections"), {"name": "One more", "visibility": "private"}, follow=True
+    )
+    assert "allows 3 collections" in response.content.decode()
+    assert Collection.objects.filter(owner=producer).count() == 3
+
+
+def test_similar_sounds_need_the_plan(client, producer):
+    sample = SampleFactory(owner=producer)
+    response = client.get(reverse("library:sample-similar", args=[sample.pk]))
+    assert "search:similar" in response.content.decode()
+
+
+def test_api_keys_page_shows_the_secret_once_and_revokes(client, producer):
+    producer.role = "pro"
+    producer.save()
+    url = reverse("web:api-keys")
+    response = client.post(url, {"name": "Laptop"})
+    content = response.content.decode()
+    key = producer.api_keys.get()
+    assert 'id="new-secret"' in content
+    assert key.prefix in content
+    assert 'id="new-secret"' not in client.get(url).content.decode()
+    client.post(reverse("web:api-key-revoke", args=[key.pk]))
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_api_keys_need_the_plan(client, producer):
+    response = client.post(reverse("web:api-keys"), {"name": "Laptop"})
+    assert "does not include API keys" in response.content.decode()
+    assert not producer.api_keys.exists()
+
+
+def test_bulk_actions_tag_collect_zip_and_delete(client, producer):
+    mine = SampleFactory.create_batch(2, owner=producer, tags=["old"])
+    other = SampleFactory()
+    collection = collection_create(owner=producer, name="Bulk")
+    ids = [str(s.pk) for s in mine] + [str(other.pk)]
+    url = reverse("library:bulk")
+
+    client.post(url, {"sample": ids, "action": "tag", "tags": "New, dark"})
+    assert sorted(Sample.objects.get(pk=mine[0].pk).tags) == ["dark", "new", "old"]
+    assert Sample.objects.get(pk=other.pk).tags == []
+
+    client.post(url, {"sample": ids, "action": "collect", "collection": collection.pk})
+    assert collection.items.count() == 2
+
+    response = client.post(url, {"sample": ids, "action": "zip"})
+    assert response["Content-Type"] == "application/zip"
+    assert len(b"".join(response.streaming_content)) > 0
+
+    client.post(url, {"sample": ids, "action": "delete"})
+    assert not Sample.objects.filter(owner=producer).exists()
+    assert Sample.objects.filter(pk=other.pk).exists()
+
+
+def test_bulk_with_nothing_ticked_says_so(client, producer):
+    response = client.post(reverse("library:bulk"), {"action": "delete"}, follow=True)
+    assert "Tick at least one sample" in response.content.decode()
+
+
+def test_search_by_sound_refuses_a_non_audio_clip(client, producer, tmp_path):
+    producer.role = "pro"
+    producer.save()
+    path = tmp_path / "clip.wav"
+    path.write_bytes(b"not audio at all")
+    with open(path, "rb") as handle:
+        response = client.post(reverse("search:by-sound"), {"clip": handle})
+    assert response.status_code == 200
+    assert "cannot be read as audio" in response.content.decode()
+
+
+def test_a_zip_archive_is_unpacked_into_samples(client, producer, tmp_path):
+    import zipfile
+
+    producer.role = "pro"
+    producer.save()
+    archive = tmp_path / "pack.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(audio.write(tmp_path / "zip_kick.wav", audio.kick()), "drums/zip_kick.wav")
+        bundle.writestr("readme.txt", "hello")
+    with open(archive, "rb") as handle:
+        response = client.post(reverse("library:upload"), {"files": [handle]})
+    content = response.content.decode()
+    assert list(Sample.objects.filter(owner=producer).values_list("name", flat=True)) == [
+        "zip kick"
+    ]
+    assert "zip kick" in content
+
+
+def test_zip_uploads_need_the_plan(client, producer, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "pack.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(audio.write(tmp_path / "k.wav", audio.kick()), "k.wav")
+    with open(archive, "rb") as handle:
+        response = client.post(reverse("library:upload"), {"files": [handle]})
+    assert "audio:batch" in response.content.decode()
+    assert not Sample.objects.exists()
