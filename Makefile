@@ -38,6 +38,9 @@ system-deps:
 		$(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 	@# The packaged redis-server service is not ours: keep it from holding port 6379.
 	@-$(SUDO) systemctl disable --now redis-server >/dev/null 2>&1 || true
+	@# gcc, make and curl rebuild the embedded pgvector for this CPU.
+	@command -v gcc >/dev/null && command -v curl >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq build-essential curl >/dev/null; }
 	@# The browser tests drive Debian's chromium (never a downloaded browser).
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -46,6 +49,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	scripts/portable-pgvector.sh $(BIN)/python
 	touch $@
 
 stop: ## Stop the private PostgreSQL and Redis if something left them running

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -60,8 +60,6 @@ def collection_items(*, collection: Collection, user: User) -> QuerySet[Collecti
 
 
 def collections_with_counts(*, user: User) -> QuerySet[Collection]:
-    from django.db.models import Count
-
     # A GROUP BY query ignores Meta.ordering: order explicitly so pages are stable.
     return (
         collections_visible(user=user)
@@ -73,9 +71,3 @@ def collections_with_counts(*, user: User) -> QuerySet[Collection]:
 
 def batch_jobs_owned(*, user: User) -> QuerySet[BatchJob]:
     return BatchJob.objects.filter(owner=user)
-
-
-def sample_with_collections(*, queryset: QuerySet[Sample]) -> QuerySet[Sample]:
-    return queryset.prefetch_related(
-        Prefetch("collections", queryset=Collection.objects.only("id", "name"))
-    )

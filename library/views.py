@@ -6,19 +6,18 @@ errors are shown with their message.
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.rbac import has_permission
 from library import selectors
+from library.api.files import zip_response
 from library.forms import (
     SORTS,
     AddToCollectionForm,
@@ -86,12 +85,7 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
         if action == "zip":
             if not has_permission(request.user, "audio:download"):
                 raise NotAllowed("Your plan does not include downloads (audio:download).")
-            bundle = tempfile.TemporaryFile()
-            collection_services.write_zip(bundle, samples)
-            bundle.seek(0)
-            return FileResponse(
-                bundle, as_attachment=True, filename="samples.zip", content_type="application/zip"
-            )
+            return zip_response(samples, filename="samples.zip")
         if action == "tag":
             new = [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()]
             if not new:

@@ -30,6 +30,15 @@ def plain_text(value: str | None) -> str:
     return cleaned.replace("<", "").replace(">", "").strip()
 
 
+def human_bytes(size: float) -> str:
+    """A size as people read it: 512 B, 1.5 KB, 100.0 MB."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
 def safe_html(value: str | None) -> str:
     """Keep the allowlisted tags, drop the rest, and make links safe."""
     if not value:

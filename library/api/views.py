@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -18,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.permissions import Allowed, MethodPermissions
 from library import selectors
 from library.api import serializers as s
-from library.api.files import stored_file_response
+from library.api.files import stored_file_response, zip_response
 from library.api.filters import SampleFilter
 from library.models import Collection, Sample
 from library.services import collections as collection_services
@@ -225,6 +223,17 @@ def _own_collection(request: Request, pk: int) -> Collection:
     return collection
 
 
+def _change_samples(request: Request, pk: int, change) -> object:
+    """Run a collection service on the owner's collection with the body's ``sample_ids``."""
+    data = s.SampleIdsSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return change(
+        collection=_own_collection(request, pk),
+        actor=request.user,
+        sample_ids=data.validated_data["sample_ids"],
+    )
+
+
 class CollectionSamplesView(APIView):
     """POST adds samples (``sample_ids``) at the end; DELETE removes them."""
 
@@ -232,24 +241,12 @@ class CollectionSamplesView(APIView):
 
     @extend_schema(request=s.SampleIdsSerializer, responses={200: dict})
     def post(self, request: Request, pk: int) -> Response:
-        data = s.SampleIdsSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        added = collection_services.collection_add_samples(
-            collection=_own_collection(request, pk),
-            actor=request.user,
-            sample_ids=data.validated_data["sample_ids"],
-        )
+        added = _change_samples(request, pk, collection_services.collection_add_samples)
         return Response({"added": added})
 
     @extend_schema(request=s.SampleIdsSerializer, responses={200: dict})
     def delete(self, request: Request, pk: int) -> Response:
-        data = s.SampleIdsSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        removed = collection_services.collection_remove_samples(
-            collection=_own_collection(request, pk),
-            actor=request.user,
-            sample_ids=data.validated_data["sample_ids"],
-        )
+        removed = _change_samples(request, pk, collection_services.collection_remove_samples)
         return Response({"removed": removed})
 
 
@@ -260,13 +257,7 @@ class CollectionOrderView(APIView):
 
     @extend_schema(request=s.SampleIdsSerializer, responses={204: None})
     def put(self, request: Request, pk: int) -> Response:
-        data = s.SampleIdsSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        collection_services.collection_reorder(
-            collection=_own_collection(request, pk),
-            actor=request.user,
-            sample_ids=data.validated_data["sample_ids"],
-        )
+        _change_samples(request, pk, collection_services.collection_reorder)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -279,13 +270,8 @@ class CollectionDownloadView(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         collection = get_object_or_404(selectors.collections_visible(user=request.user), pk=pk)
         items = selectors.collection_items(collection=collection, user=request.user)
-        bundle = tempfile.TemporaryFile()
-        collection_services.write_zip(bundle, [item.sample for item in items])
-        bundle.seek(0)
         name = (
             "".join(c if c.isalnum() or c in " -_" else "_" for c in collection.name)
             or "collection"
         )
-        return FileResponse(
-            bundle, as_attachment=True, filename=f"{name}.zip", content_type="application/zip"
-        )
+        return zip_response([item.sample for item in items], filename=f"{name}.zip")

@@ -31,6 +31,7 @@ from samplemind.errors import (
     ProductError,
     QuotaExceeded,
 )
+from samplemind.text import human_bytes
 
 CHUNK = 1024 * 1024
 
@@ -54,14 +55,6 @@ class SampleFields:
     extra_tags: list[str] = field(default_factory=list)
 
 
-def _human_bytes(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size} bytes"
-
-
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -81,7 +74,7 @@ def spooled_uploads(uploads: list[UploadedFile]) -> Iterator[list[Spooled]]:
             name = PurePath(str(upload.name or "upload").replace("\\", "/")).name[:255]
             if upload.size is not None and upload.size > limit:
                 raise FileTooLarge(
-                    f"{name} is {_human_bytes(upload.size)}; the limit is {_human_bytes(limit)}."
+                    f"{name} is {human_bytes(upload.size)}; the limit is {human_bytes(limit)}."
                 )
             target = folder / f"{index:05d}{PurePath(name).suffix.lower()[:8]}"
             digest, size = hashlib.sha256(), 0
@@ -89,7 +82,7 @@ def spooled_uploads(uploads: list[UploadedFile]) -> Iterator[list[Spooled]]:
                 for chunk in upload.chunks(CHUNK):
                     size += len(chunk)
                     if size > limit:
-                        raise FileTooLarge(f"{name} is larger than {_human_bytes(limit)}.")
+                        raise FileTooLarge(f"{name} is larger than {human_bytes(limit)}.")
                     digest.update(chunk)
                     out.write(chunk)
             spooled.append(Spooled(name=name, path=target, sha256=digest.hexdigest(), size=size))
@@ -114,8 +107,8 @@ def _check_quotas(owner: User, *, files: int, size: int) -> None:
         used = selectors.storage_used(owner=owner)
         if used + size > storage:
             raise QuotaExceeded(
-                f"This needs {_human_bytes(size)} but only {_human_bytes(max(storage - used, 0))} "
-                f"of your {_human_bytes(storage)} storage is free. Delete samples or upgrade.",
+                f"This needs {human_bytes(size)} but only {human_bytes(max(storage - used, 0))} "
+                f"of your {human_bytes(storage)} storage is free. Delete samples or upgrade.",
                 details={"quota": "storage_bytes", "limit": storage, "used": used},
             )
 

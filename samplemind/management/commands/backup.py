@@ -8,14 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from samplemind.ops import backups
 from samplemind.ops.pg import PgError
-
-
-def human_bytes(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"  # pragma: no cover - the loop always returns
+from samplemind.text import human_bytes
 
 
 def verification_report(command: BaseCommand, result: backups.RestoreResult) -> None:
