@@ -1,12 +1,24 @@
-"""allauth adapters: SampleMind's user fields and providers that are switched off."""
+"""allauth adapters: the client address, SampleMind's user fields, switched-off providers."""
 
 from __future__ import annotations
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
 
+from accounts.network import client_ip
 from samplemind.text import plain_text
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The same address as the rest of the site uses (see accounts.network)."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return ip
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -8,13 +8,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from accounts.models import AuditLog, User
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The client address as Django sees it (a proxy must set REMOTE_ADDR correctly)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+from accounts.network import client_ip
 
 
 def audit_log_record(

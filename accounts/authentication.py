@@ -9,6 +9,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from accounts.models import ApiKey, User
+from accounts.network import client_ip
 from accounts.services import api_key_hash, api_key_touch
 
 KEYWORD = b"api-key"
@@ -53,8 +54,8 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 def _address_allowed(request: Request, cidrs: list[str]) -> bool:
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
+    ip = client_ip(request)
+    if ip is None:
         return False
+    address = ipaddress.ip_address(ip)
     return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)

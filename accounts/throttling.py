@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiKey
+from accounts.network import UNKNOWN_ADDRESS, client_ip
 from accounts.rbac import quota
 from accounts.selectors import rate_limit_override_for
 
@@ -52,6 +53,10 @@ class RoleRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return f"throttle_role_{ident}"
+
+    def get_ident(self, request: Request) -> str:
+        # DRF's own version trusts a client-sent X-Forwarded-For unless NUM_PROXIES is set.
+        return client_ip(request) or UNKNOWN_ADDRESS
 
     def allow_request(self, request: Request, view: object) -> bool:
         limit = self.limit_for(request)
