@@ -11,14 +11,16 @@ No Django imports here. The contract other code relies on:
   descriptor (see ``descriptors.py``), JSON-serialisable, floats finite or None.
 - ``analyze_audio(audio, *, filename=None, embedding=True) -> dict``: the same
   for an already decoded ``Audio``.
-- ``decode_audio(path, *, max_seconds=None) -> Audio``, ``waveform_peaks(audio,
-  points) -> list[float]``, ``write_preview(audio, path)``: decoding once and
-  reusing it for the preview.
+- ``decode_audio(path, *, max_seconds=None, levels_max_seconds=..., peaks=False)
+  -> Audio``, ``waveform_peaks(audio, points) -> list[float]``,
+  ``write_preview(audio, path)``: decoding once, in bounded memory, and reusing
+  it for the preview and the whole-file waveform.
 
 Modules: ``decode`` (by content, bounded), ``loudness`` (BS.1770), ``spectral``
 (the one STFT and its descriptors), ``rhythm`` (onsets, tempo), ``tonal`` (key,
 pitch), ``envelope`` (attack, decay), ``classify`` (loop, category),
-``embedding`` (timbre vector), ``preview`` (Ogg preview, peaks) and
+``embedding`` (timbre vector), ``waveform`` (streamed peak envelope),
+``preview`` (Ogg preview, peaks) and
 ``descriptors`` (the pipeline).
 """
 

@@ -3,9 +3,10 @@
 libsndfile sniffs the container from the bytes, so a text file called
 ``kick.wav`` is refused and an MP3 called ``kick.wav`` is read as MP3. Files
 are read in blocks: the first ``max_seconds`` are kept for analysis and the
-preview, and (for files up to ``LEVELS_MAX_SECONDS``) the rest only flows
-through the level meter, so peak, RMS and loudness describe the whole file
-while memory stays bounded.
+preview, and the rest only flows through the level meter (for files up to
+``levels_max_seconds``) and the waveform peak meter (when asked), so peak,
+RMS, loudness and the drawn waveform describe the whole file while memory
+stays bounded by the excerpt, whatever the file's length.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import soundfile as sf
 
 from library.analysis.loudness import LevelMeter, Levels
+from library.analysis.waveform import PeakMeter
 
 # Longer files are refused outright: nothing in a sample library is this long,
 # and it bounds the work one upload can cause.
@@ -70,7 +72,8 @@ class Audio:
     ``duration`` and ``frames`` describe the whole file, which may be longer than
     the arrays when decoding stopped at ``max_seconds`` (then ``is_excerpt``).
     ``file_levels`` holds whole-file peak/RMS/loudness when they were measured
-    while streaming past the excerpt.
+    while streaming past the excerpt; ``file_peaks`` a whole-file peak envelope
+    (see ``waveform.PeakMeter``) when it was asked for.
     """
 
     samples: np.ndarray
@@ -83,6 +86,7 @@ class Audio:
     frames: int
     subtype: str = ""
     file_levels: Levels | None = field(default=None, repr=False)
+    file_peaks: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def is_excerpt(self) -> bool:
@@ -148,10 +152,20 @@ def _open(path: str) -> sf.SoundFile:
         raise AudioDecodeError(f"This file is not audio we can read ({reason})") from None
 
 
-def decode_audio(path: str | os.PathLike, *, max_seconds: float | None = None) -> Audio:
+def decode_audio(
+    path: str | os.PathLike,
+    *,
+    max_seconds: float | None = None,
+    levels_max_seconds: float | None = LEVELS_MAX_SECONDS,
+    peaks: bool = False,
+) -> Audio:
     """Decode ``path`` (WAV, AIFF, FLAC, Ogg Vorbis/Opus or MP3, sniffed from its bytes).
 
     Keeps at most ``max_seconds`` of audio in memory (all of it when None).
+    Past that excerpt the file is streamed in blocks: through the level meter
+    when it is at most ``levels_max_seconds`` long (always when None; never
+    when 0, then only the header's length is used), and through a peak meter
+    for ``Audio.file_peaks`` when ``peaks`` is true.
     Raises ``FileNotFoundError`` for a missing path and ``AudioDecodeError`` for an
     empty, unrecognised, unsupported, absurd, truncated-beyond-use or corrupt file.
     A file that merely ends early (a cut WAV or MP3) is decoded as far as it goes.
@@ -184,23 +198,35 @@ def decode_audio(path: str | os.PathLike, *, max_seconds: float | None = None) -
         keep = max(keep, 1)
         try:
             data = f.read(keep, dtype="float32", always_2d=True)
-            decoded = data.shape[0]
-            levels = None
-            rest = header_frames - decoded
-            if max_seconds is not None and decoded == keep and rest > 0:
-                if header_frames / sr <= LEVELS_MAX_SECONDS:
-                    meter = LevelMeter(sr, channels)
-                    meter.feed(data)
-                    for block in f.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
-                        meter.feed(block)
-                        decoded += block.shape[0]
-                    levels = meter.result()
-                else:
-                    decoded = header_frames
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise AudioDecodeError(f"The file is truncated or corrupt ({_reason(exc)})") from None
         except MemoryError:
             raise AudioDecodeError("The file is too large to decode") from None
+        decoded = data.shape[0]
+        more = max_seconds is not None and decoded == keep and header_frames > decoded
+        measure = more and (
+            levels_max_seconds is None or 0 < header_frames / sr <= levels_max_seconds
+        )
+        meter = LevelMeter(sr, channels) if measure else None
+        peak_meter = PeakMeter(max(header_frames, decoded)) if peaks else None
+        for sink in (meter, peak_meter):
+            if sink is not None:
+                sink.feed(data)
+        if meter is not None or (more and peak_meter is not None):
+            try:
+                for block in f.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
+                    if meter is not None:
+                        meter.feed(block)
+                    if peak_meter is not None:
+                        peak_meter.feed(block)
+                    decoded += block.shape[0]
+            except (sf.LibsndfileError, RuntimeError):
+                # Damage past the kept excerpt: the file is measured as far as it
+                # decodes, like a file that ends early.
+                pass
+        elif more:
+            decoded = header_frames  # the rest was not read: trust the header
+        levels = meter.result() if meter is not None else None
     if data.shape[0] == 0:
         raise AudioDecodeError("The file is truncated: it holds no audio frames")
     if not np.isfinite(data).all():
@@ -217,4 +243,5 @@ def decode_audio(path: str | os.PathLike, *, max_seconds: float | None = None) -
         frames=frames,
         subtype=subtype,
         file_levels=levels,
+        file_peaks=None if peak_meter is None else peak_meter.result(),
     )

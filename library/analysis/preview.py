@@ -6,8 +6,9 @@ channel count up to stereo (more channels are folded to stereo), at the
 file's rate capped at 44.1 kHz, and at most ``PREVIEW_MAX_SECONDS`` (60 s)
 with a 50 ms fade where it is cut. A preview is for auditioning; a minute is
 enough to judge any sample, and it keeps previews of long recordings small.
-Peaks describe the same decoded excerpt, so the drawn waveform matches what
-the preview plays.
+Peaks describe the whole file when it was decoded with ``peaks=True`` (the
+pipeline does: the drawn waveform spans the file's ``duration``, as a player
+of the original shows it), else the decoded audio.
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ _WRITE_BLOCK = 32768  # libvorbis overflows its stack on long single writes
 
 
 def waveform_peaks(audio: Audio, points: int = 800) -> list[float]:
-    """``points`` peak amplitudes (0..1, relative to the loudest) across the decoded audio."""
+    """``points`` peak amplitudes (0..1, relative to the loudest) across the whole file.
+
+    Uses the whole-file envelope (``audio.file_peaks``) when decoding gathered
+    one, else the decoded audio itself.
+    """
     points = max(1, int(points))
-    data = np.abs(audio.channels_data).max(axis=1)
+    if audio.file_peaks is not None:
+        data = audio.file_peaks
+    else:
+        data = np.abs(audio.channels_data).max(axis=1)
+    data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=0.0)
     n = data.size
     top = float(data.max()) if n else 0.0
     if top <= 0:

@@ -20,11 +20,17 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from library import analysis as analyser
+from library.analysis.descriptors import EXCERPT_SECONDS
+from library.analysis.preview import PREVIEW_MAX_SECONDS
 from library.models import AnalysisResult, Sample, SampleStatus
 from library.services.batches import batch_job_refresh
 from library.services.queue import enqueue_analysis
 
 logger = logging.getLogger(__name__)
+# What the worker holds in memory: the excerpt that tempo, key, timbre and the
+# preview need. The rest of the file only streams past the level and peak
+# meters, so an hour-long upload costs the same memory as a minute-long one.
+KEEP_SECONDS = max(EXCERPT_SECONDS, PREVIEW_MAX_SECONDS)
 # The same file analysed again (re-uploaded elsewhere, re-queued) reuses its
 # descriptors; the analyser version in the key retires old results.
 ANALYSIS_CACHE_SECONDS = 7 * 24 * 3600
@@ -104,7 +110,9 @@ def sample_analyze(*, sample_id: str) -> str:
     try:
         with local_copy(sample.file) as path:
             try:
-                audio = analyser.decode_audio(path)
+                audio = analyser.decode_audio(
+                    path, max_seconds=KEEP_SECONDS, levels_max_seconds=None, peaks=True
+                )
                 descriptors = _descriptors(audio, sample)
             except analyser.AudioDecodeError as exc:
                 sample_analysis_failed(sample_id=sample_id, reason=str(exc))
