@@ -35,7 +35,12 @@ SORTS = {
 }
 
 
+VIEWS = {"list": "List", "grid": "Grid"}
+
+
 class LibraryFilterForm(forms.Form):
+    """The library page's own parameters; the descriptor filters are the API's SampleFilter."""
+
     q = forms.CharField(required=False, label="Name or tag")
-    category = forms.CharField(required=False)
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
+    view = forms.ChoiceField(choices=list(VIEWS.items()), required=False)

@@ -10,28 +10,38 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.rbac import has_permission
 from library import selectors
-from library.api.files import zip_response
+from library.api.files import stored_file_response, zip_response
+from library.api.filters import SampleFilter
 from library.forms import (
     SORTS,
+    VIEWS,
     AddToCollectionForm,
     CollectionForm,
     LibraryFilterForm,
     SampleEditForm,
 )
-from library.models import Collection, SampleStatus
+from library.models import (
+    CATEGORY_CHOICES,
+    KEY_CHOICES,
+    MODE_CHOICES,
+    Collection,
+    SampleStatus,
+)
 from library.services import collections as collection_services
 from library.services.samples import sample_delete, sample_update
 from library.services.uploads import batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed, ProductError
+from web.waveforms import attach_waveforms
 
 PAGE_SIZE = 25
+LAYOUT_COOKIE = "library_layout"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -43,32 +53,60 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def library_list(request: HttpRequest) -> HttpResponse:
-    form = LibraryFilterForm(request.GET or None)
+    """The user's samples with the API's filters, a sort, and a list or grid layout.
+
+    Every control lives in one GET form, so the filters survive sorting and
+    pagination; the layout is also kept in a cookie for the next visit.
+    """
+    form = LibraryFilterForm(request.GET)
+    form.is_valid()
+    params = form.cleaned_data if form.is_bound else {}
     samples = selectors.sample_list(user=request.user)
-    sort = "-created_at"
-    if form.is_valid():
-        text = form.cleaned_data["q"].strip()
-        if text:
-            samples = samples.filter(Q(name__icontains=text) | Q(tags__contains=[text.lower()]))
-        if form.cleaned_data["category"]:
-            samples = samples.filter(category=form.cleaned_data["category"])
-        sort = form.cleaned_data["sort"] or sort
-    samples = samples.order_by(sort, "-created_at")
-    page = Paginator(samples, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Invalid values (e.g. bpm_min=fast) are ignored and listed, rather than emptying the page.
+    filterset = SampleFilter(request.GET, queryset=samples, request=request)
+    samples = filterset.qs
+    text = (params.get("q") or "").strip()
+    if text:
+        samples = samples.filter(Q(name__icontains=text) | Q(tags__contains=[text.lower()]))
+    sort = params.get("sort") or "-created_at"
+    layout = params.get("view") or request.COOKIES.get(LAYOUT_COOKIE)
+    layout = layout if layout in VIEWS else "list"
+    page = Paginator(samples.order_by(sort, "-created_at"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    attach_waveforms(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    query["view"] = layout
+    layout_query = request.GET.copy()
+    layout_query.pop("view", None)
+    layout_query.pop("page", None)
+    response = render(
         request,
         "library/list.html",
         {
             "page": page,
             "form": form,
+            "filter_errors": filterset.errors,
+            "filtered": any(request.GET.get(name) for name in (*filterset.filters, "q")),
             "sorts": SORTS,
             "sort": sort,
+            "layout": layout,
+            "layouts": VIEWS,
             "query": query.urlencode(),
-            "collections": selectors.collections_owned(user=request.user).order_by("name"),
+            "layout_query": layout_query.urlencode(),
+            "collections": list(selectors.collections_owned(user=request.user).order_by("name")),
+            "categories": CATEGORY_CHOICES,
+            "keys": KEY_CHOICES,
+            "modes": MODE_CHOICES,
+            "statuses": SampleStatus.choices,
         },
     )
+    if params.get("view"):
+        response.set_cookie(
+            LAYOUT_COOKIE, layout, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
 
 
 @login_required
@@ -78,9 +116,13 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
     ids = request.POST.getlist("sample")
     action = request.POST.get("action")
     samples = list(selectors.samples_owned(user=request.user).filter(pk__in=ids).order_by("name"))
+    back = reverse("library:list")
+    # The list's own query string (filters, sort, page), so the page looks as it did.
+    if request.POST.get("next"):
+        back += "?" + QueryDict(request.POST["next"]).urlencode()
     if not samples:
         messages.error(request, "Tick at least one sample first.")
-        return redirect("library:list")
+        return redirect(back)
     try:
         if action == "zip":
             if not has_permission(request.user, "audio:download"):
@@ -113,7 +155,7 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Choose what to do with the ticked samples.")
     except ProductError as exc:
         messages.error(request, exc.message)
-    return redirect("library:list")
+    return redirect(back)
 
 
 def _int(value: str | None) -> int | None:
@@ -172,8 +214,27 @@ def sample_detail(request: HttpRequest, pk) -> HttpResponse:
             "edit_form": edit_form,
             "add_form": add_form,
             "can_similar": has_permission(request.user, "search:similar"),
+            "can_download": has_permission(request.user, "audio:download"),
         },
     )
+
+
+def sample_preview(request: HttpRequest, pk) -> HttpResponse:
+    """What the play buttons and the player load: the browser preview of a visible sample.
+
+    Anyone may hear a public sample, signed in or not (a public collection's
+    link is meant to be shared); private ones stay 404 for everybody but the
+    owner. Until the analysis has made a preview, people whose plan includes
+    downloads hear the original instead; visitors wait for the preview.
+    """
+    sample = _visible_or_404(request, pk)
+    if sample.preview:
+        return stored_file_response(sample.preview, filename=f"{sample.name}.ogg", attachment=False)
+    if has_permission(request.user, "audio:download"):
+        return stored_file_response(
+            sample.file, filename=sample.original_filename, attachment=False
+        )
+    raise Http404("The preview is not ready yet.")
 
 
 def sample_similar(request: HttpRequest, pk) -> HttpResponse:

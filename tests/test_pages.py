@@ -1,5 +1,7 @@
 """The producer pages: library, sample, upload, search and collections."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -49,6 +51,139 @@ def test_library_list_runs_fixed_queries(client, producer, count, django_assert_
     with django_assert_max_num_queries(6):
         response = client.get(reverse("library:list"))
     assert response.content.decode().count('class="sample-row"') == count
+
+
+def _names(response) -> set[str]:
+    """The sample names the library page lists (its rows' links)."""
+    import re
+
+    content = response.content.decode()
+    return set(re.findall(r'<a href="/library/samples/[^"]+/">([^<]+)</a>', content))
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"category": "kick"}, {"Kick 90"}),
+        ({"bpm_min": "100", "bpm_max": "130"}, {"Loop 120"}),
+        ({"key": "A", "mode": "minor"}, {"Pad Am"}),
+        ({"key": "A"}, {"Pad Am", "Pad A"}),
+        ({"is_loop": "true"}, {"Loop 120"}),
+        ({"is_loop": "false"}, {"Kick 90", "Pad Am", "Pad A"}),
+        ({"duration_min": "3", "duration_max": "5"}, {"Pad Am"}),
+        ({"tags": "dark, dusty"}, {"Loop 120"}),
+        ({"status": "failed"}, {"Pad A"}),
+        ({"q": "pad", "mode": "major"}, {"Pad A"}),
+    ],
+)
+def test_library_filters_narrow_the_list(client, producer, params, expected):
+    SampleFactory(owner=producer, name="Kick 90", category="kick", bpm=90, is_loop=False)
+    SampleFactory(
+        owner=producer,
+        name="Loop 120",
+        category="drum_loop",
+        bpm=120,
+        is_loop=True,
+        duration=8,
+        tags=["dark", "dusty"],
+    )
+    SampleFactory(
+        owner=producer,
+        name="Pad Am",
+        category="pad",
+        key="A",
+        mode="minor",
+        duration=4,
+        is_loop=False,
+        tags=["dark"],
+    )
+    SampleFactory(
+        owner=producer,
+        name="Pad A",
+        category="pad",
+        key="A",
+        mode="major",
+        is_loop=False,
+        status="failed",
+    )
+    response = client.get(reverse("library:list"), params)
+    assert _names(response) == expected
+    # The controls show what is applied.
+    content = response.content.decode()
+    for name, value in params.items():
+        if name in {"category", "key", "mode", "status", "is_loop"}:
+            assert f'<option value="{value}" selected>' in content
+        else:
+            assert f'name="{name}" value="{value}"' in content
+
+
+def test_library_filters_by_collection(client, producer):
+    inside = SampleFactory(owner=producer, name="Collected")
+    SampleFactory(owner=producer, name="Loose")
+    collection = collection_create(owner=producer, name="Keepers")
+    CollectionItem.objects.create(collection=collection, sample=inside)
+    response = client.get(reverse("library:list"), {"collection": collection.pk})
+    assert _names(response) == {"Collected"}
+    assert f'<option value="{collection.pk}" selected>Keepers</option>' in (
+        response.content.decode()
+    )
+
+
+def test_a_filter_that_matches_nothing_says_so_and_a_bad_value_is_ignored(client, producer):
+    SampleFactory(owner=producer, name="Kick", category="kick", bpm=90)
+    content = client.get(reverse("library:list"), {"category": "pad"}).content.decode()
+    assert "No samples match these filters" in content
+    response = client.get(reverse("library:list"), {"bpm_min": "fast"})
+    assert _names(response) == {"Kick"}
+    assert "bpm_min" in response.content.decode()
+
+
+def test_library_filters_survive_pagination_and_sorting(client, producer):
+    for index in range(30):
+        SampleFactory(owner=producer, name=f"Kick {index:02}", category="kick", bpm=90 + index)
+    SampleFactory(owner=producer, name="Snare", category="snare", bpm=95)
+    first = client.get(reverse("library:list"), {"category": "kick", "sort": "bpm"})
+    content = first.content.decode()
+    assert "Page 1 of 2" in content
+    assert "Kick 00" in content and "Snare" not in content
+    next_link = re.search(r'<a href="\?([^"]+)">Next</a>', content).group(1).replace("&amp;", "&")
+    second = client.get(reverse("library:list") + "?" + next_link)
+    assert _names(second) == {f"Kick {index}" for index in range(25, 30)}
+    assert '<option value="bpm" selected>' in second.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_filtered_library_runs_fixed_queries(
+    client, producer, count, django_assert_max_num_queries
+):
+    collection = collection_create(owner=producer, name="All")
+    for sample in SampleFactory.create_batch(count, owner=producer, category="kick", bpm=100):
+        CollectionItem.objects.create(collection=collection, sample=sample)
+    params = {"category": "kick", "bpm_min": 90, "collection": collection.pk, "view": "grid"}
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("library:list"), params)
+    assert response.content.decode().count('class="sample-card"') == count
+
+
+def test_library_grid_is_remembered_and_rows_draw_waveforms(client, producer):
+    peaks = [abs((i % 40) - 20) / 20 for i in range(800)]
+    SampleFactory(owner=producer, name="Drawn", waveform=peaks)
+    SampleFactory(owner=producer, name="Pending one", status="pending", waveform=[])
+    content = client.get(reverse("library:list")).content.decode()
+    rows = re.findall(r'<tr class="sample-row".*?</tr>', content, re.S)
+    drawn_row = next(r for r in rows if "Drawn" in r)
+    pending_row = next(r for r in rows if "Pending one" in r)
+    assert re.search(r'<svg class="mini-wave"[^>]*><path d="M[\d.]+ [\d.]+V', drawn_row)
+    assert "<svg" not in pending_row
+
+    grid = client.get(reverse("library:list"), {"view": "grid"})
+    assert grid.content.decode().count('class="sample-card"') == 2
+    assert '<svg class="mini-wave"' in grid.content.decode()
+    # The next visit without ?view= keeps the grid.
+    again = client.get(reverse("library:list")).content.decode()
+    assert 'class="sample-card"' in again and 'class="sample-row"' not in again
+    back = client.get(reverse("library:list"), {"view": "list"}).content.decode()
+    assert 'class="sample-row"' in back
 
 
 @pytest.mark.parametrize("count", [1, 20])
