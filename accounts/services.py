@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_log_record
 from accounts.models import ApiKey, RateLimitOverride, Role, User
-from accounts.rbac import permissions_for
+from accounts.rbac import has_permission, permissions_for
 from samplemind.text import plain_text
 
 API_KEY_PREFIX = "sm_live_"
@@ -81,8 +81,16 @@ def user_role_set(
 
 @transaction.atomic
 def user_delete(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:
-    """Delete an account and everything it owns, keeping an audit entry."""
+    """Delete an account and everything it owns, keeping an audit entry.
+
+    Samples go through the library's delete service so their originals and
+    previews leave storage (after commit); the cascade alone would orphan them.
+    """
+    # Imported here: the library app builds on accounts, not the other way round.
+    from library.services.samples import samples_delete_owned
+
     details = {"user_id": user.pk, "email": user.email, "role": user.role}
+    samples_delete_owned(owner=user)
     user.delete()
     audit_log_record(action="user.deleted", actor=actor, request=request, details=details)
 
@@ -110,12 +118,15 @@ def api_key_create(
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its full secret, which is never stored or shown again.
 
-    Scopes default to all of the owner's permissions and may not exceed them.
+    Scopes default to all of the owner's permissions and may not exceed them;
+    a key made with another key gets no scope that key lacks.
     """
-    allowed = permissions_for(owner)
+    allowed = {name for name in permissions_for(owner) if has_permission(owner, name)}
     scopes = sorted(set(scopes if scopes is not None else allowed))
     if extra := [scope for scope in scopes if scope not in allowed]:
-        raise ValidationError({"scopes": f"Not permitted for your role: {', '.join(extra)}."})
+        raise ValidationError(
+            {"scopes": f"Not permitted for your role or this key: {', '.join(extra)}."}
+        )
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "The expiry must be in the future."})
     name = plain_text(name).strip()[:100]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -13,6 +15,7 @@ from library.services.text import clean_description, clean_name, clean_tags
 from samplemind.errors import NotAllowed
 
 EDITABLE = ("name", "description", "tags", "visibility")
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -61,6 +64,33 @@ def sample_delete(
         transaction.on_commit(lambda: _delete_files(storage_names))
 
 
+def samples_delete_owned(*, owner: User) -> int:
+    """Delete every sample of ``owner`` with its files (an account being deleted).
+
+    Rows go in the caller's transaction; originals and previews go from storage
+    (local or S3) once it commits, so a rolled-back account deletion keeps them.
+    Returns how many samples were deleted.
+    """
+    file_storage = Sample._meta.get_field("file").storage
+    preview_storage = Sample._meta.get_field("preview").storage
+    storage_names = []
+    for file_name, preview_name in Sample.objects.filter(owner=owner).values_list(
+        "file", "preview"
+    ):
+        if file_name:
+            storage_names.append((file_storage, file_name))
+        if preview_name:
+            storage_names.append((preview_storage, preview_name))
+    with transaction.atomic():
+        deleted, _ = Sample.objects.filter(owner=owner).delete()
+        transaction.on_commit(lambda: _delete_files(storage_names))
+    return deleted
+
+
 def _delete_files(storage_names) -> None:
     for storage, name in storage_names:
-        storage.delete(name)
+        try:
+            storage.delete(name)
+        except OSError:
+            # One unreadable file must not keep the others: the row is gone either way.
+            logger.warning("could not delete stored file %s", name, exc_info=True)
