@@ -36,8 +36,8 @@ install: system-deps $(VENV)/.installed
 system-deps:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq redis-server >/dev/null; }
-	@# The packaged redis-server service is not ours: keep it from holding port 6379.
-	@-$(SUDO) systemctl disable --now redis-server >/dev/null 2>&1 || true
+	@# Only the binary is needed: the private Redis listens on a unix socket (--port 0),
+	@# so a system Redis service, if any, keeps running untouched.
 	@# gcc, make and curl rebuild the embedded pgvector for this CPU.
 	@command -v gcc >/dev/null && command -v curl >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq build-essential curl >/dev/null; }

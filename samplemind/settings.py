@@ -168,8 +168,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged task after this long; it must exceed the hard limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+# Redis redelivers an unacknowledged task (its worker was killed) after this long; it must
+# exceed the hard limit, or a running task would be handed to a second worker.
+SAMPLEMIND_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 2
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": SAMPLEMIND_VISIBILITY_TIMEOUT,
+    # Workers look for such tasks every 10 s (kombu's default scans every 100 s).
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
 CELERY_WORKER_HEARTBEAT_INTERVAL = 30
 CELERY_TASK_ROUTES = {"library.analyze_sample": {"queue": "analysis"}}
 CELERY_BEAT_SCHEDULE = {

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from celery.app.routes import MapRoute
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.models import Role
 from library.models import AnalysisResult, Sample, SampleStatus
 from library.services.analysis import sample_analyze, samples_requeue_stuck
+from samplemind.celery import app as celery_app
+from samplemind.settings import BASE_DIR
 from tests import audio
+from tests.conftest import database_url
 from tests.factories import SampleFactory, UserFactory, bearer, upload_file
 
 FINISHED = {SampleStatus.READY, SampleStatus.FAILED}
@@ -77,6 +88,87 @@ def test_a_stalled_analysis_is_handed_to_a_worker_again(celery_worker_process, t
 
     assert finished.status == SampleStatus.READY, finished.error
     assert finished.category == "kick"
+
+
+def _start_worker(queue: str, services: dict, log: Path, **env: str) -> subprocess.Popen:
+    """A worker on ``queue`` alone, in its own process group (so all of it can be killed)."""
+    name = f"kill-{uuid.uuid4().hex[:8]}@%h"
+    environ = {
+        **os.environ,
+        "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
+        "REDIS_URL": services["redis_url"],
+        "CELERY_BROKER_URL": services["broker_url"],
+        "CELERY_RESULT_BACKEND": services["broker_url"],
+        "MEDIA_ROOT": str(services["media_root"]),
+        **env,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker", "-Q", queue]
+    command += ["--concurrency", "1", "-l", "info", "-n", name, "--without-gossip"]
+    command += ["--without-mingle"]
+    with open(log, "a") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own worker command line
+            command, cwd=BASE_DIR, env=environ, stdout=out, stderr=out, start_new_session=True
+        )
+    hostname = name.replace("%h", os.uname().nodename)
+    deadline = time.monotonic() + 60
+    while not celery_app.control.ping(destination=[hostname], timeout=0.5):
+        if process.poll() is not None or time.monotonic() > deadline:
+            _kill(process)
+            pytest.fail(f"the worker did not start:\n{log.read_text()}")
+    return process
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and its pool processes: nothing gets to clean up or acknowledge."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_sample_whose_worker_is_killed_mid_analysis_is_ready_after_a_worker_returns(
+    client, test_services, tmp_path, monkeypatch
+):
+    # A queue of its own, so the session's shared worker cannot take the task instead.
+    queue = f"analysis-kill-{uuid.uuid4().hex[:8]}"
+    router = celery_app.amqp.router
+    monkeypatch.setattr(
+        router, "routes", [MapRoute({"library.analyze_sample": {"queue": queue}}), *router.routes]
+    )
+    log = tmp_path / "workers.log"
+    # Long enough (5 minutes of a stereo loop) that analysis is still running when killed.
+    loop = audio.drum_loop(120, bars=2)
+    track = np.tile(loop, 75)
+    path = audio.write(tmp_path / "Long Session.wav", np.stack([track, track[::-1]], axis=1))
+    first = _start_worker(queue, test_services, log)
+    second = None
+    try:
+        created = upload_file(client, UserFactory(role=Role.PRO), path).json()
+        deadline = time.monotonic() + 60
+        while Sample.objects.get(pk=created["id"]).status != SampleStatus.ANALYZING:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        _kill(first)
+
+        killed = Sample.objects.get(pk=created["id"])
+        assert killed.status == SampleStatus.ANALYZING  # the kill came mid-analysis
+        assert killed.analysis_attempts == 1
+        # The task was never acknowledged: Redis holds it for redelivery. The short
+        # visibility timeout stands in for production's 12 minutes.
+        second = _start_worker(queue, test_services, log, CELERY_VISIBILITY_TIMEOUT="3")
+        finished = wait_for(created["id"], timeout=90)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                _kill(process)
+
+    assert finished.status == SampleStatus.READY, finished.error
+    assert finished.analysis_attempts == 2
+    assert finished.duration == pytest.approx(300, abs=1)
+    assert AnalysisResult.objects.filter(sample=finished, status="ready").count() == 1
 
 
 @pytest.mark.django_db
