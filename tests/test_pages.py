@@ -378,3 +378,154 @@ def test_zip_uploads_need_the_plan(client, producer, tmp_path):
         response = client.post(reverse("library:upload"), {"files": [handle]})
     assert "audio:batch" in response.content.decode()
     assert not Sample.objects.exists()
+
+
+def _result_names(response) -> set[str]:
+    """The names the search page lists, with any <mark> highlighting removed."""
+    content = response.content.decode()
+    links = re.findall(
+        r'<li class="result".*?<a href="/library/samples/[^"]+/">(.*?)</a>', content, re.S
+    )
+    return {re.sub(r"</?mark>", "", link) for link in links}
+
+
+@pytest.fixture
+def sounds(producer):
+    SampleFactory(
+        owner=producer,
+        name="Kick 90",
+        category="kick",
+        bpm=90,
+        is_loop=False,
+        duration=0.5,
+        loudness_lufs=-8,
+    )
+    SampleFactory(
+        owner=producer,
+        name="Loop 124",
+        category="drum_loop",
+        bpm=124,
+        is_loop=True,
+        duration=8,
+        loudness_lufs=-12,
+        tags=["dusty", "vinyl"],
+    )
+    SampleFactory(
+        owner=producer,
+        name="Pad Am",
+        category="pad",
+        key="A",
+        mode="minor",
+        duration=4,
+        loudness_lufs=-20,
+        is_loop=False,
+    )
+    SampleFactory(
+        owner=producer,
+        name="Pad C",
+        category="pad",
+        key="C",
+        mode="major",
+        duration=6,
+        loudness_lufs=-18,
+        is_loop=False,
+    )
+    SampleFactory(
+        owner=producer,
+        name="Pad F#",
+        category="pad",
+        key="F#",
+        mode="major",
+        duration=6,
+        loudness_lufs=-18,
+        is_loop=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"category": "pad"}, {"Pad Am", "Pad C", "Pad F#"}),
+        ({"bpm_min": "100", "bpm_max": "130"}, {"Loop 124"}),
+        ({"key": "A", "mode": "minor"}, {"Pad Am"}),
+        # A minor's Camelot neighbours include its relative major, C.
+        ({"key": "A", "mode": "minor", "compatible": "true"}, {"Pad Am", "Pad C"}),
+        ({"duration_min": "3", "duration_max": "5"}, {"Pad Am"}),
+        ({"loudness_min": "-14", "loudness_max": "-6"}, {"Kick 90", "Loop 124"}),
+        ({"is_loop": "true"}, {"Loop 124"}),
+        ({"is_loop": "false", "category": "kick"}, {"Kick 90"}),
+        ({"tags": "dusty, vinyl"}, {"Loop 124"}),
+        ({"q": "pad", "mode": "major"}, {"Pad C", "Pad F#"}),
+    ],
+)
+def test_search_filters_narrow_the_results(client, sounds, params, expected):
+    response = client.get(reverse("search:search"), params)
+    assert response.status_code == 200
+    assert _result_names(response) == expected
+    content = response.content.decode()
+    if "compatible" in params:
+        assert 'name="compatible" value="true" checked' in content
+    for name in ("bpm_min", "duration_max", "loudness_min", "tags"):
+        if name in params:
+            assert f'name="{name}" value="{params[name]}"' in content
+
+
+def test_search_facets_are_links_that_add_the_filter(client, sounds):
+    content = client.get(reverse("search:search"), {"q": "pad"}).content.decode()
+    # Three pads share one category; the key facet counts each key.
+    link = re.search(
+        r'<a class="facet" href="\?([^"]+)">pad <span class="facet__count">3</span>', content
+    )
+    assert link is not None
+    narrowed = client.get(reverse("search:search") + "?" + link.group(1).replace("&amp;", "&"))
+    assert _result_names(narrowed) == {"Pad Am", "Pad C", "Pad F#"}
+    key_link = re.search(
+        r'<a class="facet" href="\?([^"]+)">A minor \(8A\) <span class="facet__count">1', content
+    )
+    assert key_link is not None
+    by_key = client.get(reverse("search:search") + "?" + key_link.group(1).replace("&amp;", "&"))
+    assert _result_names(by_key) == {"Pad Am"}
+    assert "facet--active" in by_key.content.decode()
+
+
+def test_search_tempo_facet_narrows_to_its_band(client, sounds):
+    content = client.get(reverse("search:search")).content.decode()
+    band = re.search(
+        r'<a class="facet" href="\?([^"]+)">120–139 BPM <span class="facet__count">1', content
+    )
+    assert band is not None
+    response = client.get(reverse("search:search") + "?" + band.group(1).replace("&amp;", "&"))
+    assert _result_names(response) == {"Loop 124"}
+
+
+def test_search_shows_highlighted_snippets(client, producer):
+    SampleFactory(owner=producer, name="Dusty snare", description="A <b>dusty</b> brush hit")
+    content = client.get(reverse("search:search"), {"q": "dusty"}).content.decode()
+    assert "<mark>Dusty</mark> snare" in content
+    assert '<p class="result__snippet">A <mark>dusty</mark> brush hit</p>' in content
+    assert "<b>" not in content
+
+
+def test_misspelt_search_still_shows_facets(client, producer):
+    SampleFactory(owner=producer, name="Deep kick", category="kick")
+    content = client.get(reverse("search:search"), {"q": "kik"}).content.decode()
+    assert "Deep kick" in content
+    assert re.search(r'<a class="facet" href="[^"]+">kick <span class="facet__count">1', content)
+
+
+def test_search_pagination_keeps_the_filters(client, producer):
+    for index in range(25):
+        SampleFactory(owner=producer, name=f"Snare {index:02}", category="snare", bpm=100)
+    SampleFactory(owner=producer, name="Snare elsewhere", category="snare", bpm=150)
+    first = client.get(reverse("search:search"), {"q": "snare", "bpm_max": "120"})
+    assert len(_result_names(first)) == 20
+    next_link = re.search(r'<a href="\?([^"]+)">Next</a>', first.content.decode()).group(1)
+    second = client.get(reverse("search:search") + "?" + next_link.replace("&amp;", "&"))
+    assert len(_result_names(second)) == 5
+    assert "Snare elsewhere" not in _result_names(second)
+
+
+def test_a_bad_search_filter_is_reported_and_left_out(client, sounds):
+    response = client.get(reverse("search:search"), {"category": "pad", "bpm_min": "fast"})
+    assert _result_names(response) == {"Pad Am", "Pad C", "Pad F#"}
+    assert "bpm_min: A valid number is required." in response.content.decode()
