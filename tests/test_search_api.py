@@ -299,7 +299,19 @@ def test_privacy_rule_through_every_route(client, get, studio, tmp_path):
     # text, fuzzy, browse, filters
     assert set(result_names(get("/api/v1/search", q="kick"))) == visible
     assert result_names(get("/api/v1/search", q="secretword")) == []
-    assert result_names(get("/api/v1/search", q="secretwrd", fuzzy="on")) == []
+    misspelt = get("/api/v1/search", q="secretwrd", fuzzy="on").json()
+    assert (misspelt["results"], misspelt["expanded"]) == ([], {})
+    # another's private word is no near spelling either, not even of a visible word
+    SampleFactory(owner=other, name="Kicking loop", tags=["kicking"])
+    assert not any(
+        "kicking" in near
+        for q in ("kickin", "kickng kick", "kik")
+        for near in get("/api/v1/search", q=q, fuzzy="on").json()["expanded"].values()
+    )
+    hybrid_misspelt = get(
+        "/api/v1/search", q="secretwrd", fuzzy="on", similar_to=str(mine.pk)
+    ).json()
+    assert "secretword" not in str(hybrid_misspelt["expanded"])
     assert set(result_names(get("/api/v1/search"))) == visible
     assert set(result_names(get("/api/v1/search", category="kick", key="Am"))) == visible
     assert result_names(get("/api/v1/search", collection=secret_collection.pk)) == []
@@ -311,8 +323,9 @@ def test_privacy_rule_through_every_route(client, get, studio, tmp_path):
     )
     # autocomplete
     assert get("/api/v1/search/autocomplete", q="secr").json()["suggestions"] == []
+    assert get("/api/v1/search/autocomplete", q="secretwrd").json()["suggestions"] == []
     kick_suggestions = get("/api/v1/search/autocomplete", q="kic").json()["suggestions"]
-    assert [s["samples"] for s in kick_suggestions] == [2]
+    assert [(s["word"], s["samples"]) for s in kick_suggestions] == [("kick", 2)]
     # more like this, hybrid
     assert set(result_names(get(f"/api/v1/audio/{mine.pk}/similar"))) == {"Public kick"}
     assert set(

@@ -423,15 +423,31 @@ class SearchBackendContract:
 
         assert set(names(backend.search(user=me, text="kick"))) == visible
         assert set(names(backend.search(user=me, text="kick secret"))) == set()
-        assert set(names(backend.search(user=me, text="secrt", fuzzy="on"))) == set()
+        secrt = backend.search(user=me, text="secrt", fuzzy="on")
+        assert (names(secrt), secrt.expanded) == ([], {})
+        assert "secret" not in str(backend.hybrid(user=me, text="secrt", vector=embedding).expanded)
         assert set(names(backend.search(user=me))) == visible
         assert set(names(backend.nearest(user=me, vector=embedding, k=10))) == visible
         assert set(names(backend.hybrid(user=me, text="kick", vector=embedding))) == visible
         assert backend.autocomplete(user=me, text="secr") == []
+        assert backend.autocomplete(user=me, text="secrt") == []
         assert [s.samples for s in backend.autocomplete(user=me, text="kic")] == [2]
         facets = backend.facets(user=me, text="kick")
         assert [(f.value, f.count) for f in facets.category] == [("kick", 2)]
         assert sum(f.count for f in backend.facets(user=me).bpm) == 2
+
+    def test_others_private_words_do_not_crowd_out_the_callers_own(self, backend, me, other):
+        # Many private words of another user lie nearer "kik" and are shorter
+        # completions of "k" than the caller's one word.
+        near = ["kiki", "kikk", "kika", "kiko", "kikx", "kiky", "kikz", "kikki"]
+        short = [f"k{letter}" for letter in "abcdefghijklmnopqrstuvwxyz"]
+        SampleFactory(owner=other, name="Noise", tags=near + short)
+        SampleFactory(owner=me, name="Kick")
+
+        kik = backend.search(user=me, text="kik", fuzzy="on")
+        assert names(kik) == ["Kick"] and kik.expanded == {"kik": ["kick"]}
+        assert [s.word for s in backend.autocomplete(user=me, text="k")] == ["kick"]
+        assert [s.word for s in backend.autocomplete(user=me, text="kik")] == ["kick"]
 
     def test_private_collection_names_do_not_make_public_samples_findable(self, backend, me, other):
         shared = SampleFactory(owner=other, name="Shared loop", visibility="public")

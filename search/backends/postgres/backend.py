@@ -56,7 +56,9 @@ from search.backends.postgres.text import (
     MARK_END,
     MARK_START,
     NEAR_WORDS_SQL,
+    SIMILARITY_THRESHOLD_SQL,
     TEXT_CONFIG,
+    VISIBLE_WORD_PROBE,
     highlighted,
     query_words,
     raw_tsquery,
@@ -210,7 +212,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         filters = filters or SearchFilters()
         query = None
         if text.strip():
-            query = self._fuzzy_query(text)[0] if fuzzy == "on" else self._plain_query(text)
+            query = self._fuzzy_query(user, text)[0] if fuzzy == "on" else self._plain_query(text)
             if query is None:
                 return Facets(category=[], key=[], bpm=[])
 
@@ -278,22 +280,17 @@ class PostgresSearchBackend(BaseSearchBackend):
             return []
         prefix = last_words[-1]
         params = {
+            **self._word_params(user),
             "pattern": prefix + "%",
             "prefix": prefix,
             "context": " ".join([head, *last_words[:-1]]).strip(),
-            "config": TEXT_CONFIG,
-            "owner": user.pk if user.is_authenticated else None,
-            "public": Visibility.PUBLIC,
             "cap": AUTOCOMPLETE_COUNT_CAP,
             "many": max(limit * 2, 12),
             "few": 4,
             "try_fuzzy": len(prefix) >= 3,
-            "similarity": self.fuzzy_min_similarity,
             "limit": limit,
         }
-        with connection.cursor() as cursor:
-            cursor.execute(AUTOCOMPLETE_SQL, params)
-            rows = cursor.fetchall()
+        rows = self._word_rows(AUTOCOMPLETE_SQL, params)
         stem = text[: len(text) - len(prefix)]
         return [
             Suggestion(text=f"{stem}{word}", word=word, samples=n, fuzzy=is_fuzzy)
@@ -373,24 +370,41 @@ class PostgresSearchBackend(BaseSearchBackend):
         normalised = Func(Value(text), function="search_normalise", output_field=TextField())
         return SearchQuery(normalised, config=TEXT_CONFIG, search_type="websearch")
 
-    def _fuzzy_query(self, text: str) -> tuple[SearchQuery | None, dict[str, list[str]]]:
-        """The query with each wanted word replaced by the known words nearest to it."""
+    def _fuzzy_query(self, user, text: str) -> tuple[SearchQuery | None, dict[str, list[str]]]:
+        """The query with each wanted word replaced by the visible words nearest to it."""
         wanted, excluded = query_words(text)
         if not wanted:
             return None, {}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                NEAR_WORDS_SQL,
-                [wanted, self.fuzzy_alternatives, 1.0 - self.fuzzy_min_similarity],
-            )
-            rows = cursor.fetchall()
+        params = {
+            **self._word_params(user),
+            "words": wanted,
+            "alternatives": self.fuzzy_alternatives,
+        }
         expanded: dict[str, list[str]] = {}
-        for word, near in rows:
+        for word, near in self._word_rows(NEAR_WORDS_SQL, params):
             expanded.setdefault(word, []).append(near)
         if not expanded:
             return None, {}
-        raw = raw_tsquery(list(expanded.values()), excluded)
+        # A word with no visible near spelling stays itself, so that it still has to
+        # match (and, like any unknown word, finds nothing).
+        raw = raw_tsquery([expanded.get(word, [word]) for word in wanted], excluded)
         return SearchQuery(raw, config=TEXT_CONFIG, search_type="raw"), expanded
+
+    def _word_params(self, user) -> dict[str, Any]:
+        """What the word-list queries (text.py) need to keep to the words ``user`` may see."""
+        return {
+            "config": TEXT_CONFIG,
+            "owner": user.pk if user.is_authenticated else None,
+            "public": Visibility.PUBLIC,
+            "probe": VISIBLE_WORD_PROBE,
+        }
+
+    def _word_rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        """Run a word-list query with trigram ``%`` set to ``fuzzy_min_similarity``."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(SIMILARITY_THRESHOLD_SQL, [str(self.fuzzy_min_similarity)])
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def _matching(self, user, documents: QuerySet, query: SearchQuery) -> QuerySet:
         """``documents`` matching ``query``: the owner's also by private collection names."""
@@ -439,7 +453,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             ranked = self._ranked(user, documents, query, ordering, offset, limit)
             if ranked.total or fuzzy == "off":
                 return query, ranked
-        query, expanded = self._fuzzy_query(text)
+        query, expanded = self._fuzzy_query(user, text)
         if query is None:
             return None, _Ranked(rows=[], total=0, fuzzy=True)
         ranked = self._ranked(user, documents, query, ordering, offset, limit)

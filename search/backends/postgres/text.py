@@ -17,34 +17,64 @@ MARK_START, MARK_END = "\ue000", "\ue001"
 _WORD = re.compile(r"[^\W_]+")
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
-# For each query word, the known words nearest to it (trigram distance, GiST).
+# A word of the word list is offered to a caller (as a near spelling or a
+# completion) only when it is a word of a sample the caller can see: the list
+# holds every user's words, private ones included. The check happens inside the
+# index scan, before any LIMIT, so other users' words cannot crowd out the
+# caller's own. First the search index finds up to VISIBLE_WORD_PROBE visible
+# documents with the word's stem in their name or tags (weight A), then one of
+# them must hold that very spelling: otherwise a private "kicking" could be
+# revealed by a public "kick".
+VISIBLE_WORD_PROBE = 20
+VISIBLE_WORD_SQL = """
+    EXISTS (
+        SELECT 1
+        FROM (
+            SELECT d.sample_id FROM search_sampledocument d
+            WHERE d.document @@ to_tsquery(%(config)s::regconfig, quote_literal({word}) || ':A')
+              AND (d.visibility = %(public)s OR d.owner_id = %(owner)s)
+            LIMIT %(probe)s
+        ) seen
+        JOIN library_sample s ON s.id = seen.sample_id
+        WHERE to_tsvector('simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' ')))
+              @@ to_tsquery('simple', quote_literal({word}))
+    )
+"""
+
+# The similarity the trigram operator ``%`` asks for, for the statement that follows
+# in the same transaction: it bounds the index scans below, so a word with no near
+# visible spelling does not walk the whole word list.
+SIMILARITY_THRESHOLD_SQL = "SELECT set_config('pg_trgm.similarity_threshold', %s, true)"
+
+# For each query word, the visible words nearest to it (trigram distance, GiST).
 NEAR_WORDS_SQL = """
     SELECT wanted.word, near.word
-    FROM unnest(%s::text[]) WITH ORDINALITY AS wanted(word, position)
+    FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)
     CROSS JOIN LATERAL (
         SELECT term.word, term.word <-> wanted.word AS distance
         FROM search_searchterm term
+        WHERE term.word %% wanted.word AND {visible}
         ORDER BY term.word <-> wanted.word
-        LIMIT %s
+        LIMIT %(alternatives)s
     ) near
-    WHERE near.distance <= %s
     ORDER BY wanted.position, near.distance, near.word
-"""
+""".format(visible=VISIBLE_WORD_SQL.format(word="term.word"))  # noqa: S608 - constants only
 
 AUTOCOMPLETE_COUNT_CAP = 100
-# Completions of the last word: words starting with it, then (from three letters
-# on) near spellings. Each is kept only when, with the words before it, it finds
-# some of the caller's visible samples by name or tag (weight A), counted up to
-# a cap: the word list itself never reaches the caller.
+# Completions of the last word: visible words starting with it, shortest first,
+# then (from three letters on) visible near spellings. Each is kept only when,
+# with the words before it, it finds some of the caller's visible samples by
+# name or tag (weight A), counted up to a cap.
 AUTOCOMPLETE_SQL = """
     WITH candidates AS (
-        (SELECT word, false AS fuzzy FROM search_searchterm
-         WHERE word LIKE %(pattern)s ORDER BY length(word), word LIMIT %(many)s)
+        (SELECT term.word, false AS fuzzy FROM search_searchterm term
+         WHERE term.word LIKE %(pattern)s AND {visible}
+         ORDER BY length(term.word), term.word LIMIT %(many)s)
         UNION ALL
-        (SELECT word, true FROM search_searchterm
-         WHERE %(try_fuzzy)s AND word NOT LIKE %(pattern)s
-           AND similarity(word, %(prefix)s) >= %(similarity)s
-         ORDER BY word <-> %(prefix)s LIMIT %(few)s)
+        (SELECT term.word, true FROM search_searchterm term
+         WHERE %(try_fuzzy)s AND term.word %% %(prefix)s AND term.word NOT LIKE %(pattern)s
+           AND {visible}
+         ORDER BY term.word <-> %(prefix)s LIMIT %(few)s)
     )
     SELECT c.word, c.fuzzy, found.n
     FROM candidates c
@@ -69,7 +99,7 @@ AUTOCOMPLETE_SQL = """
     WHERE found.n > 0
     ORDER BY c.fuzzy, found.n DESC, length(c.word), c.word
     LIMIT %(limit)s
-"""
+""".format(visible=VISIBLE_WORD_SQL.format(word="term.word"))  # noqa: S608 - constants only
 
 
 def words(text: str) -> list[str]:
