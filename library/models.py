@@ -123,6 +123,29 @@ class Sample(models.Model):
         return self.name
 
 
+class SampleDeletion(models.Model):
+    """A deleted sample's upload, kept so that usage counted from the samples stays true.
+
+    Uploads a day are the samples created today plus these rows for samples
+    created today and deleted since: deleting and uploading again does not
+    reset the daily quota. Written in the same transaction as the deletion.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sample_id = models.UUIDField()
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    uploaded_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-deleted_at",)
+        indexes = [models.Index(fields=("owner", "uploaded_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
 class AnalysisResult(models.Model):
     """One analysis run of a sample; the history survives re-analysis."""
 

@@ -6,7 +6,14 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from library.models import BatchJob, Collection, CollectionItem, Sample, Visibility
+from library.models import (
+    BatchJob,
+    Collection,
+    CollectionItem,
+    Sample,
+    SampleDeletion,
+    Visibility,
+)
 
 
 def sample_by_content(*, owner: User, sha256: str) -> Sample | None:
@@ -14,8 +21,22 @@ def sample_by_content(*, owner: User, sha256: str) -> Sample | None:
 
 
 def uploads_today(*, owner: User) -> int:
+    """Samples stored today (UTC), counting those deleted since: what the daily quota limits.
+
+    Refused uploads (duplicates, invalid audio, over quota) never made a sample
+    and do not count.
+    """
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    return Sample.objects.filter(owner=owner, created_at__gte=start).count()
+    surviving = Sample.objects.filter(owner=owner, created_at__gte=start).count()
+    deleted = SampleDeletion.objects.filter(owner=owner, uploaded_at__gte=start).count()
+    return surviving + deleted
+
+
+def contents_owned(*, owner: User, sha256s: list[str]) -> set[str]:
+    """Which of these digests the owner's library already holds (duplicates to be refused)."""
+    return set(
+        Sample.objects.filter(owner=owner, sha256__in=sha256s).values_list("sha256", flat=True)
+    )
 
 
 def storage_used(*, owner: User) -> int:

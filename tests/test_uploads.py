@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import Role
+from accounts.services import rate_limit_override_set
 from library.models import BatchJob, Sample
 from tests import audio
 from tests.factories import SampleFactory, UserFactory, bearer, upload_file
@@ -136,6 +137,76 @@ def test_daily_upload_quota_refuses_with_a_clear_message(client, tmp_path):
     assert error["code"] == "quota_exceeded"
     assert "10 uploads a day" in error["message"]
     assert error["details"]["quota"] == "uploads_per_day"
+
+
+def _free_uploader():
+    """A free account whose requests a minute do not run out before its uploads a day do."""
+    free = UserFactory(role=Role.FREE)
+    rate_limit_override_set(user=free, api_requests_per_minute=None, actor=None)
+    return free
+
+
+def _distinct_kicks(tmp_path: Path, count: int) -> list[Path]:
+    return [
+        audio.write(tmp_path / f"kick {n}.wav", audio.kick_variant(150 + 5 * n, 45, 8 + n))
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db
+def test_deleting_a_sample_does_not_give_back_a_daily_upload(client, tmp_path):
+    free = _free_uploader()
+    *ten, eleventh = _distinct_kicks(tmp_path, 11)
+    ids = []
+    for path in ten:
+        response = upload_file(client, free, path)
+        assert response.status_code == 201, response.json()
+        ids.append(response.json()["id"])
+    assert client.delete(f"/api/v1/audio/{ids[0]}", **bearer(free)).status_code == 204
+
+    response = upload_file(client, free, eleventh)
+
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "quota_exceeded"
+    assert "10 uploads a day; 0 left today" in error["message"]
+    assert Sample.objects.filter(owner=free).count() == 9
+    # Nor does uploading the deleted file again.
+    assert upload_file(client, free, ten[0]).status_code == 403
+
+
+@pytest.mark.django_db
+def test_refused_duplicates_do_not_use_up_daily_uploads(client, tmp_path):
+    free = _free_uploader()
+    kicks = _distinct_kicks(tmp_path, 10)
+    for path in kicks[:9]:
+        assert upload_file(client, free, path).status_code == 201
+    for _ in range(3):
+        assert upload_file(client, free, kicks[0]).status_code == 409
+
+    assert upload_file(client, free, kicks[9]).status_code == 201
+    assert Sample.objects.filter(owner=free).count() == 10
+
+
+@pytest.mark.django_db
+def test_duplicates_in_a_batch_do_not_count_against_the_daily_quota(client, tmp_path):
+    producer = UserFactory(role=Role.PRO)
+    SampleFactory.create_batch(98, owner=producer)
+    held, new, other = _distinct_kicks(tmp_path, 3)
+    assert upload_file(client, producer, held).status_code == 201  # 1 upload left today
+    files = {f"pack/{p.name}": p.read_bytes() for p in (held, new, other)}
+
+    refused = upload_file(client, producer, _zip(tmp_path / "three.zip", files), url=BATCH,
+                          field="files")  # fmt: skip
+    assert refused.status_code == 403
+    assert "1 left today and this needs 2" in refused.json()["error"]["message"]
+
+    files.pop(f"pack/{other.name}")
+    accepted = upload_file(client, producer, _zip(tmp_path / "two.zip", files), url=BATCH,
+                           field="files")  # fmt: skip
+    assert accepted.status_code == 202, accepted.json()
+    assert [e["code"] for e in accepted.json()["errors"]] == ["duplicate"]
+    assert Sample.objects.filter(owner=producer).count() == 100
 
 
 @pytest.mark.django_db

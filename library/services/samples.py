@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from accounts.audit import audit_log_record
 from accounts.models import User
 from accounts.rbac import has_permission
-from library.models import Sample, Visibility
+from library.models import Sample, SampleDeletion, Visibility
 from library.services.text import clean_description, clean_name, clean_tags
 from samplemind.errors import NotAllowed
 
@@ -53,6 +53,13 @@ def sample_delete(
     details = {"name": sample.name, "sha256": sample.sha256}
     target_id = str(sample.pk)
     with transaction.atomic():
+        SampleDeletion.objects.create(
+            owner_id=sample.owner_id,
+            sample_id=sample.pk,
+            sha256=sample.sha256,
+            size_bytes=sample.size_bytes,
+            uploaded_at=sample.created_at,
+        )
         sample.delete()
         audit_log_record(
             action="sample.deleted",

@@ -113,6 +113,17 @@ def _check_quotas(owner: User, *, files: int, size: int) -> None:
             )
 
 
+def _new_content(owner: User, candidates: list[Spooled]) -> list[Spooled]:
+    """The candidates that would become samples: not in the library, first of their content."""
+    held = selectors.contents_owned(owner=owner, sha256s=[c.sha256 for c in candidates])
+    fresh = []
+    for candidate in candidates:
+        if candidate.sha256 not in held:
+            held.add(candidate.sha256)
+            fresh.append(candidate)
+    return fresh
+
+
 def _probe(path: Path, name: str):
     """Decode the start of the file: this, not the extension, decides what is audio."""
     try:
@@ -216,7 +227,9 @@ def batch_upload(
                     "per batch. Split it or upgrade your plan.",
                     details={"quota": "batch_size", "limit": batch_size},
                 )
-            _check_quotas(owner, files=len(candidates), size=sum(c.size for c in candidates))
+            # Duplicates will be refused, not stored: they cost neither uploads nor space.
+            fresh = _new_content(owner, candidates)
+            _check_quotas(owner, files=len(fresh), size=sum(c.size for c in fresh))
         job = BatchJob.objects.create(
             owner=owner, kind=kind, status=BatchStatus.RUNNING, total=len(candidates)
         )
