@@ -201,10 +201,16 @@ def estimate_tempo(
     """
     frames = envelope.shape[0]
     no_pulse = Tempo(None, 0.0)
+    found = []
     if frames >= fps and duration >= 1.0 and onsets >= MIN_ONSETS:
         found = _candidates(envelope, fps, duration, circular, drumness)
-    else:
-        found = []
+        if circular and (not found or found[0][2] is None):
+            # No tempo fits whole bars: the file was probably not cut at its bar
+            # lines, and wrapping it round puts a seam in the pulse. Read it as a
+            # straight excerpt too and keep whichever pulse is stronger.
+            linear = _candidates(envelope, fps, duration, False, drumness)
+            if linear and (not found or linear[0][1] > found[0][1]):
+                found = linear
     if hint_bpm:
         for bpm, strength, _bars in found:
             ratio = bpm / hint_bpm
