@@ -65,6 +65,19 @@ def test_lines_logged_during_a_request_carry_its_id(client, log_lines):
 
 
 @pytest.mark.django_db
+def test_djangos_line_for_a_4xx_response_carries_the_request_id(client, log_lines):
+    response = client.get("/api/v1/no-such-endpoint", HTTP_X_REQUEST_ID="req-not-found")
+    probe_logger.warning("after the 404")
+
+    assert response.status_code == 404
+    lines = {line["message"]: line for line in log_lines()}
+    not_found = lines["Not Found: /api/v1/no-such-endpoint"]
+    assert not_found["logger"] == "django.request"
+    assert not_found["request_id"] == "req-not-found"
+    assert "request_id" not in lines["after the 404"]
+
+
+@pytest.mark.django_db
 def test_a_request_without_a_usable_id_gets_a_fresh_one(client):
     plain = client.get("/")
     hostile = client.get("/", HTTP_X_REQUEST_ID='x" injected=1\n{"level": "ERROR"}')

@@ -1,8 +1,9 @@
 """Structured logs with a request id on every line of a request and of its tasks.
 
 - :class:`RequestIdMiddleware` takes the caller's ``X-Request-ID`` (when it
-  looks like an id) or makes one, keeps it in a context variable for the
-  request's duration, and sends it back in the response header.
+  looks like an id) or makes one, keeps it in a context variable until the
+  response is closed (Django logs 4xx/5xx responses after the middleware has
+  returned), and sends it back in the response header.
 - :class:`RequestIdFilter`, on the log handlers, copies the ids onto every
   record (``request_id``, ``task_id``, ``task_name``; ``-`` when there is none).
 - :class:`JsonFormatter` writes one JSON object per line (``LOG_FORMAT=json``).
@@ -152,35 +153,42 @@ class RequestIdMiddleware:
 
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
+        # Django logs 4xx/5xx responses ("Not Found: /x") after the middleware chain has
+        # returned, so the id is cleared when the response is closed, not on the way out.
+        from django.core.signals import request_finished
+
+        request_finished.connect(clear_request_id, dispatch_uid="sm-request-id-clear")
 
     def __call__(self, request: Any) -> Any:
         request_id = clean_request_id(request.headers.get(HEADER)) or new_request_id()
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response[HEADER] = request_id
-            if request_logger.isEnabledFor(logging.INFO):
-                user = getattr(request, "user", None)
-                elapsed = round((time.perf_counter() - started) * 1000, 1)
-                request_logger.info(
-                    "%s %s %s %.0f ms",
-                    request.method,
-                    request.path,
-                    response.status_code,
-                    elapsed,
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": elapsed,
-                        "user_id": getattr(user, "pk", None),
-                    },
-                )
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response[HEADER] = request_id
+        if request_logger.isEnabledFor(logging.INFO):
+            user = getattr(request, "user", None)
+            elapsed = round((time.perf_counter() - started) * 1000, 1)
+            request_logger.info(
+                "%s %s %s %.0f ms",
+                request.method,
+                request.path,
+                response.status_code,
+                elapsed,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": elapsed,
+                    "user_id": getattr(user, "pk", None),
+                },
+            )
+        return response
+
+
+def clear_request_id(**kwargs: Any) -> None:
+    """``request_finished``: lines logged between requests carry no id."""
+    request_id_var.set(None)
 
 
 # --------------------------------------------------------------------------- Celery
