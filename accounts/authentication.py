@@ -19,8 +19,9 @@ class ApiKeyAuthentication(BaseAuthentication):
     """Authenticates as the key's owner; ``request.auth`` is the :class:`ApiKey`.
 
     Revoked and expired keys, keys of inactive accounts and keys used from
-    outside their CIDR allowlist are refused. Scopes are checked by the
-    permission classes, which see the key on ``request.auth``.
+    outside their CIDR allowlist are refused. Scopes are checked by
+    :func:`accounts.rbac.has_permission`, which finds the key on the user
+    (``acting_api_key``), and by the permission classes.
     """
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
@@ -47,6 +48,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if key.allowed_cidrs and not _address_allowed(request, key.allowed_cidrs):
             raise exceptions.PermissionDenied("This API key may not be used from your address.")
         api_key_touch(key=key)
+        # Permission checks deeper down (services given request.user) see the key's scopes.
+        key.owner.acting_api_key = key
         return key.owner, key
 
     def authenticate_header(self, request: Request) -> str:

@@ -9,12 +9,40 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from accounts.models import ApiKey
-from accounts.rbac import PERMISSIONS, has_permission
+from accounts.rbac import PERMISSIONS, api_key_may, has_permission
+
+KEY_REFUSED = (
+    "This API key's scopes do not allow this request; "
+    "profile, sign-out and billing requests need a signed-in person, not a key."
+)
 
 
 def request_allows(request: Request, permission: str) -> bool:
     api_key = request.auth if isinstance(request.auth, ApiKey) else None
     return has_permission(request.user, permission, api_key=api_key)
+
+
+def key_allows_plain_request(request: Request) -> bool:
+    """A request that needs only a signed-in user: an API key needs a fitting scope."""
+    if not isinstance(request.auth, ApiKey):
+        return True
+    match = getattr(request, "resolver_match", None)
+    return api_key_may(request.auth, match.url_name if match else None, request.method)
+
+
+class SignedIn(BasePermission):
+    """The default: any active account, but an API key only where its scopes fit.
+
+    Which scopes fit an endpoint that needs no permission is the table
+    ``accounts.rbac.API_KEY_SCOPES_FOR_READS``; endpoints missing there refuse keys.
+    """
+
+    message = KEY_REFUSED
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False  # DRF answers 401 for anonymous callers
+        return key_allows_plain_request(request)
 
 
 def Allowed(*permissions: str) -> type[BasePermission]:  # noqa: N802 - reads like a class
@@ -58,7 +86,8 @@ class MethodPermissions(BasePermission):
     """Permissions per HTTP method, from the view's ``required_permissions``.
 
     ``required_permissions = {"GET": (), "PATCH": ("audio:edit",), "DELETE": ("audio:delete",)}``;
-    a method not listed needs only a signed-in user.
+    a method not listed needs only a signed-in user (and, from an API key, a fitting scope:
+    see :class:`SignedIn`).
     """
 
     message = "Your plan does not include this action."
@@ -67,6 +96,9 @@ class MethodPermissions(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False  # DRF answers 401 for anonymous callers
         needed = getattr(view, "required_permissions", {}).get(request.method, ())
+        if not needed:
+            self.message = KEY_REFUSED
+            return key_allows_plain_request(request)
         missing = [name for name in needed if not request_allows(request, name)]
         if missing:
             self.message = f"Your plan does not include {', '.join(missing)}."

@@ -100,13 +100,47 @@ def permissions_for(user: Any) -> frozenset[str]:
     return ROLE_PERMISSIONS.get(user.role, frozenset())
 
 
+def acting_key(user: User | Any) -> ApiKey | None:
+    """The API key ``user`` signed in with for this request, if any (set by the authentication)."""
+    return getattr(user, "acting_api_key", None)
+
+
 def has_permission(user: User | Any, permission: str, *, api_key: ApiKey | None = None) -> bool:
-    """Whether ``user`` may do ``permission``; an API key narrows it to the key's scopes."""
+    """Whether ``user`` may do ``permission``; an API key narrows it to the key's scopes.
+
+    The key a request was authenticated with travels on the user object, so a
+    service handed ``request.user`` checks the key's scopes without being told.
+    """
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
     if permission not in permissions_for(user):
         return False
+    api_key = api_key or acting_key(user)
     return api_key is None or permission in api_key.scopes
+
+
+# Requests that need no permission of a signed-in person (reading their own things)
+# still need a fitting scope from an API key: any one of these. Keyed by URL name and
+# method; an empty tuple admits any key of the account. A pair not listed is refused to
+# API keys: changing the profile, signing out and billing need the person (session/JWT).
+API_KEY_SCOPES_FOR_READS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("auth-me", "GET"): (),
+    ("audio-list", "GET"): ("audio:download", "search:basic"),
+    ("audio-detail", "GET"): ("audio:download", "search:basic"),
+    ("audio-preview", "GET"): ("audio:download", "search:basic"),
+    ("audio-batch-detail", "GET"): ("audio:upload", "audio:batch"),
+    ("collections", "GET"): ("collection:create", "collection:edit", "audio:download"),
+    ("collection-detail", "GET"): ("collection:create", "collection:edit", "audio:download"),
+}
+
+
+def api_key_may(api_key: ApiKey, url_name: str | None, method: str) -> bool:
+    """Whether ``api_key`` may make a request that needs no permission (see the table above)."""
+    method = "GET" if method in ("HEAD", "OPTIONS") else method
+    scopes = API_KEY_SCOPES_FOR_READS.get((url_name or "", method))
+    if scopes is None:
+        return False
+    return not scopes or any(scope in api_key.scopes for scope in scopes)
 
 
 def quotas_for(user: User) -> Quotas:

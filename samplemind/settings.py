@@ -331,7 +331,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in; an API key only where accounts.rbac.API_KEY_SCOPES_FOR_READS lets it.
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.SignedIn"],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.RoleRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "samplemind.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -1,15 +1,21 @@
-"""API keys: shown once, stored hashed, scoped, expiring, network-bound, revocable."""
+"""API keys: shown once, stored hashed, scoped (everywhere), expiring, network-bound, revocable."""
 
+import io
 import logging
 from datetime import timedelta
 
 import pytest
+import soundfile as sf
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import ApiKey, AuditLog, Role
 from accounts.services import api_key_create
-from tests.factories import UserFactory, api_key_headers, bearer
+from library.models import BatchJob, Collection, Sample
+from tests import audio
+from tests.factories import SampleFactory, UserFactory, api_key_headers, bearer
 
 KEYS = "/api/v1/auth/api-keys"
 ME = "/api/v1/auth/me"
@@ -189,3 +195,148 @@ def test_secret_appears_nowhere_in_database_logs_or_admin(client, pro, caplog):
             query = f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE %s'  # noqa: S608
             cursor.execute(query, [f"%{token}%"])
             assert cursor.fetchone()[0] == 0, f"the secret is stored in {table}"
+
+
+def _wav() -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.tone(440, seconds=0.2), audio.SR, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _key(owner, *scopes):
+    return api_key_headers(api_key_create(owner=owner, name="narrow", scopes=list(scopes))[1])
+
+
+@pytest.mark.django_db
+def test_an_upload_only_key_cannot_publish_what_it_uploads(client, pro):
+    key = _key(pro, "audio:upload")
+
+    def upload(visibility):
+        wav = SimpleUploadedFile(f"{visibility}.wav", _wav())
+        return client.post("/api/v1/audio/upload", {"file": wav, "visibility": visibility}, **key)
+
+    public = upload("public")
+    private = upload("private")
+
+    assert public.status_code == 403
+    assert "audio:share" in public.json()["error"]["message"]
+    assert private.status_code == 201
+    assert list(Sample.objects.filter(owner=pro).values_list("visibility", flat=True)) == [
+        "private"
+    ]
+
+
+@pytest.mark.django_db
+def test_an_edit_only_key_cannot_make_a_sample_public_though_the_owner_can(client, pro):
+    sample = SampleFactory(owner=pro)
+    url = f"/api/v1/audio/{sample.pk}"
+
+    by_key = client.patch(
+        url, {"visibility": "public"}, content_type="application/json", **_key(pro, "audio:edit")
+    )
+    sample.refresh_from_db()
+    still_private = sample.visibility
+    by_owner = client.patch(
+        url, {"visibility": "public"}, content_type="application/json", **bearer(pro)
+    )
+
+    assert by_key.status_code == 403
+    assert still_private == "private"
+    assert by_owner.status_code == 200
+
+
+@pytest.mark.django_db
+def test_collection_keys_without_collection_share_cannot_publish_collections(client, pro):
+    created = client.post(
+        "/api/v1/collections",
+        {"name": "Drums", "visibility": "public"},
+        content_type="application/json",
+        **_key(pro, "collection:create"),
+    )
+    own = Collection.objects.create(owner=pro, name="Mine")
+    changed = client.patch(
+        f"/api/v1/collections/{own.pk}",
+        {"visibility": "public"},
+        content_type="application/json",
+        **_key(pro, "collection:edit"),
+    )
+
+    assert created.status_code == 403
+    assert not Collection.objects.filter(name="Drums").exists()
+    assert changed.status_code == 403
+    own.refresh_from_db()
+    assert own.visibility == "private"
+
+
+@pytest.mark.django_db
+def test_a_key_without_scopes_reads_nothing_but_whose_key_it_is(client, pro):
+    sample = SampleFactory(owner=pro)
+    collection = Collection.objects.create(owner=pro, name="Mine")
+    batch = BatchJob.objects.create(owner=pro, kind="upload", total=0)
+    key = _key(pro)
+
+    refused = [
+        client.get(url, **key)
+        for url in (
+            "/api/v1/audio/",
+            f"/api/v1/audio/{sample.pk}",
+            f"/api/v1/audio/{sample.pk}/preview",
+            f"/api/v1/audio/batch/{batch.pk}",
+            "/api/v1/collections",
+            f"/api/v1/collections/{collection.pk}",
+        )
+    ]
+
+    assert [r.status_code for r in refused] == [403] * 6
+    assert {r.json()["error"]["code"] for r in refused} == {"permission_denied"}
+    assert sample.name not in b"".join(r.content for r in refused).decode()
+    assert client.get(ME, **key).json()["email"] == pro.email
+
+
+@pytest.mark.django_db
+def test_reading_the_library_takes_a_search_or_download_scope(client, pro):
+    sample = SampleFactory(owner=pro)
+    batch = BatchJob.objects.create(owner=pro, kind="upload", total=0)
+    search_key = _key(pro, "search:basic")
+    upload_key = _key(pro, "audio:upload")
+
+    listed = client.get("/api/v1/audio/", **search_key)
+    detail = client.get(f"/api/v1/audio/{sample.pk}", **_key(pro, "audio:download"))
+
+    assert [item["id"] for item in listed.json()["results"]] == [str(sample.pk)]
+    assert detail.status_code == 200
+    assert client.get(f"/api/v1/audio/batch/{batch.pk}", **upload_key).status_code == 200
+    assert client.get("/api/v1/audio/", **upload_key).status_code == 403
+
+
+@pytest.mark.django_db
+def test_even_a_full_key_cannot_change_the_profile_sign_out_or_touch_billing(client, pro):
+    _, secret = api_key_create(owner=pro, name="everything")
+    key = api_key_headers(secret)
+    refresh = str(RefreshToken.for_user(pro))
+
+    rename = client.patch(ME, {"display_name": "Mallory"}, content_type="application/json", **key)
+    logout = client.post(
+        "/api/v1/auth/logout", {"refresh": refresh}, content_type="application/json", **key
+    )
+    billing = client.get("/api/v1/billing/subscription", **key)
+
+    assert [rename.status_code, logout.status_code, billing.status_code] == [403, 403, 403]
+    pro.refresh_from_db()
+    assert pro.display_name != "Mallory"
+    assert client.get(ME, **key).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_key_can_only_make_keys_with_scopes_it_has_itself(client, pro):
+    key = _key(pro, "api:keys", "search:basic")
+
+    wider = client.post(
+        KEYS, {"name": "wider", "scopes": ["audio:delete"]}, content_type="application/json", **key
+    )
+    default = client.post(KEYS, {"name": "default"}, content_type="application/json", **key)
+
+    assert wider.status_code == 400
+    assert "audio:delete" in wider.json()["error"]["message"]
+    assert default.status_code == 201
+    assert default.json()["scopes"] == ["api:keys", "search:basic"]

@@ -2,7 +2,9 @@
 
 The expected outcome is derived from ``accounts.rbac.ROLE_PERMISSIONS``, the
 same table the code enforces. Each issue that adds an endpoint adds it to
-ENDPOINTS below; ``test_every_api_route_is_in_the_matrix`` fails until it does.
+ENDPOINTS below; ``test_every_api_route_and_method_is_in_the_matrix`` fails
+until it does. API keys are tried twice: with every scope of the role, and
+with no scope at all (which may only read ``auth/me``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from tests.factories import SampleFactory, UserFactory, api_key_headers
 
 PUBLIC = "public"  # no credentials needed
 SIGNED_IN = "signed-in"  # any active account
+# What an API key may do on an endpoint: what its scopes allow ("scoped"), nothing
+# ("never": the person must sign in), or anything its account may ("any", even with no scope).
+SCOPED, NEVER, ANY_KEY = "scoped", "never", "any"
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Endpoint:
     body: dict = field(default_factory=dict)
     allowed_statuses: tuple[int, ...] = (200, 201, 202, 204)
     multipart: bool = False  # the body's "file"/"files" get a small generated WAV
+    keys: str = SCOPED
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
@@ -59,9 +65,9 @@ ENDPOINTS = [
     Endpoint("post", "/api/v1/auth/register", PUBLIC, {"email": "new-{id}@example.com"}),
     Endpoint("post", "/api/v1/auth/login", PUBLIC, {"email": "{email}"}),
     Endpoint("post", "/api/v1/auth/refresh", PUBLIC, {"refresh": "{refresh}"}),
-    Endpoint("post", "/api/v1/auth/logout", SIGNED_IN, {"refresh": "{refresh}"}),
-    Endpoint("get", "/api/v1/auth/me", SIGNED_IN),
-    Endpoint("patch", "/api/v1/auth/me", SIGNED_IN, {"display_name": "Renamed"}),
+    Endpoint("post", "/api/v1/auth/logout", SIGNED_IN, {"refresh": "{refresh}"}, keys=NEVER),
+    Endpoint("get", "/api/v1/auth/me", SIGNED_IN, keys=ANY_KEY),
+    Endpoint("patch", "/api/v1/auth/me", SIGNED_IN, {"display_name": "Renamed"}, keys=NEVER),
     Endpoint("get", "/api/v1/auth/api-keys", "api:keys"),
     Endpoint("post", "/api/v1/auth/api-keys", "api:keys", {"name": "matrix"}),
     Endpoint("get", "/api/v1/auth/api-keys/{key_id}", "api:keys"),
@@ -105,9 +111,11 @@ ENDPOINTS = [
     Endpoint("get", "/api/v1/collections/{collection_id}/download", "audio:download"),
     # billing: Stripe is not configured here, so checkout and portal answer 409 billing_manual
     Endpoint("get", "/api/v1/billing/plans", PUBLIC),
-    Endpoint("get", "/api/v1/billing/subscription", SIGNED_IN),
-    Endpoint("post", "/api/v1/billing/checkout", SIGNED_IN, {"plan": "pro"}, (201, 409)),
-    Endpoint("post", "/api/v1/billing/portal", SIGNED_IN, allowed_statuses=(200, 409)),
+    Endpoint("get", "/api/v1/billing/subscription", SIGNED_IN, keys=NEVER),
+    Endpoint(
+        "post", "/api/v1/billing/checkout", SIGNED_IN, {"plan": "pro"}, (201, 409), keys=NEVER
+    ),
+    Endpoint("post", "/api/v1/billing/portal", SIGNED_IN, allowed_statuses=(200, 409), keys=NEVER),
     # search: the subject's sample is not analysed, so similarity answers 409 not_analysed
     Endpoint("get", "/api/v1/search", "search:basic"),
     Endpoint("get", "/api/v1/search?q=sample&facets=true", "search:basic"),
@@ -140,18 +148,26 @@ ROUTE_CONVERTERS = {
 
 PASSWORD = "correct-horse-battery"
 ANONYMOUS = "anonymous"
-CALLERS = [(ANONYMOUS, "none")] + [
-    (role, auth)
-    for role in Role.values
-    for auth in ("jwt", "api_key")
-    if auth == "jwt" or "api:keys" in ROLE_PERMISSIONS[role]
+CALLERS = [
+    (ANONYMOUS, "none"),
+    *[
+        (role, auth)
+        for role in Role.values
+        for auth in ("jwt", "api_key")
+        if auth == "jwt" or "api:keys" in ROLE_PERMISSIONS[role]
+    ],
+    (Role.PRO, "api_key_without_scopes"),
 ]
 
 
-def expected_to_succeed(endpoint: Endpoint, role: str) -> bool:
+def expected_to_succeed(endpoint: Endpoint, role: str, auth: str) -> bool:
     if endpoint.needs == PUBLIC:
         return True
     if role == ANONYMOUS:
+        return False
+    if auth == "api_key_without_scopes":
+        return endpoint.keys == ANY_KEY
+    if auth == "api_key" and endpoint.keys == NEVER:
         return False
     return endpoint.needs == SIGNED_IN or endpoint.needs in ROLE_PERMISSIONS[role]
 
@@ -203,6 +219,9 @@ def test_endpoint_outcome_matches_the_permission_table(client, endpoint, role, a
     elif auth == "api_key":
         _, secret = api_key_create(owner=subject, name="caller")  # all of the role's scopes
         headers = api_key_headers(secret)
+    elif auth == "api_key_without_scopes":
+        _, secret = api_key_create(owner=subject, name="caller", scopes=[])
+        headers = api_key_headers(secret)
     path = _fill(endpoint.path, context)
     if endpoint.multipart:
         files = {name: SimpleUploadedFile("matrix.wav", _wav()) for name in endpoint.body}
@@ -213,7 +232,7 @@ def test_endpoint_outcome_matches_the_permission_table(client, endpoint, role, a
             path, data=body, content_type="application/json", **headers
         )
 
-    if expected_to_succeed(endpoint, role):
+    if expected_to_succeed(endpoint, role, auth):
         assert response.status_code in endpoint.allowed_statuses, response.content[:300]
     elif role == ANONYMOUS:
         assert response.status_code == 401, response.content[:300]
@@ -222,24 +241,37 @@ def test_endpoint_outcome_matches_the_permission_table(client, endpoint, role, a
         assert response.json()["error"]["code"] == "permission_denied"
 
 
-def _routes(resolver: URLResolver, prefix: str = "") -> list[str]:
-    routes = []
+def _view_methods(pattern: URLPattern) -> set[str]:
+    """The HTTP methods a route's view answers (HEAD and OPTIONS aside)."""
+    view = getattr(pattern.callback, "cls", None) or getattr(pattern.callback, "view_class", None)
+    if view is None:  # a plain function view: it decides for itself
+        return {"GET"}
+    return {
+        method.upper()
+        for method in view.http_method_names
+        if method not in ("head", "options") and hasattr(view, method)
+    }
+
+
+def _routes(resolver: URLResolver, prefix: str = "") -> set[tuple[str, str]]:
+    routes = set()
     for pattern in resolver.url_patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
-            routes += _routes(pattern, route)
+            routes |= _routes(pattern, route)
         elif isinstance(pattern, URLPattern):
-            routes.append(route)
+            routes |= {(route, method) for method in _view_methods(pattern)}
     return routes
 
 
-def test_every_api_route_is_in_the_matrix():
+def test_every_api_route_and_method_is_in_the_matrix():
     covered = set()
     for endpoint in ENDPOINTS:
         route = endpoint.path.removeprefix("/").split("?")[0]
         for placeholder, converter in ROUTE_CONVERTERS.items():
             route = route.replace(placeholder, converter)
-        covered.add(route)
-    api_routes = {route for route in _routes(get_resolver()) if route.startswith("api/v1/")}
+        covered.add((route, endpoint.method.upper()))
+    api_routes = {pair for pair in _routes(get_resolver()) if pair[0].startswith("api/v1/")}
 
     assert api_routes - covered == set()
+    assert ("api/v1/auth/me", "PATCH") in api_routes  # methods are really read from the views

@@ -20,7 +20,7 @@ from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.audit import audit_log_record
 from accounts.models import ApiKey
-from accounts.permissions import Allowed
+from accounts.permissions import Allowed, SignedIn
 
 LOGIN_FAILURES_PER_ACCOUNT = "5/m"
 LOGIN_ATTEMPTS_PER_IP = "30/m"
@@ -128,9 +128,9 @@ class RefreshView(PublicEndpoint):
 
 
 class LogoutView(APIView):
-    """Blacklist the given refresh token so it can never be used again."""
+    """Blacklist the given refresh token so it can never be used again (not with an API key)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedIn]
 
     @extend_schema(request=s.RefreshSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
@@ -148,7 +148,7 @@ class LogoutView(APIView):
 
 
 class MeView(generics.RetrieveUpdateAPIView):
-    """The signed-in account: read it, or change the display name."""
+    """The signed-in account: read it (any API key may), or change the display name (no key)."""
 
     serializer_class = s.UserSerializer
     http_method_names = ["get", "patch", "head", "options"]
