@@ -11,57 +11,77 @@ from accounts.network import UNKNOWN_ADDRESS, client_ip
 from accounts.rbac import quota
 from accounts.selectors import rate_limit_override_for
 
+WINDOW_SECONDS = 60
+
 
 class RoleRateThrottle(SimpleRateThrottle):
-    """Requests per minute: the role's ``api_requests_per_minute``, lowered by a key's own limit.
+    """Requests per minute: the account's limit, and within it a key's own limit.
 
-    Signed-in users are counted per account (an API key with its own limit is
-    counted per key); anonymous clients per IP address.
+    Every request of an account counts against the role's
+    ``api_requests_per_minute`` (or the account's override), whichever way it
+    signed in, so several keys share one budget. A key with its own
+    ``rate_limit_per_minute`` is also counted on its own, and both must have
+    room. Anonymous clients are counted per IP address.
     """
 
     scope = "role"
 
     def __init__(self) -> None:
-        # The rate depends on who is asking, so it is decided in allow_request().
+        # The limits depend on who is asking, so they are decided in allow_request().
         self.rate = None
+        self._wait: float | None = None
 
-    def limit_for(self, request: Request) -> int | None:
+    def account_limit(self, request: Request) -> int | None:
         user = request.user
         if not (user and user.is_authenticated):
             return getattr(settings, "ANONYMOUS_REQUESTS_PER_MINUTE", 30)
-        limit = quota(user, "api_requests_per_minute")
         override = rate_limit_override_for(user=user)
         if override is not None:
-            limit = override.api_requests_per_minute
+            return override.api_requests_per_minute
+        return quota(user, "api_requests_per_minute")
+
+    def buckets(self, request: Request) -> list[tuple[str, int]]:
+        """(cache key, requests per minute) pairs that must all have room; None limits left out."""
+        user = request.user
+        if not (user and user.is_authenticated):
+            ident = f"ip:{self.get_ident(request)}"
+        else:
+            ident = f"user:{user.pk}"
+        pairs = [(f"throttle_role_{ident}", self.account_limit(request))]
         key = request.auth if isinstance(request.auth, ApiKey) else None
         if key is not None and key.rate_limit_per_minute is not None:
-            limit = (
-                key.rate_limit_per_minute
-                if limit is None
-                else min(limit, key.rate_limit_per_minute)
-            )
-        return limit
-
-    def get_cache_key(self, request: Request, view: object) -> str:
-        user = request.user
-        if user and user.is_authenticated:
-            key = request.auth if isinstance(request.auth, ApiKey) else None
-            if key is not None and key.rate_limit_per_minute is not None:
-                ident = f"key:{key.pk}"
-            else:
-                ident = f"user:{user.pk}"
-        else:
-            ident = f"ip:{self.get_ident(request)}"
-        return f"throttle_role_{ident}"
+            pairs.append((f"throttle_role_key:{key.pk}", key.rate_limit_per_minute))
+        return [(cache_key, limit) for cache_key, limit in pairs if limit is not None]
 
     def get_ident(self, request: Request) -> str:
         # DRF's own version trusts a client-sent X-Forwarded-For unless NUM_PROXIES is set.
         return client_ip(request) or UNKNOWN_ADDRESS
 
     def allow_request(self, request: Request, view: object) -> bool:
-        limit = self.limit_for(request)
-        if limit is None:
+        buckets = self.buckets(request)
+        if not buckets:
             return True
-        self.rate = f"{limit}/m"
-        self.num_requests, self.duration = limit, 60
-        return super().allow_request(request, view)
+        self.now = self.timer()
+        histories, waits = [], []
+        for cache_key, limit in buckets:
+            history = [
+                stamp
+                for stamp in self.cache.get(cache_key, [])
+                if stamp > self.now - WINDOW_SECONDS
+            ]
+            if len(history) >= limit:
+                # Newest first: room comes back when the limit-th newest request is a minute old.
+                oldest_in_the_way = history[limit - 1] if limit > 0 else self.now
+                waits.append(WINDOW_SECONDS - (self.now - oldest_in_the_way))
+            histories.append((cache_key, history))
+        if waits:
+            self._wait = max(max(waits), 1)
+            return False
+        # Counted only once every bucket has room, so a refused request uses up nothing.
+        for cache_key, history in histories:
+            history.insert(0, self.now)
+            self.cache.set(cache_key, history, WINDOW_SECONDS)
+        return True
+
+    def wait(self) -> float | None:
+        return self._wait

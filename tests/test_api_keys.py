@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import ApiKey, AuditLog, Role
-from accounts.services import api_key_create
+from accounts.services import api_key_create, rate_limit_override_set
 from library.models import BatchJob, Collection, Sample
 from tests import audio
 from tests.factories import SampleFactory, UserFactory, api_key_headers, bearer
@@ -142,7 +142,26 @@ def test_a_key_with_its_own_rate_limit_gets_429_with_retry_after(client, pro):
 
     assert statuses == [200, 200, 429]
     assert int(last["Retry-After"]) > 0
-    assert client.get(ME, **bearer(pro)).status_code == 200  # the owner's own budget is separate
+    # The key's cap is within the account's budget, which still has room for the owner.
+    assert client.get(ME, **bearer(pro)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_several_keys_share_the_accounts_budget_instead_of_multiplying_it(client, pro):
+    admin = UserFactory(role=Role.ADMIN)
+    rate_limit_override_set(user=pro, api_requests_per_minute=5, actor=admin)
+    first = api_key_headers(api_key_create(owner=pro, name="one", rate_limit_per_minute=4)[1])
+    second = api_key_headers(api_key_create(owner=pro, name="two", rate_limit_per_minute=4)[1])
+
+    used = [client.get(ME, **first).status_code for _ in range(3)]
+    used += [client.get(ME, **second).status_code for _ in range(2)]
+    over_by_key = client.get(ME, **second)
+    over_by_jwt = client.get(ME, **bearer(pro))
+
+    assert used == [200] * 5
+    assert over_by_key.status_code == 429
+    assert int(over_by_key["Retry-After"]) > 0
+    assert over_by_jwt.status_code == 429
 
 
 @pytest.mark.django_db
