@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every line logged while a request runs carries its id.
     "samplemind.ops.logs.RequestIdMiddleware",
+    # Health probes come from addresses ALLOWED_HOSTS leaves out, over plain HTTP.
+    "samplemind.health.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

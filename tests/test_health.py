@@ -56,3 +56,19 @@ def test_health_needs_no_login(client):
 
     assert response.status_code in (200, 503)
     assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_probes_from_an_address_outside_allowed_hosts_get_an_answer(client, settings):
+    settings.ALLOWED_HOSTS = ["samples.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+
+    probe = client.get(HEALTH, HTTP_HOST="127.0.0.1:8000")
+    ready = client.get(READY, HTTP_HOST="10.0.3.7:8000")
+    page = client.get("/", HTTP_HOST="127.0.0.1:8000")
+
+    assert probe.status_code == 200  # not 400 (host) nor 301 (https)
+    assert probe.json()["checks"]["database"]["ok"] is True
+    assert ready.status_code in (200, 503)
+    assert "checks" in ready.json()
+    assert page.status_code == 400  # the host check still guards everything else
