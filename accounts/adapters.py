@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from accounts.audit import audit_log_record
+from accounts.lockout import login_lock_seconds
 from accounts.network import client_ip
+from accounts.views import too_many_requests
 from samplemind.text import plain_text
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """The sign-in page's lock is the API's (accounts.lockout): a 429 page with Retry-After."""
+        email = str(credentials.get("email") or credentials.get("username") or "")
+        wait = login_lock_seconds(email=email)
+        if wait:
+            audit_log_record(action="login.throttled", actor_email=email[:254], request=request)
+            raise ImmediateHttpResponse(too_many_requests(request, retry_after=wait))
+        super().pre_authenticate(request, **credentials)
+
     def get_client_ip(self, request: HttpRequest) -> str:
         """The same address as the rest of the site uses (see accounts.network)."""
         ip = client_ip(request)

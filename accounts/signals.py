@@ -7,6 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from accounts.audit import audit_log_record
+from accounts.lockout import login_failure_record, login_failures_clear
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
@@ -21,6 +22,8 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     # Django masks the password in ``credentials``; only the identifier is kept.
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     audit_log_record(action="login.failed", actor_email=email, request=request)
+    # Counted here so the API, the sign-in page and the admin share one lock.
+    login_failure_record(email=email)
 
 
 @receiver(user_signed_up, dispatch_uid="audit_signup")
@@ -36,3 +39,5 @@ def _password_changed(sender, request, user, **kwargs) -> None:
 @receiver(password_reset, dispatch_uid="audit_password_reset")
 def _password_reset(sender, request, user, **kwargs) -> None:
     audit_log_record(action="password.reset", actor=user, target=user, request=request)
+    # The reset mail proved who it is: the sign-in lock need not make them wait.
+    login_failures_clear(email=user.email)

@@ -225,10 +225,12 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-# Page rate limits (allauth's own, in the cache): per IP and per account.
+# Page rate limits (allauth's own, in the cache): per IP and per account. Wrong passwords
+# per account are counted by accounts.lockout instead, shared with the API (5 a minute,
+# then 429 with Retry-After); "login" is the API's 30 sign-in attempts a minute per IP.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",

@@ -34,6 +34,8 @@ urlpatterns = [
 
 handler404 = "samplemind.api.not_found"
 handler500 = "samplemind.api.server_error"
+# allauth's rate limits answer through this one (a 429 page with Retry-After).
+handler429 = "accounts.views.handler429"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -19,10 +19,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.audit import audit_log_record
+from accounts.lockout import login_lock_seconds
 from accounts.models import ApiKey
 from accounts.permissions import Allowed, SignedIn
 
-LOGIN_FAILURES_PER_ACCOUNT = "5/m"
 LOGIN_ATTEMPTS_PER_IP = "30/m"
 SIGNUPS_PER_IP = "10/h"
 
@@ -45,10 +45,6 @@ class PublicEndpoint(APIView):
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
-
-
-def _account_key(email: str):
-    return lambda group, request: email.lower()
 
 
 class RegisterView(PublicEndpoint):
@@ -75,7 +71,8 @@ class LoginView(PublicEndpoint):
     """Exchange email and password for a JWT pair.
 
     Five wrong passwords for one account within a minute lock further tries
-    for that account until the minute is over (429 with Retry-After).
+    for that account until that minute is over (429 with Retry-After); see
+    :mod:`accounts.lockout`, which the sign-in page shares.
     """
 
     @extend_schema(request=s.LoginSerializer, responses={200: s.TokenPairSerializer})
@@ -86,27 +83,17 @@ class LoginView(PublicEndpoint):
         per_ip = get_usage(
             request, group="login-ip", key="ip", rate=LOGIN_ATTEMPTS_PER_IP, increment=True
         )
-        per_account = {"group": "login-account", "key": _account_key(email)}
-        failures = get_usage(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT)
-        # This attempt is counted per IP already; failures are counted only after a failure.
-        blocked = [
-            usage
-            for usage, over in (
-                (per_ip, per_ip and per_ip["count"] > per_ip["limit"]),
-                (failures, failures and failures["count"] >= failures["limit"]),
-            )
-            if over
-        ]
-        if blocked:
+        waits = [login_lock_seconds(email=email)]
+        if per_ip and per_ip["count"] > per_ip["limit"]:
+            waits.append(max(per_ip["time_left"], 1))
+        if max(waits) > 0:
             audit_log_record(action="login.throttled", actor_email=email, request=request)
             raise exceptions.Throttled(
-                wait=max(max(usage["time_left"] for usage in blocked), 1),
-                detail="Too many sign-in attempts; wait a minute and try again.",
+                wait=max(waits), detail="Too many sign-in attempts; wait a minute and try again."
             )
-        # authenticate() sends user_login_failed, which the audit log records.
+        # authenticate() sends user_login_failed, which the audit log and the lock record.
         user = authenticate(request, username=email, password=data.validated_data["password"])
         if user is None:
-            get_usage(request, **per_account, rate=LOGIN_FAILURES_PER_ACCOUNT, increment=True)
             raise exceptions.AuthenticationFailed("Wrong email or password.")
         audit_log_record(
             action="login.succeeded", actor=user, request=request, details={"method": "jwt"}
