@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.rbac import quota
 from library.models import (
     BatchJob,
     Collection,
@@ -37,6 +39,23 @@ def contents_owned(*, owner: User, sha256s: list[str]) -> set[str]:
     return set(
         Sample.objects.filter(owner=owner, sha256__in=sha256s).values_list("sha256", flat=True)
     )
+
+
+def upload_request_limit(*, user: User | None, single_file: bool = False) -> int:
+    """The most bytes one upload request from ``user`` may carry.
+
+    One file's limit (``SAMPLEMIND_MAX_UPLOAD_BYTES``) for each file the request
+    may hold (one for a single-file endpoint or an anonymous sender, else the
+    plan's batch size), plus room for the multipart framing, and never more
+    than ``SAMPLEMIND_MAX_REQUEST_BYTES``.
+    """
+    files = 1
+    if not single_file and user is not None and user.is_authenticated:
+        batch_size = quota(user, "batch_size")
+        files = max(1, settings.DATA_UPLOAD_MAX_NUMBER_FILES if batch_size is None else batch_size)
+    framing = 64 * 1024 + 4096 * files  # part headers and the form's text fields
+    limit = settings.SAMPLEMIND_MAX_UPLOAD_BYTES * files + framing
+    return min(limit, settings.SAMPLEMIND_MAX_REQUEST_BYTES)
 
 
 def storage_used(*, owner: User) -> int:

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads the body: an oversized upload gets a 413.
+    "library.uploads.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -280,8 +282,16 @@ SAMPLEMIND_MAX_AUDIO_SECONDS = env.float("SAMPLEMIND_MAX_AUDIO_SECONDS", default
 # "analyzing" for longer than the stale time is handed to a worker again.
 SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS = env.int("SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS", default=3)
 SAMPLEMIND_ANALYSIS_STALE_SECONDS = env.int("SAMPLEMIND_ANALYSIS_STALE_SECONDS", default=900)
+# One request carries at most a file's limit per file of the plan's batch
+# size, and never more than this; larger bodies are refused before they are read.
+SAMPLEMIND_MAX_REQUEST_BYTES = env.int("SAMPLEMIND_MAX_REQUEST_BYTES", default=2 * 1024**3)
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024**2
+FILE_UPLOAD_HANDLERS = [
+    "library.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:

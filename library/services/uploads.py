@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.rbac import has_permission, quota
 from library import analysis as analyser
 from library import selectors
-from library.archives import AUDIO_EXTENSIONS, extract_zip, is_zip
+from library.archives import AUDIO_EXTENSIONS, declared_audio, extract_zip, is_zip
 from library.models import BatchJob, BatchKind, BatchStatus, Sample, Visibility
 from library.services.queue import enqueue_analysis
 from library.services.text import clean_description, clean_name, clean_tags
@@ -91,6 +91,54 @@ def spooled_uploads(uploads: list[UploadedFile]) -> Iterator[list[Spooled]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _is_archive(spooled: Spooled) -> bool:
+    suffix = PurePath(spooled.name).suffix.lower()
+    return suffix == ".zip" or (suffix not in AUDIO_EXTENSIONS and is_zip(spooled.path))
+
+
+def _refuse_batch_size(count: int, batch_size: int) -> None:
+    raise QuotaExceeded(
+        f"This batch has {count} files; your plan allows {batch_size} "
+        "per batch. Split it or upgrade your plan.",
+        details={"quota": "batch_size", "limit": batch_size},
+    )
+
+
+def _refuse_storage(*, size: int, used: int, storage: int) -> None:
+    raise QuotaExceeded(
+        f"This needs {human_bytes(size)} but only {human_bytes(max(storage - used, 0))} "
+        f"of your {human_bytes(storage)} storage is free. Delete samples or upgrade.",
+        details={"quota": "storage_bytes", "limit": storage, "used": used},
+    )
+
+
+def _check_archive_directories(owner: User, files: list[Spooled]) -> None:
+    """Batch size and storage from the archives' central directories, before extracting.
+
+    An archive that lists more audio files than the plan's batch size, or
+    declares more bytes than the free storage, is refused without expanding a
+    byte of it. The exact checks (duplicates left out) follow extraction.
+    """
+    archives = [f for f in files if _is_archive(f)]
+    if not archives:
+        return
+    count, size = 0, 0
+    for spooled in files:
+        if spooled in archives:
+            members, declared = declared_audio(spooled.path)
+            count, size = count + members, size + declared
+        else:
+            count, size = count + 1, size + spooled.size
+    batch_size = quota(owner, "batch_size")
+    if batch_size is not None and count > batch_size:
+        _refuse_batch_size(count, batch_size)
+    storage = quota(owner, "storage_bytes")
+    if storage is not None:
+        used = selectors.storage_used(owner=owner)
+        if used + size > storage:
+            _refuse_storage(size=size, used=used, storage=storage)
+
+
 def _check_quotas(owner: User, *, files: int, size: int) -> None:
     daily = quota(owner, "uploads_per_day")
     if daily is not None:
@@ -106,11 +154,7 @@ def _check_quotas(owner: User, *, files: int, size: int) -> None:
     if storage is not None:
         used = selectors.storage_used(owner=owner)
         if used + size > storage:
-            raise QuotaExceeded(
-                f"This needs {human_bytes(size)} but only {human_bytes(max(storage - used, 0))} "
-                f"of your {human_bytes(storage)} storage is free. Delete samples or upgrade.",
-                details={"quota": "storage_bytes", "limit": storage, "used": used},
-            )
+            _refuse_storage(size=size, used=used, storage=storage)
 
 
 def _new_content(owner: User, candidates: list[Spooled]) -> list[Spooled]:
@@ -216,17 +260,15 @@ def batch_upload(
     plan's batch size, daily uploads or storage; after that each file succeeds
     or fails on its own, and the job lists every failure with its reason.
     """
+    if enforce_quotas:
+        _check_archive_directories(owner, files)
     with _expanded(files) as (candidates, skipped):
         if not candidates:
             raise InvalidAudio("No audio files found in this upload.", details={"skipped": skipped})
         if enforce_quotas:
             batch_size = quota(owner, "batch_size")
             if batch_size is not None and len(candidates) > batch_size:
-                raise QuotaExceeded(
-                    f"This batch has {len(candidates)} files; your plan allows {batch_size} "
-                    "per batch. Split it or upgrade your plan.",
-                    details={"quota": "batch_size", "limit": batch_size},
-                )
+                _refuse_batch_size(len(candidates), batch_size)
             # Duplicates will be refused, not stored: they cost neither uploads nor space.
             fresh = _new_content(owner, candidates)
             _check_quotas(owner, files=len(fresh), size=sum(c.size for c in fresh))
@@ -257,10 +299,7 @@ def _expanded(files: list[Spooled]) -> Iterator[tuple[list[Spooled], list[dict]]
     skipped: list[dict] = []
     with ExitStack() as stack:
         for spooled in files:
-            if PurePath(spooled.name).suffix.lower() == ".zip" or (
-                PurePath(spooled.name).suffix.lower() not in AUDIO_EXTENSIONS
-                and is_zip(spooled.path)
-            ):
+            if _is_archive(spooled):
                 members, left_out = stack.enter_context(
                     extract_zip(
                         spooled.path,
