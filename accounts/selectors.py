@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
@@ -30,3 +32,13 @@ def rate_limit_override_for(*, user: User) -> RateLimitOverride | None:
 def api_keys_for(*, user: User) -> QuerySet[ApiKey]:
     """The user's own keys, newest first; never anybody else's."""
     return ApiKey.objects.filter(owner=user).order_by("-created_at")
+
+
+def email_verification_required() -> bool:
+    """Whether accounts must confirm their email before signing in (allauth's setting)."""
+    return str(settings.ACCOUNT_EMAIL_VERIFICATION).lower() == "mandatory"
+
+
+def email_verified(*, user: User) -> bool:
+    """Whether the user has confirmed an email address (allauth's records)."""
+    return EmailAddress.objects.filter(user=user, verified=True).exists()

@@ -1,6 +1,9 @@
 """Register, sign in with JWT, refresh with rotation, sign out, and edit the profile."""
 
+import re
+
 import pytest
+from django.test import override_settings
 
 from accounts.models import AuditLog, Role, User
 from tests.factories import UserFactory, bearer
@@ -202,3 +205,37 @@ def test_register_sends_the_same_confirmation_mail_as_the_sign_up_page(api, mail
     assert "/accounts/confirm-email/" in mailoutbox[0].body
     address = EmailAddress.objects.get(email="mail@example.com")
     assert address.primary and not address.verified
+
+
+@pytest.mark.django_db
+@override_settings(ACCOUNT_EMAIL_VERIFICATION="mandatory")
+def test_with_mandatory_verification_register_mails_a_link_and_returns_no_tokens(
+    api, client, mailoutbox
+):
+    registered = api("post", "auth/register", {"email": "new@example.com", "password": PASSWORD})
+    before = api("post", "auth/login", {"email": "new@example.com", "password": PASSWORD})
+
+    assert registered.status_code == 201
+    assert "access" not in registered.json() and "refresh" not in registered.json()
+    assert registered.json()["email_verification"] == "sent"
+    assert before.status_code == 403
+    assert before.json()["error"]["code"] == "email_unverified"
+    assert "Confirm your email" in before.json()["error"]["message"]
+    assert "access" not in before.json()
+
+    # Following the mailed link confirms the address; then sign-in works.
+    link = re.search(r"https?://testserver(/accounts/confirm-email/\S+)", mailoutbox[0].body)
+    client.post(link.group(1))
+    after = api("post", "auth/login", {"email": "new@example.com", "password": PASSWORD})
+    assert after.status_code == 200
+    assert "access" in after.json()
+
+
+@pytest.mark.django_db
+@override_settings(ACCOUNT_EMAIL_VERIFICATION="mandatory")
+def test_with_mandatory_verification_a_wrong_password_is_still_401_not_a_hint(api):
+    UserFactory(email="quiet@example.com")
+
+    response = api("post", "auth/login", {"email": "quiet@example.com", "password": "nope"})
+
+    assert response.status_code == 401

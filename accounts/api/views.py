@@ -48,7 +48,11 @@ class PublicEndpoint(APIView):
 
 
 class RegisterView(PublicEndpoint):
-    """Create a free account and sign it in (returns a JWT pair)."""
+    """Create a free account and sign it in (returns a JWT pair).
+
+    With ``ACCOUNT_EMAIL_VERIFICATION=mandatory`` no tokens are returned: the
+    confirmation mail is sent and sign-in works once its link is followed.
+    """
 
     @extend_schema(request=s.RegisterSerializer, responses={201: s.TokenPairSerializer})
     def post(self, request: Request) -> Response:
@@ -62,9 +66,12 @@ class RegisterView(PublicEndpoint):
             user = services.user_register(**data.validated_data, request=request)
         except DjangoValidationError as error:
             raise _validation_error(error) from None
-        return Response(
-            {"user": s.UserSerializer(user).data, **_tokens(user)}, status=status.HTTP_201_CREATED
-        )
+        body = {"user": s.UserSerializer(user).data}
+        if selectors.email_verification_required():
+            body["email_verification"] = "sent"
+        else:
+            body |= _tokens(user)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class LoginView(PublicEndpoint):
@@ -95,6 +102,18 @@ class LoginView(PublicEndpoint):
         user = authenticate(request, username=email, password=data.validated_data["password"])
         if user is None:
             raise exceptions.AuthenticationFailed("Wrong email or password.")
+        if selectors.email_verification_required() and not selectors.email_verified(user=user):
+            audit_log_record(
+                action="login.refused",
+                actor=user,
+                request=request,
+                details={"reason": "email_unverified"},
+            )
+            raise exceptions.PermissionDenied(
+                "Confirm your email address first: follow the link in the mail sent when "
+                "you signed up, or sign in on the website to get a new one.",
+                code="email_unverified",
+            )
         audit_log_record(
             action="login.succeeded", actor=user, request=request, details={"method": "jwt"}
         )
