@@ -88,6 +88,24 @@ def test_search_pages_link_to_each_other(get, studio):
     assert len(last["results"]) == 1
 
 
+def test_more_like_this_pages_through_the_neighbours(get, studio):
+    source = SampleFactory(owner=studio, name="Source", embedding=unit((0, 1.0)))
+    for i in range(5):
+        SampleFactory(owner=studio, name=f"Near {i}", embedding=unit((0, 1.0), (1, 0.1 * (i + 1))))
+
+    pages = [
+        get("/api/v1/search", similar_to=str(source.pk), page_size=2, page=n).json()
+        for n in (1, 2, 3)
+    ]
+
+    assert [item["name"] for page in pages for item in page["results"]] == [
+        f"Near {i}" for i in range(5)
+    ]
+    assert "page=2" in pages[0]["next"] and not pages[0]["count_is_exact"]
+    assert "page=3" in pages[1]["next"]
+    assert pages[2]["next"] is None and pages[2]["count"] == 5 and pages[2]["count_is_exact"]
+
+
 def test_misspelt_words_fall_back_to_near_spellings(get, studio):
     SampleFactory(owner=studio, name="Deep kick")
 
