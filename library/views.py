@@ -273,21 +273,34 @@ def _upload_archive(request: HttpRequest, upload_file, errors: list[str]) -> lis
 
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
-    created, errors = [], []
+    """Store uploaded files; each file's samples and errors are reported on its own.
+
+    The page's script sends one request per file (for a progress bar each) and
+    asks for ``?rows=1``: just that file's rows of the upload list. Without
+    the script, one form post carries every file and the whole page answers.
+    """
+    entries: list[dict] = []
+    missing = request.method == "POST" and not request.FILES.getlist("files")
     if request.method == "POST":
-        files = request.FILES.getlist("files")
-        if not files:
-            errors.append("Choose at least one audio file.")
-        for upload_file in files:
+        for upload_file in request.FILES.getlist("files"):
+            entry = {"name": upload_file.name, "samples": [], "errors": []}
             try:
                 if str(upload_file.name).lower().endswith(".zip"):
-                    created += _upload_archive(request, upload_file, errors)
-                    continue
-                with spooled_uploads([upload_file]) as spooled:
-                    created.append(sample_create(owner=request.user, spooled=spooled[0]))
+                    entry["samples"] = _upload_archive(request, upload_file, entry["errors"])
+                else:
+                    with spooled_uploads([upload_file]) as spooled:
+                        entry["samples"] = [sample_create(owner=request.user, spooled=spooled[0])]
             except ProductError as exc:
-                errors.append(exc.message)
-    context = {"created": created, "errors": errors}
+                entry["errors"].append(exc.message)
+            entries.append(entry)
+    errors = ["Choose at least one audio file."] if missing else []
+    context = {
+        "entries": entries,
+        "created": [sample for entry in entries for sample in entry["samples"]],
+        "errors": errors + [error for entry in entries for error in entry["errors"]],
+    }
+    if request.GET.get("rows"):
+        return render(request, "library/_upload_rows.html", context)
     if request.htmx:
         return render(request, "library/_upload_results.html", context)
     return render(request, "library/upload.html", context)
@@ -327,6 +340,7 @@ def collection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "collection": collection,
             "items": items,
             "is_owner": is_owner,
+            "can_download": has_permission(request.user, "audio:download"),
             "public_url": request.build_absolute_uri(
                 reverse("library:collection", args=[collection.pk])
             ),

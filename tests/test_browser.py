@@ -87,6 +87,41 @@ def wait_until(page, expression: str, timeout: float = 20.0) -> None:
         page.wait_for_timeout(100)
 
 
+def drop_folder(page, selector: str, folder: str, files: dict[str, bytes]) -> None:
+    """Drop a folder of ``files`` on ``selector``, as a file manager would.
+
+    A real drag from the desktop cannot be scripted, so the drop event carries
+    stand-ins for the DataTransferItem entries Chromium makes (a directory
+    entry whose reader answers in batches, file entries giving File objects).
+    """
+    page.evaluate(
+        """([selector, folder, files]) => {
+            const fileEntry = (name, bytes) => ({
+                isFile: true, isDirectory: false, name,
+                file: (ok) => ok(new File([new Uint8Array(bytes)], name)),
+            });
+            const children = Object.entries(files).map(([n, b]) => fileEntry(n, b));
+            let served = false;
+            const dir = {
+                isFile: false, isDirectory: true, name: folder,
+                createReader: () => ({
+                    readEntries: (ok) => {
+                        const batch = served ? [] : children;
+                        served = true;
+                        setTimeout(() => ok(batch));
+                    },
+                }),
+            };
+            const event = new Event("drop", { bubbles: true, cancelable: true });
+            Object.defineProperty(event, "dataTransfer", {
+                value: { items: [{ webkitGetAsEntry: () => dir }], files: [] },
+            });
+            document.querySelector(selector).dispatchEvent(event);
+        }""",
+        [selector, folder, {name: list(data) for name, data in files.items()}],
+    )
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -117,7 +152,8 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     # the test database can be dropped at the end.
     connections["default"].close()
 
-    # Upload two generated WAVs and watch them become ready without reloading.
+    # Upload two generated WAVs, one chosen and one in a dropped folder, each with its own
+    # progress bar, and watch them become ready without reloading.
     kick = audio.write(tmp_path / "journey_kick.wav", audio.kick())
     chord = audio.write(tmp_path / "warm_chord.wav", audio.chord(57, minor=True))
     page.get_by_role("link", name="Upload", exact=True).click()
@@ -125,26 +161,86 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     not_audio.write_text("a shopping list, not audio")
     page.set_input_files("#upload-files", [str(not_audio)])
     page.get_by_role("button", name="Upload", exact=True).click()
-    expect(page.locator("#upload-results [role=alert]")).to_contain_text("notes.wav")
-    expect(page.locator("#upload-results .upload-item")).to_have_count(0)
+    refused = page.locator("#upload-queue .upload-item--failed")
+    expect(refused).to_contain_text("notes.wav")
+    expect(refused).to_have_attribute("role", "alert")
+    expect(page.locator("#upload-queue [data-sample]")).to_have_count(0)
     shot(page, "upload-refused")
-    page.set_input_files("#upload-files", [str(kick), str(chord)])
+
+    page.set_input_files("#upload-files", [str(kick)])
+    drop_folder(
+        page, "#dropzone", "pack", {"warm_chord.wav": chord.read_bytes(), "readme.txt": b"hi"}
+    )
+    expect(page.locator("#upload-chosen")).to_have_text("2 files ready to upload")
+    # Slow the upload down so both bars can be seen filling.
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 60_000},
+    )
     page.get_by_role("button", name="Upload", exact=True).click()
-    expect(page.locator("#upload-results .upload-item")).to_have_count(2)
+    expect(page.locator("#upload-queue .upload-item--sending progress")).to_have_count(2)
+    wait_until(
+        page, "[...document.querySelectorAll('#upload-queue progress')].some(p => p.value > 0)"
+    )
+    shot(page, "upload-sending")
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    expect(page.locator("#upload-queue [data-sample]")).to_have_count(2)
+    expect(page.locator("#upload-queue")).to_contain_text("warm chord")
+    expect(page.locator("#upload-queue")).not_to_contain_text("readme")
     shot(page, "upload-pending")
-    expect(page.locator('#upload-results [data-status="ready"]')).to_have_count(2, timeout=120_000)
+    expect(page.locator('#upload-queue [data-status="ready"]')).to_have_count(2, timeout=120_000)
     shot(page, "upload-ready")
 
     page.get_by_role("link", name="Library", exact=True).click()
     expect(page.locator(".sample-row")).to_have_count(2)
+    expect(page.locator(".sample-row svg.mini-wave path")).to_have_count(2)
     shot(page, "library")
+    page.get_by_role("link", name="Grid", exact=True).click()
+    expect(page.locator(".sample-card")).to_have_count(2)
+    shot(page, "library-grid")
+    page.select_option("select[name=category]", "kick")
+    page.get_by_role("button", name="Apply", exact=True).click()
+    expect(page.locator(".sample-card")).to_have_count(1)
+    expect(page.locator(".sample-card")).to_contain_text("journey kick")
+    page.get_by_role("link", name="List", exact=True).click()
+    expect(page.locator(".sample-row")).to_have_count(1)
+    page.get_by_role("link", name="Clear filters").first.click()
+    expect(page.locator(".sample-row")).to_have_count(2)
 
-    # Search for it and play it in place.
+    # Keyboard: space plays and stops; down moves to the next result and auditions it.
     page.get_by_role("link", name="Search", exact=True).click()
+    expect(page.locator(".result")).to_have_count(2)
+    page.locator("h1").click()
+    page.keyboard.press("Space")
+    wait_until(page, "!window.samplemindAudio.paused")
+    expect(page.locator(".result .play-button").first).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Space")
+    wait_until(page, "window.samplemindAudio.paused")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    second = page.locator(".result").nth(1)
+    expect(second.locator(".play-button")).to_have_attribute("aria-pressed", "true")
+    expect(second.locator(".play-button")).to_be_focused()
+    second_id = second.get_attribute("data-sample")
+    wait_until(
+        page,
+        f"!window.samplemindAudio.paused && window.samplemindAudio.src.includes('{second_id}')",
+    )
+    page.keyboard.press("Space")  # on the focused button: stops it
+    wait_until(page, "window.samplemindAudio.paused")
+
+    # Search for it with a filter; facets count what matched and play in place.
     page.fill("#search-q", "journey kick")
     page.press("#search-q", "Enter")
     result = page.locator(".result", has_text="journey kick")
     expect(result).to_have_count(1)
+    expect(result.locator("mark")).to_have_count(2)
+    expect(page.locator(".facets")).to_contain_text("kick")
     result.locator(".play-button").click()
     wait_until(page, "window.samplemindAudio && !window.samplemindAudio.paused")
     wait_until(page, "window.samplemindAudio.currentTime > 0")
@@ -165,27 +261,55 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     shot(page, "sample")
     sample_url = page.url
 
-    # Add it to a new collection and download the collection.
+    # Add it to a new collection, then the other one from the library's bulk bar.
     page.get_by_role("link", name="Collections", exact=True).click()
     page.fill("input[name=name]", "Journey picks")
     page.get_by_role("button", name="Create collection").click()
     expect(page.get_by_role("heading", name="Journey picks")).to_be_visible()
+    collection_url = page.url
     page.goto(sample_url)
     page.select_option("#id_collection", label="Journey picks")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Added to “Journey picks”")
-    page.get_by_role("link", name="Collections", exact=True).click()
-    page.get_by_role("link", name="Journey picks").click()
-    expect(page.locator(".collection-item")).to_have_count(1)
+    page.get_by_role("link", name="Library", exact=True).click()
+    page.get_by_label("Select warm chord").check()
+    page.select_option("#bulk-action", "collect")
+    page.get_by_role("button", name="Apply to ticked").click()
+    expect(page.locator(".messages")).to_contain_text("Added 1 sample(s)")
+
+    # Reorder by dragging, and by the keyboard's move buttons; both survive a reload.
+    page.goto(collection_url)
+    items = page.locator(".collection-item")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text("journey kick")
+    box = items.nth(1).bounding_box()
+    items.nth(0).drag_to(items.nth(1), target_position={"x": 20, "y": box["height"] - 4})
+    expect(page.locator("#order-status")).to_have_text("Order saved.")
+    page.reload()
+    expect(items.nth(0)).to_contain_text("warm chord")
     shot(page, "collection")
+    page.get_by_role("button", name="Move journey kick up").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-status")).to_contain_text("Moved to position 1 of 2. Order saved.")
+    expect(page.get_by_role("button", name="Move journey kick up")).to_be_focused()
+    page.reload()
+    expect(items.nth(0)).to_contain_text("journey kick")
+
     with page.expect_download() as download_info:
         page.click("#collection-download")
     archive = tmp_path / "collection.zip"
     download_info.value.save_as(archive)
     with zipfile.ZipFile(archive) as bundle:
         names = bundle.namelist()
-    assert len(names) == 1
-    assert names[0].endswith(".wav")
+    assert len(names) == 2
+    assert all(name.endswith(".wav") for name in names)
+
+    # Share it: make the collection and its samples public (the share flow is tested elsewhere).
+    from library.models import Collection, Sample
+
+    Collection.objects.filter(name="Journey picks").update(visibility="public")
+    Sample.objects.update(visibility="public")
+    connections["default"].close()
 
     # Sign out.
     page.get_by_role("button", name="Sign out").click()
@@ -196,4 +320,13 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.goto(f"{base}/library/")
     assert "/accounts/login/" in page.url
 
-    assert not [e for e in errors if "Content Security Policy" in e], errors
+    # A visitor with the public link can listen, but not reorder or download.
+    page.goto(collection_url)
+    expect(page.locator(".collection-item")).to_have_count(2)
+    expect(page.locator(".move-button")).to_have_count(0)
+    page.locator(".collection-item .play-button").first.click()
+    wait_until(page, "!window.samplemindAudio.paused && window.samplemindAudio.currentTime > 0")
+    shot(page, "public-collection")
+
+    # Any JavaScript error fails the journey, CSP violations included.
+    assert not errors, errors

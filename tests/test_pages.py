@@ -529,3 +529,80 @@ def test_a_bad_search_filter_is_reported_and_left_out(client, sounds):
     response = client.get(reverse("search:search"), {"category": "pad", "bpm_min": "fast"})
     assert _result_names(response) == {"Pad Am", "Pad C", "Pad F#"}
     assert "bpm_min: A valid number is required." in response.content.decode()
+
+
+def test_upload_rows_answer_one_row_per_file_for_the_upload_script(client, producer, tmp_path):
+    good = audio.write(tmp_path / "row_kick.wav", audio.kick())
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    url = reverse("library:upload") + "?rows=1"
+    with open(good, "rb") as handle:
+        content = client.post(url, {"files": [handle]}).content.decode()
+    sample = Sample.objects.get(owner=producer)
+    assert content.strip().startswith(f'<li class="upload-item" data-sample="{sample.pk}">')
+    assert 'data-status="pending"' in content
+    assert "<html" not in content
+    with open(bad, "rb") as handle:
+        content = client.post(url, {"files": [handle]}).content.decode()
+    assert 'class="upload-item upload-item--failed" role="alert"' in content
+    assert "notes.wav" in content
+    assert Sample.objects.filter(owner=producer).count() == 1
+
+
+def _with_preview(sample, data=b"OggS preview"):
+    from django.core.files.base import ContentFile
+
+    sample.preview.save("p.ogg", ContentFile(data), save=True)
+    return sample
+
+
+def test_a_visitor_can_play_a_public_sample_but_not_a_private_one(client):
+    public = _with_preview(SampleFactory(visibility="public", name="Shared hit"))
+    private = _with_preview(SampleFactory(visibility="private"))
+    page = client.get(reverse("library:sample", args=[public.pk])).content.decode()
+    preview_url = reverse("library:sample-preview", args=[public.pk])
+    assert f'src="{preview_url}"' in page
+    assert "Download</a>" not in page  # downloads stay with signed-in plans
+    response = client.get(preview_url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"OggS preview"
+    assert client.get(reverse("library:sample-preview", args=[private.pk])).status_code == 404
+    # The original is never streamed to a visitor, even of a public sample.
+    unprocessed = SampleFactory(visibility="public")
+    assert client.get(reverse("library:sample-preview", args=[unprocessed.pk])).status_code == 404
+
+
+def test_the_owner_hears_the_original_until_the_preview_exists(client, producer):
+    sample = SampleFactory(owner=producer)
+    response = client.get(reverse("library:sample-preview", args=[sample.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"RIFF"
+    someone_elses = SampleFactory(visibility="private")
+    url = reverse("library:sample-preview", args=[someone_elses.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_a_public_collection_plays_for_visitors(client):
+    owner = UserFactory(role="pro")
+    collection = collection_create(owner=owner, name="Shared kit", visibility="public")
+    shared = _with_preview(SampleFactory(owner=owner, visibility="public", name="Shared snare"))
+    hidden = SampleFactory(owner=owner, visibility="private", name="Owner only")
+    for position, sample in enumerate([shared, hidden]):
+        CollectionItem.objects.create(collection=collection, sample=sample, position=position)
+    content = client.get(reverse("library:collection", args=[collection.pk])).content.decode()
+    assert "Shared snare" in content and "Owner only" not in content
+    assert f'data-src="{reverse("library:sample-preview", args=[shared.pk])}"' in content
+    assert "move-button" not in content and "collection-download" not in content
+    assert client.get(reverse("library:sample-preview", args=[shared.pk])).status_code == 200
+    private = collection_create(owner=owner, name="Private kit")
+    assert client.get(reverse("library:collection", args=[private.pk])).status_code == 404
+
+
+def test_collection_owner_gets_move_buttons(client, producer):
+    collection = collection_create(owner=producer, name="Order me")
+    for position in range(2):
+        CollectionItem.objects.create(
+            collection=collection, sample=SampleFactory(owner=producer), position=position
+        )
+    content = client.get(reverse("library:collection", args=[collection.pk])).content.decode()
+    assert content.count('data-move="up"') == 2 and content.count('data-move="down"') == 2

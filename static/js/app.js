@@ -1,4 +1,4 @@
-/* Page behaviour: in-place auditioning, keyboard control, upload progress, drag to reorder. */
+/* Page behaviour: in-place auditioning, keyboard control, per-file uploads, drag to reorder. */
 (function () {
   "use strict";
 
@@ -23,7 +23,9 @@
     current = button;
     audio.src = button.dataset.src;
     audio.currentTime = 0;
-    audio.play().catch(function () { stop(); });
+    // A play() interrupted by the next audition (arrowing quickly) rejects too: only a
+    // failure of the sample still selected resets the buttons.
+    audio.play().catch(function () { if (current === button) { stop(); } });
     button.setAttribute("aria-pressed", "true");
     button.textContent = "■";
   }
@@ -56,35 +58,201 @@
     }
   });
 
-  // Upload progress while HTMX sends the form.
-  document.addEventListener("htmx:xhr:progress", function (event) {
-    var bar = document.getElementById("upload-progress");
-    if (!bar || !event.detail.lengthComputable) { return; }
-    // Shown while bytes are on their way; the results replace it once the server answers.
-    bar.hidden = event.detail.loaded >= event.detail.total;
-    bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
-    bar.textContent = bar.value + "%";
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = document.getElementById("upload-form");
-    if (form && event.detail.elt === form) {
-      form.reset();
-      document.getElementById("upload-progress").hidden = true;
+  // Uploads: each file is its own request, so each gets a progress bar and its own answer.
+  var AUDIO_NAME = /\.(wav|wave|aif|aiff|flac|ogg|oga|mp3|zip)$/i;
+  var UPLOADS_AT_ONCE = 2;
+  var dropped = [];
+
+  function csrfHeaders() {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+  }
+
+  function describeChosen(form) {
+    var note = document.getElementById("upload-chosen");
+    if (!note) { return; }
+    var count = chosenFiles(form).length;
+    note.textContent = count ? count + " file" + (count === 1 ? "" : "s") + " ready to upload" : "";
+  }
+
+  function chosenFiles(form) {
+    var files = dropped.slice();
+    form.querySelectorAll("input[type=file]").forEach(function (input) {
+      Array.prototype.forEach.call(input.files, function (file) {
+        // A chosen folder brings every file in it: leave out what is plainly not audio.
+        if (file.webkitRelativePath && !AUDIO_NAME.test(file.name)) { return; }
+        files.push(file);
+      });
+    });
+    return files;
+  }
+
+  function queueRow(file) {
+    var row = document.createElement("li");
+    row.className = "upload-item upload-item--sending";
+    var name = document.createElement("span");
+    name.className = "upload-item__name";
+    name.textContent = file.webkitRelativePath || file.relativePath || file.name;
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Uploading " + file.name);
+    var state = document.createElement("span");
+    state.className = "muted upload-item__state";
+    state.textContent = "Waiting";
+    row.append(name, bar, state);
+    return row;
+  }
+
+  function sendOne(url, file, row, done) {
+    var bar = row.querySelector("progress");
+    var state = row.querySelector(".upload-item__state");
+    var body = new FormData();
+    body.append("files", file, file.name);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    var headers = csrfHeaders();
+    Object.keys(headers).forEach(function (name) { xhr.setRequestHeader(name, headers[name]); });
+    state.textContent = "Uploading";
+    xhr.upload.onprogress = function (event) {
+      if (!event.lengthComputable) { return; }
+      bar.value = Math.round((event.loaded / event.total) * 100);
+      // Once every byte is sent the server is storing and checking the file.
+      state.textContent = event.loaded >= event.total ? "Checking" : bar.value + "%";
+    };
+    xhr.onload = function () {
+      if (xhr.status === 200) {
+        var holder = document.createElement("ul");
+        holder.innerHTML = xhr.responseText;
+        var rows = Array.prototype.slice.call(holder.children);
+        row.replaceWith.apply(row, rows);
+        rows.forEach(function (li) { if (window.htmx) { window.htmx.process(li); } });
+      } else {
+        failed(row, xhr.status === 413 ? "The file is too large." : "The server refused it (" + xhr.status + ").");
+      }
+      done();
+    };
+    xhr.onerror = function () { failed(row, "The connection dropped; try again."); done(); };
+    xhr.send(body);
+  }
+
+  function failed(row, reason) {
+    row.className = "upload-item upload-item--failed";
+    row.setAttribute("role", "alert");
+    var bar = row.querySelector("progress");
+    if (bar) { bar.remove(); }
+    row.querySelector(".upload-item__state").textContent = reason;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "upload-form" || !window.FormData) { return; }
+    event.preventDefault();
+    var list = document.getElementById("upload-queue");
+    var heading = document.getElementById("upload-queue-heading");
+    var files = chosenFiles(form);
+    heading.hidden = false;
+    if (!files.length) {
+      var row = document.createElement("li");
+      row.className = "upload-item upload-item--failed";
+      row.setAttribute("role", "alert");
+      row.textContent = "Choose at least one audio file.";
+      list.prepend(row);
+      return;
     }
+    var waiting = files.map(function (file) {
+      var row = queueRow(file);
+      list.append(row);
+      return { file: file, row: row };
+    });
+    dropped = [];
+    form.reset();
+    describeChosen(form);
+    var url = form.dataset.rowsUrl;
+    function next() {
+      var item = waiting.shift();
+      if (item) { sendOne(url, item.file, item.row, next); }
+    }
+    for (var i = 0; i < UPLOADS_AT_ONCE; i += 1) { next(); }
   });
 
-  // Dropping files anywhere on the drop zone fills the file input.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("#upload-form");
+    if (form) { describeChosen(form); }
+  });
+
+  // Folders dropped on the drop zone are walked for their files (DataTransferItem entries).
+  function readEntry(entry, path) {
+    if (entry.isFile) {
+      return new Promise(function (resolve) {
+        entry.file(function (file) {
+          file.relativePath = path + file.name;
+          resolve(AUDIO_NAME.test(file.name) ? [file] : []);
+        }, function () { resolve([]); });
+      });
+    }
+    if (!entry.isDirectory) { return Promise.resolve([]); }
+    var reader = entry.createReader();
+    var children = [];
+    // readEntries answers in batches (100 at a time in Chromium) until it returns none.
+    return new Promise(function (resolve) {
+      (function more() {
+        reader.readEntries(function (batch) {
+          if (!batch.length) { resolve(children); return; }
+          children = children.concat(batch);
+          more();
+        }, function () { resolve(children); });
+      })();
+    }).then(function (entries) {
+      return Promise.all(entries.map(function (child) {
+        return readEntry(child, path + entry.name + "/");
+      }));
+    }).then(function (lists) { return [].concat.apply([], lists); });
+  }
+
   document.addEventListener("dragover", function (event) {
     if (event.target.closest("#dropzone")) { event.preventDefault(); }
   });
   document.addEventListener("drop", function (event) {
     var zone = event.target.closest("#dropzone");
-    if (!zone || !event.dataTransfer.files.length) { return; }
+    if (!zone || !event.dataTransfer) { return; }
     event.preventDefault();
-    zone.querySelector("input[type=file]").files = event.dataTransfer.files;
+    var form = zone.closest("form");
+    var items = Array.prototype.slice.call(event.dataTransfer.items || []);
+    var entries = items.map(function (item) {
+      return item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+    });
+    if (form && form.id === "upload-form" && entries.length && entries.every(Boolean)) {
+      Promise.all(entries.map(function (entry) {
+        // A file dropped on its own is sent whatever its name: the server says why it is refused.
+        if (entry.isFile) {
+          return new Promise(function (resolve) { entry.file(function (f) { resolve([f]); }, function () { resolve([]); }); });
+        }
+        return readEntry(entry, "");
+      })).then(function (lists) {
+        dropped = dropped.concat([].concat.apply([], lists));
+        describeChosen(form);
+      });
+      return;
+    }
+    if (event.dataTransfer.files.length) {
+      zone.querySelector("input[type=file]").files = event.dataTransfer.files;
+      if (form) { describeChosen(form); }
+    }
   });
 
-  // Drag to reorder a collection; the new order is saved at once.
+  // Drag to reorder a collection, or use its move up/down buttons; the new order is saved at once.
+  function saveOrder(list, moved) {
+    var body = new URLSearchParams();
+    list.querySelectorAll("li[data-sample]").forEach(function (li) { body.append("sample", li.dataset.sample); });
+    var note = document.getElementById("order-status");
+    return fetch(list.dataset.orderUrl, { method: "POST", body: body, headers: csrfHeaders(), credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        if (note) { note.textContent = (moved ? moved + " " : "") + "Order saved."; }
+      })
+      .catch(function () { if (note) { note.textContent = "The new order could not be saved; reload and try again."; } });
+  }
+
   var dragged = null;
   document.addEventListener("dragstart", function (event) {
     dragged = event.target.closest(".sortable > li");
@@ -100,9 +268,25 @@
     if (!dragged) { return; }
     var list = dragged.parentNode;
     dragged = null;
-    var body = new URLSearchParams();
-    list.querySelectorAll("li[data-sample]").forEach(function (li) { body.append("sample", li.dataset.sample); });
-    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
-    fetch(list.dataset.orderUrl, { method: "POST", body: body, headers: headers, credentials: "same-origin" });
+    saveOrder(list);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".move-button");
+    if (!button) { return; }
+    var item = button.closest(".sortable > li");
+    var list = item.parentNode;
+    var up = button.dataset.move === "up";
+    var other = up ? item.previousElementSibling : item.nextElementSibling;
+    if (!other) { return; }
+    list.insertBefore(item, up ? other : other.nextSibling);
+    // Focus stays on the same button, so pressing it again keeps moving the sample.
+    button.focus();
+    var items = Array.prototype.slice.call(list.children);
+    items.forEach(function (li, index) {
+      li.querySelector("[data-move=up]").setAttribute("aria-disabled", index === 0 ? "true" : "false");
+      li.querySelector("[data-move=down]").setAttribute("aria-disabled", index === items.length - 1 ? "true" : "false");
+    });
+    saveOrder(list, "Moved to position " + (items.indexOf(item) + 1) + " of " + items.length + ".");
   });
 })();
