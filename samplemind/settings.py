@@ -393,6 +393,8 @@ SEARCH_BACKENDS = {
         },
     }
 }
+# Seconds a search answer stays cached (search/cache.py; changes retire it sooner); 0: off.
+SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE["search-prune-terms"] = {
     "task": "search.prune_terms",
     "schedule": 24 * 3600.0,

@@ -2,7 +2,8 @@
 
 Each takes the user whose search it is and goes through the configured
 backend (:func:`search.backends.get_search_backend`), which returns only that
-user's samples and public ones.
+user's samples and public ones. Answers are cached (:mod:`search.cache`);
+``cache=False`` asks the backend every time (the benchmarks measure that).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from library import analysis as analyser
 from library.models import Sample
 from library.selectors import samples_visible
 from samplemind.errors import InvalidAudio
+from search import cache as search_cache
 from search.backends import get_search_backend
 from search.backends.base import Facets, ResultPage, SearchFilters, Suggestion
 from search.errors import NotAnalysed
@@ -36,6 +38,7 @@ def search_samples(
     similar_to: Sample | None = None,
     page: int = 1,
     page_size: int = 20,
+    cache: bool = True,
 ) -> ResultPage:
     """One page of samples matching ``text`` and ``filters``.
 
@@ -43,6 +46,15 @@ def search_samples(
     sound similarity are fused into one ranking (hybrid search); with
     ``similar_to`` alone, the page holds the sample's nearest neighbours.
     """
+    if cache:
+        asked = {"text": text, "filters": filters, "fuzzy": fuzzy, "ordering": ordering}
+        asked |= {"similar_to": similar_to, "page": page, "page_size": page_size}
+        return search_cache.cached(
+            "search",
+            user=user,
+            arguments=asked,
+            compute=lambda: search_samples(user=user, **asked, cache=False),
+        )
     backend = get_search_backend()
     offset = (page - 1) * page_size
     if similar_to is not None:
@@ -79,18 +91,44 @@ def search_samples(
 
 
 def search_facets(
-    *, user: User, text: str = "", filters: SearchFilters | None = None, fuzzy: bool = False
+    *,
+    user: User,
+    text: str = "",
+    filters: SearchFilters | None = None,
+    fuzzy: bool = False,
+    cache: bool = True,
 ) -> Facets:
     """Match counts by category, key and tempo band; ``fuzzy`` as the search page used."""
+    if cache:
+        asked = {"text": text, "filters": filters, "fuzzy": fuzzy}
+        return search_cache.cached(
+            "facets",
+            user=user,
+            arguments=asked,
+            compute=lambda: search_facets(user=user, **asked, cache=False),
+        )
     return get_search_backend().facets(
         user=user, text=text, filters=filters, fuzzy="on" if fuzzy else "off"
     )
 
 
 def similar_samples(
-    *, user: User, sample: Sample, k: int = 10, filters: SearchFilters | None = None
+    *,
+    user: User,
+    sample: Sample,
+    k: int = 10,
+    filters: SearchFilters | None = None,
+    cache: bool = True,
 ) -> ResultPage:
     """The ``k`` visible samples that sound most like ``sample`` (itself left out)."""
+    if cache:
+        asked = {"sample": sample, "k": k, "filters": filters}
+        return search_cache.cached(
+            "similar",
+            user=user,
+            arguments=asked,
+            compute=lambda: similar_samples(user=user, **asked, cache=False),
+        )
     return get_search_backend().nearest(
         user=user, vector=embedding_of(sample), filters=filters, k=k, exclude=[sample.pk]
     )
@@ -109,7 +147,16 @@ def samples_like_sound(
     )
 
 
-def search_suggestions(*, user: User, text: str, limit: int = 8) -> list[Suggestion]:
+def search_suggestions(
+    *, user: User, text: str, limit: int = 8, cache: bool = True
+) -> list[Suggestion]:
+    if cache:
+        return search_cache.cached(
+            "suggest",
+            user=user,
+            arguments={"text": text[:100], "limit": limit},
+            compute=lambda: search_suggestions(user=user, text=text, limit=limit, cache=False),
+        )
     return get_search_backend().autocomplete(user=user, text=text[:100], limit=limit)
 
 
