@@ -1,11 +1,15 @@
-"""Admin for accounts: users (role changes audited), API keys (revoke), the audit log."""
+"""Admin for accounts: users (role, access and password changes audited), API keys (revoke,
+never delete), the audit log."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
 from accounts import services
+from accounts.audit import audit_log_record
 from accounts.models import ApiKey, AuditLog, User
+from accounts.services import ACCESS_FLAGS
 
 
 @admin.register(User)
@@ -30,13 +34,33 @@ class UserAdmin(DjangoUserAdmin):
         return obj._api_keys
 
     def save_model(self, request, obj: User, form, change) -> None:
+        # Audited fields go back to their stored values for the plain save, then
+        # through the services that record who changed them.
         new_role = obj.role
-        if change and "role" in form.changed_data:
-            obj.role = form.initial.get("role", obj.role)
-            super().save_model(request, obj, form, change)
-            services.user_role_set(user=obj, role=new_role, actor=request.user, request=request)
-            return
+        access = {}
+        if change:
+            access = {
+                flag: getattr(obj, flag) for flag in ACCESS_FLAGS if flag in form.changed_data
+            }
+            for flag in access:
+                setattr(obj, flag, form.initial.get(flag, getattr(obj, flag)))
+            if "role" in form.changed_data:
+                obj.role = form.initial.get("role", obj.role)
         super().save_model(request, obj, form, change)
+        if change and "role" in form.changed_data:
+            services.user_role_set(user=obj, role=new_role, actor=request.user, request=request)
+        if access:
+            services.user_access_set(user=obj, actor=request.user, request=request, **access)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        # Django's view redirects only once the new password is saved.
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            audit_log_record(
+                action="password.set_by_admin", actor=request.user, target=user, request=request
+            )
+        return response
 
     def delete_model(self, request, obj: User) -> None:
         services.user_delete(user=obj, actor=request.user, request=request)
@@ -78,6 +102,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # a key's secret is shown to its owner when they create it, nowhere else
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead: a revoked key stays listed, with its audit trail
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     @admin.display(boolean=True)
     def is_active(self, obj: ApiKey) -> bool:

@@ -79,6 +79,38 @@ def user_role_set(
     return user
 
 
+ACCESS_FLAGS = {
+    "is_active": ("user.activated", "user.deactivated"),
+    "is_superuser": ("user.superuser_granted", "user.superuser_revoked"),
+}
+
+
+@transaction.atomic
+def user_access_set(
+    *,
+    user: User,
+    actor: User | None,
+    request: HttpRequest | None = None,
+    is_active: bool | None = None,
+    is_superuser: bool | None = None,
+) -> User:
+    """Switch an account on or off, or grant or take away superuser; each change is audited."""
+    wanted = {"is_active": is_active, "is_superuser": is_superuser}
+    changed = [
+        flag for flag, value in wanted.items() if value is not None and getattr(user, flag) != value
+    ]
+    for flag in changed:
+        setattr(user, flag, wanted[flag])
+    if changed:
+        user.save(update_fields=changed)
+    for flag in changed:
+        granted, taken = ACCESS_FLAGS[flag]
+        audit_log_record(
+            action=granted if wanted[flag] else taken, actor=actor, target=user, request=request
+        )
+    return user
+
+
 @transaction.atomic
 def user_delete(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:
     """Delete an account and everything it owns, keeping an audit entry.

@@ -2,9 +2,10 @@
 
 import pytest
 
-from accounts.models import AuditLog, Role, User
-from accounts.services import user_role_set
-from tests.factories import UserFactory
+from accounts.models import ApiKey, AuditLog, Role, User
+from accounts.services import api_key_create, user_role_set
+from library.models import Collection
+from tests.factories import UserFactory, bearer
 
 
 @pytest.fixture
@@ -98,3 +99,99 @@ def test_audit_log_admin_lists_and_filters_but_cannot_edit(admin_client):
     assert change.status_code == 403
     assert delete.status_code == 403
     assert AuditLog.objects.get(pk=entry.pk).action == "login.failed"
+
+
+def _change_form_data(admin_client, user, **changes) -> dict:
+    page = admin_client.get(f"/admin/accounts/user/{user.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    for name in ("groups", "user_permissions", "last_login"):
+        data.pop(name, None)
+    for flag in ("is_active", "is_superuser"):
+        if data.get(flag) is False:
+            data.pop(flag)  # an unticked box is absent from a browser's form post
+    data.update({"email": user.email, "date_joined_0": "2026-01-01", "date_joined_1": "10:00"})
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
+@pytest.mark.django_db
+def test_switching_an_account_off_and_granting_superuser_in_the_admin_are_audited(admin_client):
+    user = UserFactory(email="switched@example.com")
+    url = f"/admin/accounts/user/{user.pk}/change/"
+
+    off = admin_client.post(url, _change_form_data(admin_client, user, is_active=False))
+    user.refresh_from_db()
+    was_active = user.is_active
+    promoted = admin_client.post(url, _change_form_data(admin_client, user, is_superuser="on"))
+    user.refresh_from_db()
+
+    assert off.status_code == 302 and promoted.status_code == 302
+    assert was_active is False
+    assert user.is_superuser is True
+    actions = list(
+        AuditLog.objects.filter(target_id=str(user.pk))
+        .order_by("id")
+        .values_list("action", "actor")
+    )
+    assert actions == [
+        ("user.deactivated", admin_client.admin.pk),
+        ("user.superuser_granted", admin_client.admin.pk),
+    ]
+
+
+@pytest.mark.django_db
+def test_setting_a_password_in_the_admin_is_audited_without_the_password(admin_client):
+    user = UserFactory(email="forgetful@example.com")
+    new = "a-new-Sampler-passphrase-42"
+
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
+    entry = AuditLog.objects.get(action="password.set_by_admin")
+    assert entry.actor == admin_client.admin
+    assert entry.target_id == str(user.pk)
+    assert new not in str(entry.details)
+
+
+@pytest.mark.django_db
+def test_api_keys_can_be_revoked_in_the_admin_but_never_deleted(admin_client):
+    key, _ = api_key_create(owner=UserFactory(role=Role.PRO), name="keep me")
+
+    listing = admin_client.get("/admin/accounts/apikey/")
+    delete = admin_client.post(f"/admin/accounts/apikey/{key.pk}/delete/", {"post": "yes"})
+    bulk = admin_client.post(
+        "/admin/accounts/apikey/",
+        {"action": "delete_selected", "_selected_action": [key.pk], "post": "yes"},
+    )
+
+    assert "delete_selected" not in listing.content.decode()
+    assert 'value="revoke"' in listing.content.decode()
+    assert delete.status_code == 403
+    assert bulk.status_code in (200, 302)
+    assert ApiKey.objects.filter(pk=key.pk).exists()
+
+
+@pytest.mark.django_db
+def test_deleting_a_collection_is_audited(client):
+    owner = UserFactory()
+    collection = Collection.objects.create(owner=owner, name="Old drums")
+
+    response = client.delete(
+        f"/api/v1/collections/{collection.pk}", REMOTE_ADDR="198.51.100.4", **bearer(owner)
+    )
+
+    assert response.status_code == 204
+    entry = AuditLog.objects.get(action="collection.deleted")
+    assert entry.actor == owner
+    assert entry.details == {"collection_id": collection.pk, "name": "Old drums"}
+    assert entry.ip_address == "198.51.100.4"

@@ -213,7 +213,9 @@ class CollectionDetailView(generics.RetrieveUpdateDestroyAPIView):
         )
 
     def perform_destroy(self, instance: Collection) -> None:
-        collection_services.collection_delete(collection=instance, actor=self.request.user)
+        collection_services.collection_delete(
+            collection=instance, actor=self.request.user, request=self.request
+        )
 
 
 def _own_collection(request: Request, pk: int) -> Collection:

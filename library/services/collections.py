@@ -8,7 +8,9 @@ from pathlib import PurePath
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.http import HttpRequest
 
+from accounts.audit import audit_log_record
 from accounts.models import User
 from accounts.rbac import has_permission, quota
 from library import selectors
@@ -128,10 +130,14 @@ def collection_reorder(*, collection: Collection, actor: User, sample_ids: list[
 
 
 @transaction.atomic
-def collection_delete(*, collection: Collection, actor: User) -> None:
-    """Delete the collection; its samples stay in the library."""
+def collection_delete(
+    *, collection: Collection, actor: User, request: HttpRequest | None = None
+) -> None:
+    """Delete the collection (its samples stay in the library), keeping an audit entry."""
     _owner_only(collection, actor)
+    details = {"collection_id": collection.pk, "name": collection.name}
     collection.delete()
+    audit_log_record(action="collection.deleted", actor=actor, request=request, details=details)
 
 
 def zip_entries(samples: Iterable[Sample]) -> Iterator[tuple[str, Sample]]:
