@@ -6,11 +6,14 @@ import io
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from accounts.models import Role
 from accounts.services import rate_limit_override_set
 from library.models import BatchJob, Sample
+from library.services.analysis import sample_analyze
 from tests import audio
 from tests.factories import SampleFactory, UserFactory, bearer, upload_file
 
@@ -36,7 +39,7 @@ def producer():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("ext", ["wav", "aiff", "flac", "ogg", "mp3"])
-def test_each_supported_format_uploads_and_waits_for_analysis(client, producer, tmp_path, ext):
+def test_each_supported_format_uploads_pending_then_is_analysed(client, producer, tmp_path, ext):
     path = audio.write(tmp_path / f"Warm Pad.{ext}", audio.chord(57, seconds=1.5))
 
     response = upload_file(client, producer, path)
@@ -49,6 +52,12 @@ def test_each_supported_format_uploads_and_waits_for_analysis(client, producer, 
     assert body["original_filename"] == f"Warm Pad.{ext}"
     assert body["duration"] == pytest.approx(1.5, abs=0.1)
     assert Sample.objects.get(pk=body["id"]).file.read() == path.read_bytes()
+    # What the analysis worker runs (tests/test_analysis_pipeline.py runs a real one).
+    assert sample_analyze(sample_id=body["id"]) == "ready"
+    detail = client.get(f"/api/v1/audio/{body['id']}", **bearer(producer)).json()
+    assert detail["status"] == "ready" and detail["preview_url"]
+    assert (detail["key"], detail["mode"]) == ("A", "major")
+    assert detail["duration"] == pytest.approx(1.5, abs=0.1)
 
 
 @pytest.mark.django_db
@@ -78,19 +87,62 @@ def test_files_that_are_not_audio_are_refused_and_nothing_is_stored(
 
 
 @pytest.mark.django_db
-def test_a_truncated_file_never_errors_on_the_server(client, producer, tmp_path, settings):
-    whole = audio.write(tmp_path / "whole.wav", audio.drum_loop(120))
-    cut = tmp_path / "cut.wav"
+@pytest.mark.parametrize("fmt", ["wav", "flac"])
+def test_a_file_cut_in_half_is_stored_and_analysed_as_far_as_it_goes(
+    client, producer, tmp_path, fmt
+):
+    whole = audio.write(tmp_path / f"whole.{fmt}", audio.drum_loop(120))  # 4 s
+    cut = tmp_path / f"cut.{fmt}"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
 
     response = upload_file(client, producer, cut)
 
-    assert response.status_code in (201, 400), response.content
-    if response.status_code == 400:
-        assert response.json()["error"]["code"] == "invalid_audio"
-        assert stored_files(settings) == []
-    else:
-        assert response.json()["duration"] < 4.1
+    assert response.status_code == 201, response.content
+    assert sample_analyze(sample_id=response.json()["id"]) == "ready"
+    sample = Sample.objects.get(pk=response.json()["id"])
+    assert 1.0 < sample.duration < 2.1  # what is there, not the header's 4 s
+    assert sample.preview and len(sample.waveform) == 800
+
+
+@pytest.mark.django_db
+def test_a_file_cut_inside_its_header_is_refused_and_nothing_is_stored(
+    client, producer, tmp_path, settings
+):
+    whole = audio.write(tmp_path / "whole.wav", audio.drum_loop(120))
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:30])
+
+    response = upload_file(client, producer, cut)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_audio"
+    assert error["message"].startswith("cut.wav: This file is not audio we can read")
+    assert stored_files(settings) == [] and not Sample.objects.exists()
+
+
+@pytest.mark.django_db
+def test_validating_a_long_upload_decodes_only_its_first_seconds(
+    client, producer, tmp_path, monkeypatch
+):
+    rate = 8000
+    path = tmp_path / "quarter hour.flac"
+    sf.write(path, np.tile(audio.tone(220, 1.0, sr=rate), 15 * 60), rate)
+    frames_read = []
+    read = sf.SoundFile.read
+
+    def counting_read(self, frames=-1, *args, **kwargs):
+        data = read(self, frames, *args, **kwargs)
+        frames_read.append(len(data))
+        return data
+
+    monkeypatch.setattr(sf.SoundFile, "read", counting_read)
+
+    response = upload_file(client, producer, path)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["duration"] == pytest.approx(15 * 60, abs=0.01)
+    assert sum(frames_read) == 2 * rate  # two seconds prove it decodes
 
 
 @pytest.mark.django_db
@@ -263,8 +315,6 @@ def _zip(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> 
 
 def _wav_bytes(samples) -> bytes:
     buffer = io.BytesIO()
-    import soundfile as sf
-
     sf.write(buffer, samples, audio.SR, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
 

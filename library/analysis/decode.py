@@ -32,6 +32,8 @@ MIN_SAMPLE_RATE = 2000
 MAX_SAMPLE_RATE = 768_000
 MAX_CHANNELS = 64
 BLOCK_FRAMES = 1 << 16
+# The kept excerpt is read in smaller blocks: at most this much is lost before damage.
+EXCERPT_BLOCK_FRAMES = 1 << 14
 
 _FORMATS = {
     "WAV": "wav",
@@ -152,6 +154,32 @@ def _open(path: str) -> sf.SoundFile:
         raise AudioDecodeError(f"This file is not audio we can read ({reason})") from None
 
 
+def _read_excerpt(f: sf.SoundFile, keep: int, channels: int) -> tuple[np.ndarray, bool]:
+    """Up to ``keep`` frames, and whether decoding broke off early.
+
+    Read in small blocks so that a file damaged part-way (a cut FLAC loses
+    sync) keeps the audio before the damage, like a WAV that merely ends early.
+    Only a file that yields no audio at all is refused.
+    """
+    parts, got = [], 0
+    try:
+        while got < keep:
+            block = f.read(min(EXCERPT_BLOCK_FRAMES, keep - got), dtype="float32", always_2d=True)
+            if block.shape[0] == 0:
+                break
+            parts.append(block)
+            got += block.shape[0]
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        if not got:
+            raise AudioDecodeError(f"The file is truncated or corrupt ({_reason(exc)})") from None
+        return np.concatenate(parts), True
+    except MemoryError:
+        raise AudioDecodeError("The file is too large to decode") from None
+    if not parts:
+        return np.zeros((0, channels), dtype=np.float32), False
+    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), False
+
+
 def decode_audio(
     path: str | os.PathLike,
     *,
@@ -168,7 +196,8 @@ def decode_audio(
     for ``Audio.file_peaks`` when ``peaks`` is true.
     Raises ``FileNotFoundError`` for a missing path and ``AudioDecodeError`` for an
     empty, unrecognised, unsupported, absurd, truncated-beyond-use or corrupt file.
-    A file that merely ends early (a cut WAV or MP3) is decoded as far as it goes.
+    A file that ends early or is damaged part-way (a cut WAV, MP3 or FLAC) is
+    decoded as far as it goes.
     """
     path = os.fspath(path)
     if not Path(path).is_file():
@@ -196,14 +225,11 @@ def decode_audio(
             )
         keep = header_frames if max_seconds is None else min(header_frames, int(max_seconds * sr))
         keep = max(keep, 1)
-        try:
-            data = f.read(keep, dtype="float32", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            raise AudioDecodeError(f"The file is truncated or corrupt ({_reason(exc)})") from None
-        except MemoryError:
-            raise AudioDecodeError("The file is too large to decode") from None
+        data, damaged = _read_excerpt(f, keep, channels)
         decoded = data.shape[0]
-        more = max_seconds is not None and decoded == keep and header_frames > decoded
+        more = (
+            max_seconds is not None and not damaged and decoded == keep and header_frames > decoded
+        )
         measure = more and (
             levels_max_seconds is None or 0 < header_frames / sr <= levels_max_seconds
         )

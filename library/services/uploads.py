@@ -169,9 +169,13 @@ def _new_content(owner: User, candidates: list[Spooled]) -> list[Spooled]:
 
 
 def _probe(path: Path, name: str):
-    """Decode the start of the file: this, not the extension, decides what is audio."""
+    """Decode the start of the file: this, not the extension, decides what is audio.
+
+    Two seconds prove it decodes; the length comes from the header, and
+    nothing past the excerpt is read (the worker measures the whole file).
+    """
     try:
-        audio = analyser.decode_audio(path, max_seconds=2.0)
+        audio = analyser.decode_audio(path, max_seconds=2.0, levels_max_seconds=0)
     except analyser.AudioDecodeError as exc:
         raise InvalidAudio(f"{name}: {exc}") from None
     if audio.duration is not None and audio.duration > settings.SAMPLEMIND_MAX_AUDIO_SECONDS:
