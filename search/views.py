@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.rbac import has_permission
 from library.models import CATEGORY_CHOICES, KEY_CHOICES, MODE_CHOICES
 from library.services.uploads import spooled_uploads
+from samplemind import metrics
 from samplemind.errors import ProductError
 from search.api.serializers import FilterParams, params_of
 from search.backends.base import Facets, SearchFilters
@@ -125,6 +126,8 @@ def search(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page_number = 1
     results, facets, error = None, None, None
+    if text or filters != SearchFilters():  # a search, not a visit to the empty page
+        metrics.count("search")
     try:
         results = search_samples(
             user=request.user, text=text, filters=filters, page=page_number, page_size=PAGE_SIZE
@@ -172,6 +175,7 @@ def by_sound(request: HttpRequest) -> HttpResponse:
     elif clip is None:
         error = "Choose an audio clip to search with."
     else:
+        metrics.count("search")
         try:
             with spooled_uploads([clip]) as (spooled,):
                 hits = samples_like_sound(user=request.user, path=spooled.path, k=20).hits

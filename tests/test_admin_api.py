@@ -54,6 +54,24 @@ def test_analytics_report_users_uploads_storage_and_analysis(client, admin):
 
 
 @pytest.mark.django_db
+def test_analytics_count_searches_from_the_api_and_the_search_page(client, admin):
+    searcher = UserFactory(role=Role.PRO)
+    SampleFactory(owner=searcher, name="Dusty Kick")
+
+    before = client.get(f"{ADMIN}/analytics", **bearer(admin)).json()["search_volume"]
+    client.get("/api/v1/search", {"q": "kick"}, **bearer(searcher))
+    client.get("/api/v1/search", {"q": "kick"}, **bearer(searcher))  # a cached answer counts too
+    client.force_login(searcher)
+    client.get("/search/", {"q": "dusty"})
+    client.get("/search/")  # the empty page is not a search
+    after = client.get(f"{ADMIN}/analytics", **bearer(admin)).json()["search_volume"]
+
+    today = max(after)
+    assert list(after.values())[-1] == after[today]
+    assert after[today] - before.get(today, 0) == 3
+
+
+@pytest.mark.django_db
 def test_audit_log_is_filterable(client, admin):
     AuditLog.objects.create(
         action="login.failed", actor_email="x@example.com", ip_address="10.0.0.9"

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import Allowed, request_allows
 from library.services.uploads import spooled_uploads
+from samplemind import metrics
 from samplemind.errors import NotAllowed
 from search import selectors
 from search.api import serializers as s
@@ -82,6 +83,7 @@ class SearchView(APIView):
     def get(self, request: Request) -> Response:
         params = s.SearchParams(data=s.params_of(request.query_params))
         params.is_valid(raise_exception=True)
+        metrics.count("search")  # the administrators' search volume
         data = params.validated_data
         source = None
         if data.get("similar_to"):
@@ -159,6 +161,7 @@ class SimilarView(APIView):
         sample = selectors.visible_sample(user=request.user, sample_id=pk)
         if sample is None:
             raise Http404("No such sample.")
+        metrics.count("search")
         page = selectors.similar_samples(
             user=request.user, sample=sample, k=params.validated_data["k"], filters=params.filters()
         )
@@ -182,6 +185,7 @@ class BySoundView(APIView):
         fields = {**s.params_of(request.query_params), **s.params_of(request.POST)}
         params = s.BySoundParams(data={**fields, "file": request.FILES.get("file")})
         params.is_valid(raise_exception=True)
+        metrics.count("search")
         with spooled_uploads([params.validated_data["file"]]) as (clip,):
             page = selectors.samples_like_sound(
                 user=request.user,
