@@ -221,6 +221,22 @@ def test_search_page_runs_fixed_queries(client, producer, count, django_assert_m
     assert response.content.decode().count('class="result"') == count
 
 
+@pytest.mark.parametrize("count", [1, 20])
+def test_filtered_search_with_facets_runs_fixed_queries(
+    client, producer, count, django_assert_max_num_queries
+):
+    SampleFactory.create_batch(
+        count, owner=producer, name="Dusty snare", category="snare", bpm=100, key="A", mode="minor"
+    )
+    params = {"q": "dustu", "bpm_min": 90, "key": "A", "mode": "minor", "compatible": "true"}
+    # A misspelt word is expanded for the results and again for the facets (4 queries each).
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("search:search"), params)
+    content = response.content.decode()
+    assert content.count('class="result"') == count
+    assert f'snare <span class="facet__count">{count}</span>' in content
+
+
 def test_uploading_audio_creates_a_pending_sample(client, producer, tmp_path):
     path = audio.write(tmp_path / "boom_kick.wav", audio.kick())
     with open(path, "rb") as handle:
