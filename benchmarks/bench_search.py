@@ -10,7 +10,7 @@ search triggers build the documents during the load; the search indexes
 (GIN, HNSW) are dropped before it and built after it, as one would for a bulk
 import.
 
-Each query type then runs through ``search.selectors`` (what the API calls:
+Each query type then runs, uncached, through ``search.selectors`` (what the API calls:
 the ranking query plus loading the page's samples with their owners and
 highlights) as a random producer, and its p50/p95 latency is printed.
 Beside them, as the baseline measured in the same run: a bare SQL kNN query
@@ -480,6 +480,7 @@ def _measure(state: dict, rng: np.random.Generator) -> list[str]:
 
 def run() -> list[str]:
     from django.db import connection
+    from django.test import override_settings
 
     rng = np.random.default_rng(SEED)
     settings_dict = connection.settings_dict
@@ -491,7 +492,9 @@ def run() -> list[str]:
     keep = os.environ.get("BENCH_SEARCH_KEEP_DB") == "1"
     try:
         state = _setup(rng)
-        lines = _measure(state, rng)
+        # Uncached: every query reaches the backend, as a new question would.
+        with override_settings(SEARCH_CACHE_SECONDS=0):
+            lines = _measure(state, rng)
     finally:
         if keep:  # for looking at query plans afterwards; drop it by hand
             print(f"   kept database {settings_dict['NAME']}")
