@@ -38,6 +38,7 @@ from library.services import collections as collection_services
 from library.services.samples import sample_delete, sample_update
 from library.services.uploads import batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed, ProductError
+from samplemind.text import editable_html
 from web.waveforms import attach_waveforms
 
 PAGE_SIZE = 25
@@ -181,7 +182,7 @@ def sample_detail(request: HttpRequest, pk) -> HttpResponse:
         initial = {
             "name": sample.name,
             "tags": ", ".join(sample.tags),
-            "description": sample.description,
+            "description": editable_html(sample.description),
             "visibility": sample.visibility,
         }
         edit_form = SampleEditForm(request.POST or None, initial=initial)

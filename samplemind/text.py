@@ -1,7 +1,13 @@
 """Cleaning text people type: every user-supplied string passes through here.
 
-``plain_text`` is for names, tags and titles (no markup at all);
-``safe_html`` is for descriptions, which may keep a small allowlist of tags.
+Two kinds of stored text, and one rule for showing each:
+
+- ``plain_text`` is for names, tags and titles: tags are dropped, the rest is
+  kept as typed ("a < b", "Bass & Sub") and stored as text, never as HTML.
+  Templates escape it on output (Django's autoescape); the API returns it as is.
+- ``safe_html`` is for descriptions: stored as HTML already cleaned by bleach
+  (a small allowlist of tags, safe links, ``&`` as ``&amp;``). Pages render it
+  with ``|safe`` and escape it nowhere else; the API returns that same HTML.
 """
 
 from __future__ import annotations
@@ -18,16 +24,17 @@ _CODE_BLOCKS = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | r
 
 
 def plain_text(value: str | None) -> str:
-    """Strip every tag (script and style content too), angle brackets and control characters.
+    """Strip every tag (script and style content too) and control characters; keep the rest.
 
-    The result is stored as text and escaped wherever it is shown.
+    The result is text, not HTML: a lone ``<`` or ``&`` stays as typed, and
+    whatever shows it must escape it (templates do).
     """
     if not value:
         return ""
     cleaned = "".join(ch for ch in str(value) if ch.isprintable() or ch in "\n\t")
     cleaned = _CODE_BLOCKS.sub("", cleaned)
-    cleaned = html.unescape(bleach.clean(cleaned, tags=set(), attributes={}, strip=True))
-    return cleaned.replace("<", "").replace(">", "").strip()
+    # bleach drops the tags and escapes what is left; unescaping gives the text back.
+    return html.unescape(bleach.clean(cleaned, tags=set(), attributes={}, strip=True)).strip()
 
 
 def human_bytes(size: float) -> str:
@@ -51,3 +58,12 @@ def safe_html(value: str | None) -> str:
         strip=True,
     )
     return bleach.linkify(cleaned, callbacks=[bleach.callbacks.nofollow])
+
+
+def editable_html(stored: str | None) -> str:
+    """A stored description as its owner edits it: the allowlisted tags stay, ``&amp;`` is ``&``.
+
+    Saving it again through :func:`safe_html` gives back the same stored HTML,
+    so an edit box never shows entities the person did not type.
+    """
+    return html.unescape(stored or "")

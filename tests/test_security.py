@@ -1,12 +1,16 @@
 """Security baseline: headers, CSP, HSTS and cookies, markup cleaning, per-role throttles."""
 
+import html
+import re
+
 import pytest
 from django.conf import settings as django_settings
 
 from accounts.models import Role
 from accounts.rbac import ROLE_QUOTAS
+from library.models import Collection
 from samplemind.text import plain_text, safe_html
-from tests.factories import UserFactory, bearer
+from tests.factories import SampleFactory, UserFactory, bearer
 
 
 @pytest.mark.django_db
@@ -73,8 +77,11 @@ def test_admin_login_form_refuses_a_post_without_csrf_token():
     [
         ("<script>alert('x')</script>Deep Kick", "Deep Kick"),
         ("<img src=x onerror=alert(1)>Snare", "Snare"),
-        ("&lt;script&gt;alert(1)&lt;/script&gt;", "scriptalert(1)/script"),
+        # Typed as entities it is text, not a tag: stored as such, escaped wherever shown.
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "<script>alert(1)</script>"),
         ("Bass & Sub 808", "Bass & Sub 808"),
+        ("a < b", "a < b"),
+        ("Kick > Snare", "Kick > Snare"),
         ("Tab\there\x00\x07", "Tab\there"),
     ],
 )
@@ -124,3 +131,70 @@ def test_anonymous_clients_are_throttled_per_address(client):
     assert {r.status_code for r in statuses[:30]} == {401}
     assert statuses[30].status_code == 429
     assert int(statuses[30]["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_a_description_shows_once_escaped_on_the_pages_and_as_clean_html_in_the_api(client):
+    owner = UserFactory(role=Role.PRO)
+    sample = SampleFactory(owner=owner)
+    collection = Collection.objects.create(owner=owner, name="Low end")
+    typed = "Bass & Sub <b>heavy</b> a < b<script>steal()</script>"
+    api = bearer(owner)
+    client.patch(
+        f"/api/v1/audio/{sample.pk}", {"description": typed}, content_type="application/json", **api
+    )
+    client.patch(
+        f"/api/v1/collections/{collection.pk}",
+        {"description": typed},
+        content_type="application/json",
+        **api,
+    )
+    client.force_login(owner)
+
+    shown = "Bass &amp; Sub <b>heavy</b> a &lt; b"
+    from_api = client.get(f"/api/v1/audio/{sample.pk}", **api).json()["description"]
+    sample_page = client.get(f"/library/samples/{sample.pk}/").content.decode()
+    collection_page = client.get(f"/library/collections/{collection.pk}/").content.decode()
+
+    # In the API: the cleaned HTML, which a client renders as HTML.
+    assert from_api == shown
+    for page in (sample_page, collection_page):
+        # A browser shows "Bass & Sub heavy a < b", with "heavy" in bold.
+        assert f'<div class="description">{shown}</div>' in page
+        assert "&amp;amp;" not in page
+        assert "steal()" not in page
+    # The owner's edit box holds what they typed, without the script; saving it changes nothing.
+    box = re.search(r'<textarea name="description"[^>]*>(.*?)</textarea>', sample_page, re.S)
+    assert html.unescape(box.group(1)).strip() == "Bass & Sub <b>heavy</b> a < b"
+    assert safe_html(html.unescape(box.group(1)).strip()) == shown
+
+
+@pytest.mark.django_db
+def test_markup_in_a_name_is_text_escaped_on_every_page_and_plain_in_the_api(client):
+    owner = UserFactory(role=Role.PRO)
+    sample = SampleFactory(owner=owner)
+    collection = Collection.objects.create(owner=owner, name="Mine")
+    collection.items.create(sample=sample, position=0)
+    typed = "&lt;script&gt;alert(1)&lt;/script&gt; a < b"
+    client.patch(
+        f"/api/v1/audio/{sample.pk}",
+        {"name": typed},
+        content_type="application/json",
+        **bearer(owner),
+    )
+    client.force_login(owner)
+
+    from_api = client.get(f"/api/v1/audio/{sample.pk}", **bearer(owner)).json()["name"]
+    pages = [
+        client.get(path).content.decode()
+        for path in (
+            "/library/",
+            f"/library/samples/{sample.pk}/",
+            f"/library/collections/{collection.pk}/",
+        )
+    ]
+
+    assert from_api == "<script>alert(1)</script> a < b"  # JSON text, as typed
+    for page in pages:
+        assert "<script>alert(1)" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; a &lt; b" in page
