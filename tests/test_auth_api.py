@@ -4,8 +4,10 @@ import re
 
 import pytest
 from django.test import override_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import AuditLog, Role, User
+from accounts.services import user_delete
 from tests.factories import UserFactory, bearer
 
 PASSWORD = "correct-horse-battery"
@@ -239,3 +241,28 @@ def test_with_mandatory_verification_a_wrong_password_is_still_401_not_a_hint(ap
     response = api("post", "auth/login", {"email": "quiet@example.com", "password": "nope"})
 
     assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_refresh_for_a_deleted_account_is_401_in_the_error_shape(api):
+    user = UserFactory()
+    refresh = str(RefreshToken.for_user(user))
+    user_delete(user=user, actor=None)
+
+    response = api("post", "auth/refresh", {"refresh": refresh})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "no_active_account"
+    assert "access" not in response.json()
+
+
+@pytest.mark.django_db
+def test_refresh_for_a_disabled_account_is_401(api):
+    user = UserFactory()
+    refresh = str(RefreshToken.for_user(user))
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = api("post", "auth/refresh", {"refresh": refresh})
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "no_active_account"

@@ -20,7 +20,7 @@ from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.audit import audit_log_record
 from accounts.lockout import login_lock_seconds
-from accounts.models import ApiKey
+from accounts.models import ApiKey, User
 from accounts.permissions import Allowed, SignedIn
 
 LOGIN_ATTEMPTS_PER_IP = "30/m"
@@ -130,6 +130,11 @@ class RefreshView(PublicEndpoint):
             serializer.is_valid(raise_exception=True)
         except TokenError as error:
             raise exceptions.AuthenticationFailed(str(error)) from None
+        except User.DoesNotExist:
+            # simplejwt looks the account up with .get(): a deleted account would be a 500.
+            raise exceptions.AuthenticationFailed(
+                "No active account found for the given token.", code="no_active_account"
+            ) from None
         return Response(serializer.validated_data)
 
 
