@@ -215,6 +215,8 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     # Keyboard: space plays and stops; down moves to the next result and auditions it.
     page.get_by_role("link", name="Search", exact=True).click()
     expect(page.locator(".result")).to_have_count(2)
+    # Slowed down so the half-second kick is still playing while the test looks at it.
+    page.evaluate("window.samplemindAudio.defaultPlaybackRate = 0.1")
     page.locator("h1").click()
     page.keyboard.press("Space")
     wait_until(page, "!window.samplemindAudio.paused")
@@ -233,6 +235,8 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     )
     page.keyboard.press("Space")  # on the focused button: stops it
     wait_until(page, "window.samplemindAudio.paused")
+    expect(second.locator(".play-button")).to_have_attribute("aria-pressed", "false")
+    page.evaluate("window.samplemindAudio.defaultPlaybackRate = 1")
 
     # Search for it with a filter; facets count what matched and play in place.
     page.fill("#search-q", "journey kick")
