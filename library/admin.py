@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from library.models import AnalysisResult, BatchJob, Collection, CollectionItem, Sample
-from library.services.analysis import sample_reanalyze
+from library.services.analysis import samples_reanalyze
 from library.services.samples import sample_delete
 
 
@@ -30,7 +30,16 @@ class SampleAdmin(admin.ModelAdmin):
         "visibility",
         "created_at",
     )
-    list_filter = ("status", "category", "is_loop", "visibility", "format", "created_at")
+    # Only owners who have samples are offered; search by email covers the rest.
+    list_filter = (
+        "status",
+        "category",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        "is_loop",
+        "visibility",
+        "format",
+        "created_at",
+    )
     search_fields = ("name", "original_filename", "owner__email", "sha256", "tags")
     list_select_related = ("owner",)
     date_hierarchy = "created_at"
@@ -72,11 +81,13 @@ class SampleAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-analyse the selected samples")
     def reanalyze(self, request, queryset) -> None:
-        count = 0
-        for sample in queryset:
-            sample_reanalyze(sample=sample)
-            count += 1
-        self.message_user(request, f"{count} samples queued for analysis.", messages.SUCCESS)
+        jobs = samples_reanalyze(samples=queryset)
+        count = sum(job.total for job in jobs)
+        self.message_user(
+            request,
+            f"{count} samples queued for analysis in {len(jobs)} re-analysis batch job(s).",
+            messages.SUCCESS,
+        )
 
     def delete_model(self, request, obj: Sample) -> None:
         sample_delete(sample=obj, actor=request.user, request=request, as_admin=True)
@@ -120,6 +131,8 @@ class BatchJobAdmin(admin.ModelAdmin):
         "created_at",
         "finished_at",
     )
+    # Progress is in the counts; a re-analysis job's sample list can run to thousands.
+    exclude = ("reanalysed",)
 
 
 @admin.register(AnalysisResult)

@@ -236,6 +236,9 @@ class BatchJob(models.Model):
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text='[{"file": ..., "error": ...}]')
+    # A re-analysis job follows samples that already belong to their upload's
+    # job, so it lists them here instead of through ``Sample.batch``.
+    reanalysed = models.ManyToManyField(Sample, blank=True, related_name="reanalysis_jobs")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

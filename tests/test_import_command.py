@@ -78,3 +78,74 @@ def test_reanalyze_failed_queues_only_failed_samples(django_capture_on_commit_ca
     ready.refresh_from_db()
     assert failed.status == SampleStatus.PENDING and failed.error == ""
     assert ready.status == SampleStatus.READY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_wait_prints_the_summary_when_every_file_is_a_duplicate(tree):
+    UserFactory(email="crate@example.com")
+    _run(str(tree), "--owner", "crate@example.com", "--wait")
+
+    again = _run(str(tree), "--owner", "crate@example.com", "--wait")
+
+    assert "Imported 0 files, skipped 4 duplicates" in again
+    assert "Analysed: 3 ready, 0 failed, 0 still waiting." in again
+    job = BatchJob.objects.filter(kind="import").order_by("-created_at").first()
+    assert (job.total, job.failed) == (1, 1)  # broken.wav, still unreadable
+    assert job.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_reanalyze_owner_alone_queues_all_of_that_owners_samples_as_a_batch_job(
+    client, django_capture_on_commit_callbacks
+):
+    from tests.factories import bearer
+
+    owner = UserFactory(email="dj@example.com", role="pro")
+    mine = [
+        SampleFactory(owner=owner, status=SampleStatus.READY),
+        SampleFactory(owner=owner, status=SampleStatus.FAILED, error="boom"),
+    ]
+    other = SampleFactory(status=SampleStatus.READY)
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("reanalyze", "--owner", "DJ@example.com", stdout=out, verbosity=0)
+
+    assert "Queued 2 samples for analysis in 1 batch job(s)" in out.getvalue()
+    assert len(callbacks) == 2
+    assert {s.status for s in Sample.objects.filter(owner=owner)} == {SampleStatus.PENDING}
+    other.refresh_from_db()
+    assert other.status == SampleStatus.READY
+    job = BatchJob.objects.get(owner=owner, kind="reanalyze")
+    assert set(job.reanalysed.all()) == set(mine)
+    progress = client.get(f"/api/v1/audio/batch/{job.pk}", **bearer(owner)).json()
+    assert (progress["kind"], progress["total"], progress["done"]) == ("reanalyze", 2, 0)
+
+
+@pytest.mark.django_db
+def test_a_reanalysis_jobs_progress_follows_its_samples(tmp_path):
+    from django.core.files.base import ContentFile
+
+    from library.services.analysis import sample_analyze, samples_reanalyze
+
+    owner = UserFactory()
+    good = SampleFactory(owner=owner)
+    good.file.save("k.wav", ContentFile(audio.write(tmp_path / "k.wav", audio.kick()).read_bytes()))
+    bad = SampleFactory(owner=owner)
+    bad.file.save("bad.wav", ContentFile(b"RIFF....WAVEjunk"))
+
+    (job,) = samples_reanalyze(samples=Sample.objects.filter(owner=owner))
+    assert sample_analyze(sample_id=str(good.pk)) == "ready"
+    job.refresh_from_db()
+    assert (job.done, job.failed, job.finished_at) == (1, 0, None)
+    assert sample_analyze(sample_id=str(bad.pk)) == "failed"
+
+    job.refresh_from_db()
+    assert (job.total, job.done, job.failed, job.status) == (2, 1, 1, "done")
+    assert job.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_reanalyze_needs_to_be_told_which_samples():
+    with pytest.raises(CommandError, match="--all, --failed or --owner"):
+        call_command("reanalyze", stdout=io.StringIO(), verbosity=0)

@@ -74,6 +74,26 @@ def test_filters_narrow_the_list(client, me):
 
 
 @pytest.mark.django_db
+def test_the_collection_filter_lists_only_that_collections_samples(client, me):
+    from library.services.collections import collection_add_samples, collection_create
+
+    kick, snare, _hat = (SampleFactory(owner=me, name=n) for n in ("kick", "snare", "hat"))
+    drums = collection_create(owner=me, name="Drums")
+    collection_add_samples(collection=drums, actor=me, sample_ids=[kick.pk, snare.pk])
+    empty = collection_create(owner=me, name="Empty")
+    theirs = collection_create(owner=UserFactory(role=Role.PRO), name="Theirs")
+
+    def names(collection):
+        body = _get(client, me, AUDIO, collection=collection).json()
+        return sorted(row["name"] for row in body["results"])
+
+    assert names(drums.pk) == ["kick", "snare"]
+    assert names(empty.pk) == []
+    assert names(theirs.pk) == []  # never someone else's samples
+    assert _get(client, me, AUDIO, collection="drums").status_code == 400
+
+
+@pytest.mark.django_db
 def test_bad_filter_values_are_a_400_not_a_crash(client, me):
     response = _get(client, me, AUDIO, bpm_min="fast", key="H", category="'; DROP TABLE x; --")
 

@@ -15,15 +15,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from library import analysis as analyser
 from library.analysis.descriptors import EXCERPT_SECONDS
 from library.analysis.preview import PREVIEW_MAX_SECONDS
-from library.models import AnalysisResult, Sample, SampleStatus
-from library.services.batches import batch_job_refresh
+from library.models import AnalysisResult, BatchJob, BatchKind, BatchStatus, Sample, SampleStatus
+from library.services.batches import batch_jobs_refresh_for
 from library.services.queue import enqueue_analysis
 
 logger = logging.getLogger(__name__)
@@ -169,8 +169,7 @@ def _store_success(
         if old_preview and old_preview != sample.preview.name:
             storage = sample.preview.storage
             transaction.on_commit(lambda: storage.delete(old_preview))
-        if sample.batch_id:
-            batch_job_refresh(job=sample.batch)
+        batch_jobs_refresh_for(sample=sample)
 
 
 def _store_failure(sample: Sample, reason: str) -> None:
@@ -183,8 +182,7 @@ def _store_failure(sample: Sample, reason: str) -> None:
         status=SampleStatus.FAILED,
         error=reason,
     )
-    if sample.batch_id:
-        batch_job_refresh(job=sample.batch)
+    batch_jobs_refresh_for(sample=sample)
 
 
 def sample_analysis_failed(*, sample_id: str, reason: str) -> None:
@@ -201,6 +199,36 @@ def sample_reanalyze(*, sample: Sample) -> None:
         status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
     )
     enqueue_analysis(str(sample.pk))
+
+
+def samples_reanalyze(*, samples: QuerySet[Sample], progress=None) -> list[BatchJob]:
+    """Queue ``samples`` for analysis again, as one re-analysis batch job per owner.
+
+    Each owner sees the job's progress like an upload's (``/api/v1/audio/batch/{id}``).
+    ``progress``, if given, is called with each sample id as it is queued.
+    """
+    by_owner: dict[int, list] = {}
+    for sample_id, owner_id in samples.order_by().values_list("pk", "owner_id").iterator():
+        by_owner.setdefault(owner_id, []).append(sample_id)
+    jobs = []
+    for owner_id, ids in by_owner.items():
+        with transaction.atomic():
+            job = BatchJob.objects.create(
+                owner_id=owner_id,
+                kind=BatchKind.REANALYZE,
+                status=BatchStatus.RUNNING,
+                total=len(ids),
+            )
+            job.reanalysed.add(*ids)
+            Sample.objects.filter(pk__in=ids).update(
+                status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
+            )
+            for sample_id in ids:
+                enqueue_analysis(str(sample_id))
+                if progress is not None:
+                    progress(sample_id)
+        jobs.append(job)
+    return jobs
 
 
 def samples_requeue_stuck() -> int:

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from accounts.models import User
 from library.archives import AUDIO_EXTENSIONS
-from library.models import BatchJob, BatchKind, BatchStatus, Collection, SampleStatus
+from library.models import BatchJob, BatchKind, BatchStatus, Collection, Sample, SampleStatus
 from library.services import analysis
 from library.services.batches import batch_job_refresh
 from library.services.collections import collection_add_samples, collection_create
@@ -25,6 +25,7 @@ from samplemind.celery import app as celery_app
 from samplemind.errors import Duplicate, ProductError
 
 STALL_SECONDS = 30
+FINISHED = (SampleStatus.READY, SampleStatus.FAILED)
 
 
 class Command(BaseCommand):
@@ -102,8 +103,11 @@ class Command(BaseCommand):
         )
         for error in errors:
             self.stdout.write(f"  {error['file']}: {error['error']}")
-        if wait and created:
-            self._wait(job, created, timeout)
+        batch_job_refresh(job=job)
+        if wait:
+            # Duplicates count too: their samples may still be waiting for analysis.
+            existing = [sample_id for sample_id in duplicates if sample_id]
+            self._wait(job, [s.pk for s in created] + existing, timeout)
 
     def _analyse_here(self, samples) -> None:
         """Analyse one file after another in this process (no worker is doing it)."""
@@ -117,34 +121,38 @@ class Command(BaseCommand):
         existing = Collection.objects.filter(owner=user, name__iexact=name).first()
         return existing or collection_create(owner=user, name=name)
 
-    def _wait(self, job: BatchJob, samples, timeout: float) -> None:
-        ids = [sample.pk for sample in samples]
-        if not celery_app.control.ping(timeout=1.0):
-            self.stdout.write("No Celery worker answered; analysing in this process.")
-            self._analyse_here(job.samples.filter(pk__in=ids))
-        deadline = time.monotonic() + timeout
-        finished = {SampleStatus.READY, SampleStatus.FAILED}
-        idle_since = time.monotonic()
-        with tqdm(total=len(ids), desc="Analysing", unit="file") as bar:
-            while True:
-                statuses = list(job.samples.filter(pk__in=ids).values_list("status", flat=True))
-                done = sum(1 for status in statuses if status in finished)
-                if done > bar.n or SampleStatus.ANALYZING in statuses:
-                    idle_since = time.monotonic()
-                bar.update(done - bar.n)
-                if done >= len(ids) or time.monotonic() > deadline:
-                    break
-                if time.monotonic() - idle_since > STALL_SECONDS:
-                    # Nothing moved: the messages were lost or no worker takes them.
-                    self._analyse_here(job.samples.filter(pk__in=ids, status=SampleStatus.PENDING))
-                    idle_since = time.monotonic()
-                time.sleep(1)
-        job = batch_job_refresh(job=job)
-        failed = job.samples.filter(pk__in=ids, status=SampleStatus.FAILED)
-        ready = job.samples.filter(pk__in=ids, status=SampleStatus.READY).count()
+    def _wait(self, job: BatchJob, ids: list, timeout: float) -> None:
+        ids = list(dict.fromkeys(str(sample_id) for sample_id in ids))
+        waiting = Sample.objects.filter(pk__in=ids)
+        if ids and waiting.exclude(status__in=FINISHED).exists():
+            self._wait_for_analysis(waiting, len(ids), timeout)
+        batch_job_refresh(job=job)
+        ready = waiting.filter(status=SampleStatus.READY).count()
+        failed = waiting.filter(status=SampleStatus.FAILED)
         self.stdout.write(
             f"Analysed: {ready} ready, {failed.count()} failed, "
             f"{len(ids) - ready - failed.count()} still waiting."
         )
         for sample in failed:
             self.stdout.write(f"  {sample.original_filename}: {sample.error}")
+
+    def _wait_for_analysis(self, waiting, total: int, timeout: float) -> None:
+        if not celery_app.control.ping(timeout=1.0):
+            self.stdout.write("No Celery worker answered; analysing in this process.")
+            self._analyse_here(waiting.exclude(status__in=FINISHED))
+        deadline = time.monotonic() + timeout
+        idle_since = time.monotonic()
+        with tqdm(total=total, desc="Analysing", unit="file") as bar:
+            while True:
+                statuses = list(waiting.values_list("status", flat=True))
+                done = sum(1 for status in statuses if status in FINISHED)
+                if done > bar.n or SampleStatus.ANALYZING in statuses:
+                    idle_since = time.monotonic()
+                bar.update(done - bar.n)
+                if done >= min(total, len(statuses)) or time.monotonic() > deadline:
+                    break
+                if time.monotonic() - idle_since > STALL_SECONDS:
+                    # Nothing moved: the messages were lost or no worker takes them.
+                    self._analyse_here(waiting.filter(status=SampleStatus.PENDING))
+                    idle_since = time.monotonic()
+                time.sleep(1)

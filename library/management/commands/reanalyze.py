@@ -1,6 +1,10 @@
 """Queue samples for analysis again: all of them, only failed ones, or one account's.
 
-python manage.py reanalyze (--all | --failed) [--owner EMAIL]
+    python manage.py reanalyze (--all | --failed | --owner EMAIL) [--failed] [--owner EMAIL]
+
+``--owner`` alone means all of that account's samples; with ``--failed``, only
+its failed ones. Each owner gets a batch job of kind ``reanalyze`` whose
+progress shows in the API (``/api/v1/audio/batch/{id}``) and the admin.
 """
 
 from __future__ import annotations
@@ -10,21 +14,24 @@ from tqdm import tqdm
 
 from accounts.models import User
 from library.models import Sample, SampleStatus
-from library.services.analysis import sample_reanalyze
+from library.services.analysis import samples_reanalyze
 
 
 class Command(BaseCommand):
     help = __doc__
 
     def add_arguments(self, parser) -> None:
-        which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--all", dest="every", action="store_true", help="every sample")
-        which.add_argument(
+        parser.add_argument("--all", dest="every", action="store_true", help="every sample")
+        parser.add_argument(
             "--failed", action="store_true", help="only samples whose analysis failed"
         )
         parser.add_argument("--owner", help="only this account's samples (email)")
 
     def handle(self, *args, every: bool, failed: bool, owner: str | None, **options) -> None:
+        if every and (failed or owner):
+            raise CommandError("--all means every sample; leave out --failed and --owner")
+        if not (every or failed or owner):
+            raise CommandError("say which samples: --all, --failed or --owner EMAIL")
         samples = Sample.objects.all()
         if failed:
             samples = samples.filter(status=SampleStatus.FAILED)
@@ -33,14 +40,16 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"no account with the email {owner}")
             samples = samples.filter(owner=user)
-        count = 0
-        for sample in tqdm(
-            samples.only("pk").iterator(),
+        with tqdm(
             total=samples.count(),
             desc="Queueing",
             unit="sample",
             disable=options["verbosity"] < 1,
-        ):
-            sample_reanalyze(sample=sample)
-            count += 1
-        self.stdout.write(f"Queued {count} samples for analysis.")
+        ) as bar:
+            jobs = samples_reanalyze(samples=samples, progress=lambda _: bar.update(1))
+        count = sum(job.total for job in jobs)
+        self.stdout.write(
+            f"Queued {count} samples for analysis in {len(jobs)} batch job(s)"
+            + (f": {', '.join(str(job.pk) for job in jobs[:5])}" if jobs else ".")
+            + (" ..." if len(jobs) > 5 else "")
+        )
