@@ -354,3 +354,32 @@ def test_nightly_task_ends_manual_plans_past_their_end_date(plans):
 
     user.refresh_from_db(), keeps.refresh_from_db()
     assert (user.role, keeps.role) == (Role.FREE, Role.PRO)
+
+
+@pytest.mark.django_db
+def test_after_a_downgrade_over_the_storage_quota_uploads_are_refused_and_data_kept(
+    client, plans, tmp_path
+):
+    from billing.services import subscription_assign, subscription_manual_delete
+    from tests import audio
+    from tests.factories import upload_file
+
+    user = UserFactory()
+    subscription = subscription_assign(user=user, plan=Plan.objects.get(code="pro"), actor=None)
+    kick = audio.write(tmp_path / "kick.wav", audio.kick())
+    kept = upload_file(client, user, kick).json()
+    SampleFactory(owner=user, size_bytes=150 * 1024**2)  # over free's 100 MB
+
+    subscription_manual_delete(subscription=subscription, actor=None)
+    user.refresh_from_db()
+    assert user.role == Role.FREE
+
+    refused = upload_file(client, user, audio.write(tmp_path / "snare.wav", audio.snare()))
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert error["details"]["quota"] == "storage_bytes"
+    assert "storage is free. Delete samples or upgrade." in error["message"]
+    download = client.get(f"/api/v1/audio/{kept['id']}/download", **bearer(user))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == kick.read_bytes()
+    assert client.get("/api/v1/audio/", **bearer(user)).json()["count"] == 2
