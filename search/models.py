@@ -59,6 +59,12 @@ class SampleDocument(models.Model):
     class Meta:
         indexes = [
             GinIndex(fields=["document"], name="search_document_gin"),
+            # Text searches read other people's matches through this one (migration 0003).
+            GinIndex(
+                fields=["document"],
+                name="search_document_public_gin",
+                condition=models.Q(visibility="public"),
+            ),
             GinIndex(fields=["tags"], name="search_document_tags_gin"),
             models.Index(fields=["owner", "created_at"], name="search_document_owner"),
             models.Index(fields=["created_at"], name="search_document_created"),

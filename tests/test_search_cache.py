@@ -153,4 +153,4 @@ def test_the_cache_can_be_bypassed_and_switched_off(pro, settings, django_assert
     with CaptureQueriesContext(connection) as switched_off:
         selectors.search_samples(user=pro, text="hat")
 
-    assert len(bypassed) > 1 and len(switched_off) > 1
+    assert len(bypassed) >= 1 and len(switched_off) >= 1

@@ -1,5 +1,9 @@
 """PostgresSearchBackend: the ranking queries over ``search_sampledocument``."""
 
+# SQL is assembled from constants and column names chosen here; every value is a
+# parameter.
+# ruff: noqa: S608
+
 from __future__ import annotations
 
 import json
@@ -12,15 +16,10 @@ from uuid import UUID
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import (
-    SearchHeadline,
     SearchQuery,
-    SearchRank,
     SearchVectorField,
 )
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
 from django.db.models import (
-    Case,
     Count,
     F,
     FloatField,
@@ -30,12 +29,8 @@ from django.db.models import (
     QuerySet,
     TextField,
     Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Length
-from django.db.models.lookups import GreaterThan
-from pgvector.django import CosineDistance
+from django.db.models.functions import Coalesce
 
 from library.models import CollectionItem, Sample, Visibility
 from library.selectors import collections_visible, samples_visible
@@ -51,19 +46,25 @@ from search.backends.base import (
     Suggestion,
     bpm_band,
 )
+from search.backends.postgres.sql import (
+    SAMPLE_JOIN,
+    fetch,
+    filter_sql,
+    owner_of,
+    sample_columns,
+    samples_from,
+)
 from search.backends.postgres.text import (
     AUTOCOMPLETE_COUNT_CAP,
     AUTOCOMPLETE_SQL,
     MARK_END,
     MARK_START,
     NEAR_WORDS_SQL,
-    SIMILARITY_THRESHOLD_SQL,
     TEXT_CONFIG,
     VISIBLE_WORD_PROBE,
     highlighted,
     query_words,
     raw_tsquery,
-    without_markers,
     words,
 )
 from search.keys import camelot, compatible_keys
@@ -95,6 +96,9 @@ class PostgresSearchBackend(BaseSearchBackend):
       partial index that stays cheap.
     - ``exact_max`` (5000): other filters expected to leave at most this many
       samples are answered exactly, without the HNSW index.
+    - ``exact_loops_max`` (20000): loops-only searches expected to leave at most
+      this many samples are answered exactly, through a covering index of the
+      loops' embeddings.
     - ``iterative_scan`` ("relaxed_order"): pgvector's iterative index scan mode;
       "off" lets filters shrink the answer below ``k``.
     - ``max_scan_tuples`` (20000): how far a filtered vector scan may go to fill ``k``.
@@ -111,6 +115,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         self.ef_search = int(options.get("ef_search", 100))
         self.filtered_ef_search = int(options.get("filtered_ef_search", 800))
         self.exact_max = int(options.get("exact_max", 5000))
+        self.exact_loops_max = int(options.get("exact_loops_max", 20_000))
         self.iterative_scan = str(options.get("iterative_scan", "relaxed_order"))
         self.max_scan_tuples = int(options.get("max_scan_tuples", 20_000))
         self.hybrid_candidates = int(options.get("hybrid_candidates", 100))
@@ -133,14 +138,10 @@ class PostgresSearchBackend(BaseSearchBackend):
         offset: int = 0,
         limit: int = 20,
     ) -> ResultPage:
-        documents = self._documents(user, filters or SearchFilters())
+        filters = filters or SearchFilters()
         if not text.strip():
-            browsed = self._browse(
-                documents, ordering, offset, limit, filtered=filters not in (None, SearchFilters())
-            )
-            return self._load(user, browsed, None)
-        query, ranked = self._text_ranking(user, documents, text, fuzzy, ordering, offset, limit)
-        return self._load(user, ranked, query)
+            return self._browse(user, filters, ordering, offset, limit)
+        return self._text_search(user, filters, text, fuzzy, ordering, offset, limit)
 
     def nearest(
         self,
@@ -151,15 +152,23 @@ class PostgresSearchBackend(BaseSearchBackend):
         k: int = 10,
         exclude: Sequence[UUID] = (),
     ) -> ResultPage:
-        rows = self._nearest_rows(user, filters or SearchFilters(), vector, k, exclude)
-        ranked = _Ranked(
-            rows=[
-                (pk, 1.0 - distance, {"distance": distance, "vector_position": position})
-                for position, (pk, distance) in enumerate(rows, start=1)
-            ],
-            total=len(rows),
+        filters = filters or SearchFilters()
+        settings, exact = self._vector_settings(user, filters, k)
+        params = {**self._visibility_params(user), "vector": _vector_text(vector), "k": k}
+        knn, knn_params = self._knn_sql(user, filters, exclude, exact=exact)
+        columns, _width = sample_columns()
+        sql = (
+            f"WITH page AS ({knn}) SELECT page.sample_id, page.distance, {columns}"
+            f" FROM page {SAMPLE_JOIN} ORDER BY page.distance, page.sample_id LIMIT %(k)s"
         )
-        return self._load(user, ranked, None)
+        rows = fetch(sql, {**params, **knn_params}, settings=settings)
+        page = ResultPage(hits=[], total=len(rows))
+        for position, (_pk, distance, *values) in enumerate(rows, start=1):
+            sample = samples_from(values)
+            if sample is not None:
+                parts = {"distance": distance, "vector_position": position}
+                page.hits.append(Hit(sample=sample, score=1.0 - distance, parts=parts))
+        return page
 
     def hybrid(
         self,
@@ -173,42 +182,21 @@ class PostgresSearchBackend(BaseSearchBackend):
         exclude: Sequence[UUID] = (),
     ) -> ResultPage:
         filters = filters or SearchFilters()
-        documents = self._documents(user, filters)
-        if exclude:
-            documents = documents.exclude(sample_id__in=list(exclude))
-        query, text_ranking = self._text_ranking(
-            user, documents, text, "auto", None, 0, self.hybrid_candidates
+        settings, exact = self._vector_settings(user, filters, self.hybrid_candidates)
+        knn, knn_params = self._knn_sql(user, filters, exclude, exact=exact)
+        knn_params["vector"] = _vector_text(vector)
+        query = _TextQuery.plain(text)
+        page = self._hybrid_page(
+            user, filters, query, knn, knn_params, settings, exclude, offset, limit
         )
-        vector_rows = self._nearest_rows(user, filters, vector, self.hybrid_candidates, exclude)
-
-        fused: dict[UUID, dict[str, Any]] = {}
-        for pk, rank, parts in text_ranking.rows:
-            fused[pk] = {"text_rank": rank, "text_position": parts["text_position"]}
-        for position, (pk, distance) in enumerate(vector_rows, start=1):
-            parts = fused.setdefault(pk, {"text_rank": None, "text_position": None})
-            parts.update(distance=distance, vector_position=position)
-        for parts in fused.values():
-            parts.setdefault("distance", None)
-            parts.setdefault("vector_position", None)
-            parts["text_rrf"] = self._rrf(parts["text_position"])
-            parts["vector_rrf"] = self._rrf(parts["vector_position"])
-        ranked = sorted(
-            fused.items(),
-            key=lambda item: (
-                -(item[1]["text_rrf"] + item[1]["vector_rrf"]),
-                item[1]["vector_position"] or float("inf"),
-            ),
-        )
-        page = _Ranked(
-            rows=[
-                (pk, parts["text_rrf"] + parts["vector_rrf"], parts)
-                for pk, parts in ranked[offset : offset + limit]
-            ],
-            total=len(ranked),
-            fuzzy=text_ranking.fuzzy,
-            expanded=text_ranking.expanded,
-        )
-        return self._load(user, page, query)
+        if page is None:  # the words find nothing as typed: near spellings
+            query, expanded = self._fuzzy_query(user, text)
+            page = self._hybrid_page(
+                user, filters, query, knn, knn_params, settings, exclude, offset, limit
+            )
+            assert page is not None
+            page.fuzzy, page.expanded = True, expanded
+        return page
 
     def facets(
         self, *, user, text: str = "", filters: SearchFilters | None = None, fuzzy: str = "off"
@@ -216,14 +204,14 @@ class PostgresSearchBackend(BaseSearchBackend):
         filters = filters or SearchFilters()
         query = None
         if text.strip():
-            query = self._fuzzy_query(user, text)[0] if fuzzy == "on" else self._plain_query(text)
+            query = self._fuzzy_query(user, text)[0] if fuzzy == "on" else _TextQuery.plain(text)
             if query is None:
                 return Facets(category=[], key=[], bpm=[])
 
         def narrowed(skip: str) -> QuerySet[SampleDocument]:
             documents = self._documents(user, filters, skip=skip)
             if query is not None:
-                documents = self._matching(user, documents, query)
+                documents = self._matching(user, documents, query.orm())
             return documents.order_by()
 
         categories = (
@@ -370,11 +358,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             q &= Q(owner_id=user.pk) if user.is_authenticated else Q(pk__in=[])
         return q
 
-    def _plain_query(self, text: str) -> SearchQuery:
-        normalised = Func(Value(text), function="search_normalise", output_field=TextField())
-        return SearchQuery(normalised, config=TEXT_CONFIG, search_type="websearch")
-
-    def _fuzzy_query(self, user, text: str) -> tuple[SearchQuery | None, dict[str, list[str]]]:
+    def _fuzzy_query(self, user, text: str) -> tuple[_TextQuery | None, dict[str, list[str]]]:
         """The query with each wanted word replaced by the visible words nearest to it."""
         wanted, excluded = query_words(text)
         if not wanted:
@@ -392,7 +376,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         # A word with no visible near spelling stays itself, so that it still has to
         # match (and, like any unknown word, finds nothing).
         raw = raw_tsquery([expanded.get(word, [word]) for word in wanted], excluded)
-        return SearchQuery(raw, config=TEXT_CONFIG, search_type="raw"), expanded
+        return _TextQuery.raw(raw), expanded
 
     def _word_params(self, user) -> dict[str, Any]:
         """What the word-list queries (text.py) need to keep to the words ``user`` may see."""
@@ -405,10 +389,8 @@ class PostgresSearchBackend(BaseSearchBackend):
 
     def _word_rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
         """Run a word-list query with trigram ``%`` set to ``fuzzy_min_similarity``."""
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(SIMILARITY_THRESHOLD_SQL, [str(self.fuzzy_min_similarity)])
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        threshold = {"pg_trgm.similarity_threshold": str(self.fuzzy_min_similarity)}
+        return fetch(sql, params, settings=threshold)
 
     def _matching(self, user, documents: QuerySet, query: SearchQuery) -> QuerySet:
         """``documents`` matching ``query``: the owner's also by private collection names."""
@@ -426,258 +408,406 @@ class PostgresSearchBackend(BaseSearchBackend):
             Q(owner_id=user.pk, own_document=query) | public
         )
 
-    def _rank(self, user, query: SearchQuery) -> Any:
-        public = SearchRank(F("document"), query, weights=self.weights)
-        if not user.is_authenticated:
-            return public
-        own = SearchRank(F("own_document"), query, weights=self.weights)
-        return Case(When(owner_id=user.pk, then=own), default=public, output_field=FloatField())
+    def _visibility_params(self, user) -> dict[str, Any]:
+        return {"public": Visibility.PUBLIC, "me": owner_of(user)}
 
-    def _ordering(self, ordering: str | None, default: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _visible_sql(self, user, alias: str) -> str:
+        """``alias``'s rows ``user`` may see: their own and public ones."""
+        if not user.is_authenticated:
+            return f"{alias}.visibility = %(public)s"
+        return f"({alias}.visibility = %(public)s OR {alias}.owner_id = %(me)s)"
+
+    def _order_sql(self, ordering: str | None, default: str) -> tuple[str, str]:
+        """``ORDER BY`` terms for ``ordering`` then ``default``, and the column it sorts by."""
         name = (ordering or "").lstrip("-")
         if name not in SORTABLE:
-            return default
-        column = F(name)
-        first = column.desc(nulls_last=True) if ordering.startswith("-") else column.asc()
-        return (first, *default)
+            return default, ""
+        first = f"{name} DESC NULLS LAST" if ordering.startswith("-") else name
+        return f"{first}, {default}", name
 
-    def _text_ranking(
+    def _matches_sql(
+        self, user, filters: SearchFilters, query: _TextQuery, exclude: Sequence[UUID] = ()
+    ) -> tuple[str, dict[str, Any]]:
+        """Text matches as rows ``(sample_id, created_at, <sortable columns>, rank)``.
+
+        Two branches, each served by its own index: other people's public
+        samples through the GIN index on public documents, and the caller's own
+        (matched also by their private collections' names) through the owner
+        index. One ``OR`` of both would read every match of other users' private
+        samples and every row of the caller's.
+        """
+        where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
+        if exclude:
+            where += " AND d.sample_id <> ALL(%(exclude)s::uuid[])"
+            params["exclude"] = list(exclude)
+        params |= {"text": query.value, "weights": self.weights, **self._visibility_params(user)}
+        columns = "d.sample_id, d.created_at, " + ", ".join(f"d.{c}" for c in _SORT_COLUMNS)
+        rank = "ts_rank(%(weights)s::float4[], {document}, {query})"
+        public = (
+            f"SELECT {columns}, {rank.format(document='d.document', query=query.sql)} AS rank"
+            " FROM search_sampledocument d"
+            f" WHERE d.visibility = %(public)s AND d.document @@ {query.sql}{where}"
+        )
+        if not user.is_authenticated:
+            return public, params
+        own_document = "(d.document || coalesce(d.private_document, ''::tsvector))"
+        own = (
+            f"SELECT {columns}, {rank.format(document=own_document, query=query.sql)} AS rank"
+            " FROM search_sampledocument d"
+            f" WHERE d.owner_id = %(me)s AND {own_document} @@ {query.sql}{where}"
+        )
+        return f"{public} AND d.owner_id <> %(me)s UNION ALL {own}", params
+
+    def _text_search(
         self,
         user,
-        documents: QuerySet[SampleDocument],
+        filters: SearchFilters,
         text: str,
         fuzzy: str,
         ordering: str | None,
         offset: int,
         limit: int,
-    ) -> tuple[SearchQuery | None, _Ranked]:
-        """Rank ``documents`` against ``text``, approximately when ``fuzzy`` says so."""
+    ) -> ResultPage:
+        """Rank matches of ``text``, approximately when ``fuzzy`` says so."""
         if fuzzy != "on":
-            query = self._plain_query(text)
-            ranked = self._ranked(user, documents, query, ordering, offset, limit)
-            if ranked.total or fuzzy == "off":
-                return query, ranked
+            page = self._text_page(user, filters, _TextQuery.plain(text), ordering, offset, limit)
+            if page.total or fuzzy == "off":
+                return page
         query, expanded = self._fuzzy_query(user, text)
         if query is None:
-            return None, _Ranked(rows=[], total=0, fuzzy=True)
-        ranked = self._ranked(user, documents, query, ordering, offset, limit)
-        ranked.fuzzy, ranked.expanded = True, expanded
-        return query, ranked
+            return ResultPage(hits=[], total=0, fuzzy=True)
+        page = self._text_page(user, filters, query, ordering, offset, limit)
+        page.fuzzy, page.expanded = True, expanded
+        return page
 
-    def _ranked(
-        self,
-        user,
-        documents: QuerySet[SampleDocument],
-        query: SearchQuery,
-        ordering: str | None,
-        offset: int,
-        limit: int,
-    ) -> _Ranked:
-        matches = self._matching(user, documents, query)
-        rows = list(
-            matches.annotate(rank=self._rank(user, query), total=Window(Count("pk")))
-            .order_by(*self._ordering(ordering, (F("rank").desc(), "-created_at", "pk")))
-            .values_list("sample_id", "rank", "total")[offset : offset + limit]
-        )
-        if rows:
-            total = rows[0][2]
-        else:
-            total = matches.count() if offset else 0
-        return _Ranked(
-            rows=[
-                (pk, rank, {"text_rank": rank, "text_position": offset + i})
-                for i, (pk, rank, _total) in enumerate(rows, start=1)
-            ],
-            total=total,
-        )
-
-    def _browse(
-        self,
-        documents: QuerySet[SampleDocument],
-        ordering: str | None,
-        offset: int,
-        limit: int,
-        *,
-        filtered: bool,
-    ) -> _Ranked:
-        order = self._ordering(ordering, ("-created_at", "pk"))
-        if filtered:
-            ranked = self._browse_few(documents, ordering, offset, limit)
-            if ranked is not None:
-                return ranked
-        ids = list(
-            documents.order_by(*order).values_list("sample_id", flat=True)[offset : offset + limit]
-        )
-        total = documents.order_by()[: self.count_cap].count()
-        return _Ranked(
-            rows=[(pk, None, {}) for pk in ids], total=total, total_capped_at=self.count_cap
-        )
-
-    def _browse_few(
-        self, documents: QuerySet[SampleDocument], ordering: str | None, offset: int, limit: int
-    ) -> _Ranked | None:
-        """Filters' matches sorted in one query, or ``None`` when they reach ``count_cap``.
-
-        Walking the ``created_at`` index newest first until a page is found is quick
-        when many samples match, but passes the whole table when filters that look
-        common together match few or none ("kicks at 90-130 BPM": kicks have no
-        tempo). So the matches are first gathered through the filters' own indexes,
-        up to the cap, and sorted there; only when the cap is reached is the index
-        walked.
-        """
-        name = (ordering or "").lstrip("-")
-        order = ["created_at DESC", "sample_id"]
-        if name in SORTABLE:
-            order.insert(0, f"{name} DESC NULLS LAST" if ordering.startswith("-") else name)
-        columns = ("sample_id", "created_at", *([name] if name in SORTABLE else []))
-        try:
-            inner, params = (
-                documents.order_by().values(*columns)[: self.count_cap].query.sql_with_params()
-            )
-        except EmptyResultSet:  # filters that cannot match ("mine" without an account)
-            return _Ranked(rows=[], total=0)
-        sql = (
-            f"SELECT sample_id, count(*) OVER () FROM ({inner}) matches"  # noqa: S608 - ORM SQL
-            f" ORDER BY {', '.join(order)} LIMIT %s OFFSET %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, limit, offset])
-            rows = cursor.fetchall()
-        if rows:
-            total = rows[0][1]
-        elif offset:
-            total = documents.order_by()[: self.count_cap].count()
-        else:
-            total = 0
-        if total >= self.count_cap:
-            return None
-        return _Ranked(rows=[(pk, None, {}) for pk, _n in rows], total=total)
-
-    def _nearest_rows(
+    def _text_page(
         self,
         user,
         filters: SearchFilters,
-        vector: Sequence[float],
-        k: int,
-        exclude: Sequence[UUID],
-    ) -> list[tuple[UUID, float]]:
-        """The ``k`` nearest visible, filtered samples as ``(id, cosine distance)``."""
-        several = len(filters.categories) > 1
-        samples = self._samples(user, filters, skip="category" if several else "")
-        samples = samples.filter(embedding__isnull=False)
-        if exclude:
-            samples = samples.exclude(pk__in=list(exclude))
-        samples = samples.annotate(distance=CosineDistance("embedding", list(vector)))
-
-        def nearest(queryset: QuerySet) -> QuerySet:
-            return queryset.order_by("distance").values_list("pk", "distance")[:k]
-
-        if several:
-            # Each category through its own partial index, then merged.
-            first, *rest = (nearest(samples.filter(category=c)) for c in filters.categories)
-            query = first.union(*rest, all=True)
+        query: _TextQuery,
+        ordering: str | None,
+        offset: int,
+        limit: int,
+    ) -> ResultPage:
+        """One page of ``query``'s matches, their number, samples and highlights: one statement."""
+        matches, params = self._matches_sql(user, filters, query)
+        order, _extra = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
+        columns, _width = sample_columns()
+        highlights, highlight_params = _highlights_sql(query)
+        sql = (
+            f"WITH matches AS ({matches}),"
+            " page AS (SELECT *, count(*) OVER () AS total FROM matches"
+            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+            f" SELECT page.sample_id, page.rank, page.total, {columns}, {highlights}"
+            f" FROM page {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
+        )
+        params |= {**highlight_params, "limit": limit, "offset": offset}
+        rows = fetch(sql, params)
+        if rows:
+            total = rows[0][2]
+        elif offset:
+            count = f"SELECT count(*) FROM ({matches}) matches"
+            total = fetch(count, params)[0][0]
         else:
-            query = nearest(samples)
+            total = 0
+        page = ResultPage(hits=[], total=total)
+        for position, (_pk, rank, _total, *values) in enumerate(rows, start=offset + 1):
+            hit = self._hit(values, query)
+            if hit is not None:
+                hit.score = rank
+                hit.parts = {"text_rank": rank, "text_position": position}
+                page.hits.append(hit)
+        return page
 
-        # Unfiltered: the whole graph. Category and loop/one-shot filters: their own
-        # partial graphs, searched wider. Other filters: when they leave few samples
-        # (the planner's estimate), compare with each of them exactly, through the
-        # filters' own indexes; a graph walk would have to pass thousands of others
-        # to find them, and miss some.
+    def _hit(self, values: Sequence[Any], query: _TextQuery | None) -> Hit | None:
+        """A hit from a row's sample columns (and two highlight columns when ``query``)."""
+        if query is None:
+            sample = samples_from(values)
+            return None if sample is None else Hit(sample=sample)
+        sample = samples_from(values[:-2])
+        if sample is None:
+            return None
+        name, description = values[-2:]
+        return Hit(
+            sample=sample,
+            highlight={"name": highlighted(name), "description": highlighted(description)},
+        )
+
+    def _browse(
+        self, user, filters: SearchFilters, ordering: str | None, offset: int, limit: int
+    ) -> ResultPage:
+        """Newest first (or by ``ordering``); matches counted up to ``count_cap``.
+
+        With filters, their matches are first gathered through the filters' own
+        indexes, up to the cap, and sorted there: walking the ``created_at``
+        index newest first until a page is found is quick when many samples
+        match, but passes the whole table when filters that look common together
+        match few or none ("kicks at 90-130 BPM": kicks have no tempo). Only when
+        the cap is reached is the index walked.
+        """
+        where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
+        params |= {
+            **self._visibility_params(user),
+            "cap": self.count_cap,
+            "limit": limit,
+            "offset": offset,
+        }
+        order, extra = self._order_sql(ordering, "created_at DESC, sample_id")
+        extra_column = f", d.{extra}" if extra and extra != "created_at" else ""
+        visible = f"SELECT d.sample_id, d.created_at{extra_column} FROM search_sampledocument d"
+        visible += f" WHERE {self._visible_sql(user, 'd')}{where}"
+        columns, _width = sample_columns()
+        if filters != SearchFilters():
+            sql = (
+                f"WITH matches AS ({visible} LIMIT %(cap)s),"
+                " page AS (SELECT *, count(*) OVER () AS total FROM matches"
+                f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+                f" SELECT page.total, {columns} FROM page {SAMPLE_JOIN}"
+                f" ORDER BY {_prefixed(order, 'page')}"
+            )
+            rows = fetch(sql, params)
+            total = rows[0][0] if rows else None
+            if total is None and offset:
+                count = f"SELECT count(*) FROM ({visible} LIMIT %(cap)s) matches"
+                total = fetch(count, params)[0][0]
+            if (total or 0) < self.count_cap:
+                return self._browsed(rows, total or 0, None)
+        sql = (
+            f"WITH page AS ({visible} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s),"
+            f" counted AS (SELECT count(*) AS total FROM ({visible} LIMIT %(cap)s) capped)"
+            f" SELECT counted.total, {columns} FROM counted LEFT JOIN page ON true {SAMPLE_JOIN}"
+            f" ORDER BY {_prefixed(order, 'page')}"
+        )
+        rows = fetch(sql, params)
+        return self._browsed(rows, rows[0][0], self.count_cap)
+
+    def _browsed(self, rows: list[tuple], total: int, capped_at: int | None) -> ResultPage:
+        page = ResultPage(hits=[], total=total, total_capped_at=capped_at)
+        for _total, *values in rows:
+            hit = self._hit(values, None)
+            if hit is not None:
+                page.hits.append(hit)
+        return page
+
+    def _vector_settings(self, user, filters: SearchFilters, k: int) -> tuple[dict[str, str], bool]:
+        """The HNSW settings for a kNN query with ``filters``, and whether to answer exactly.
+
+        Unfiltered: the whole graph. Category and loop/one-shot filters: their own
+        partial graphs, searched wider. Loops: compared exactly, through a covering
+        index of their embeddings; their graph is too clustered for a walk to find a
+        far query's true nearest (recall below 0.8). Other filters: when they leave
+        few samples (the planner's estimate), compare with each of them exactly,
+        through the filters' own indexes; a graph walk would have to pass thousands
+        of others to find them, and miss some.
+        """
         exact = False
         ef_search = self.filtered_ef_search
         if filters == SearchFilters():
             ef_search = self.ef_search
+        elif filters.is_loop and not filters.categories:
+            exact = self._estimated_rows(user, filters) <= self.exact_loops_max
         elif replace(filters, categories=(), is_loop=None) != SearchFilters():
-            exact = self._estimated_rows(samples) <= self.exact_max
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                # SET LOCAL: the settings end with this transaction. relaxed_order lets
-                # the scan go on past filtered-out rows until k are found; the few
-                # rows it returns out of order are sorted below.
-                cursor.execute(
-                    "SELECT set_config('hnsw.iterative_scan', %s, true),"
-                    " set_config('hnsw.ef_search', %s, true),"
-                    " set_config('hnsw.max_scan_tuples', %s, true),"
-                    " set_config('enable_indexscan', %s, true)",
-                    [
-                        self.iterative_scan,
-                        str(max(ef_search, k)),
-                        str(self.max_scan_tuples),
-                        "off" if exact else "on",
-                    ],
-                )
-            rows = list(query)
-        rows.sort(key=lambda row: row[1])
-        return rows[:k]
+            exact = self._estimated_rows(user, filters) <= self.exact_max
+        settings = {
+            # relaxed_order lets the scan go on past filtered-out rows until k are
+            # found; the few rows it returns out of order are sorted afterwards.
+            "hnsw.iterative_scan": self.iterative_scan,
+            "hnsw.ef_search": str(max(ef_search, k)),
+            "hnsw.max_scan_tuples": str(self.max_scan_tuples),
+        }
+        return settings, exact
 
-    def _estimated_rows(self, queryset: QuerySet) -> float:
-        """How many rows the planner expects ``queryset`` to return (an EXPLAIN, no scan)."""
-        sql, params = queryset.values("pk").query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            (plan,) = cursor.fetchone()
+    def _knn_sql(
+        self, user, filters: SearchFilters, exclude: Sequence[UUID], *, exact: bool
+    ) -> tuple[str, dict[str, Any]]:
+        """The ``%(k)s`` visible, filtered samples nearest ``%(vector)s``, with distances.
+
+        ``exact`` orders by an expression no vector index serves, so the filtered
+        rows are compared one by one.
+        """
+        several = len(filters.categories) > 1
+        where, params = filter_sql(
+            user, filters, alias="s", id_column="id", skip="category" if several else ""
+        )
+        if exclude:
+            where += " AND s.id <> ALL(%(exclude)s::uuid[])"
+            params["exclude"] = list(exclude)
+        distance = "s.embedding <=> %(vector)s::vector"
+        nearest = (
+            f"SELECT s.id AS sample_id, {distance} AS distance FROM library_sample s"
+            f" WHERE {self._visible_sql(user, 's')} AND s.embedding IS NOT NULL{where}"
+            "{category}"
+            f" ORDER BY {f'({distance}) + 0' if exact else distance} LIMIT %(k)s"
+        )
+        if not several:
+            return nearest.format(category=""), params
+        # Each category through its own partial index, then merged.
+        branches = []
+        for n, category in enumerate(filters.categories):
+            params[f"category{n}"] = category
+            branches.append(f"({nearest.format(category=f' AND s.category = %(category{n})s')})")
+        return " UNION ALL ".join(branches), params
+
+    def _estimated_rows(self, user, filters: SearchFilters) -> float:
+        """How many visible samples the planner expects ``filters`` to leave (EXPLAIN, no scan)."""
+        where, params = filter_sql(user, filters, alias="s", id_column="id")
+        visible = self._visible_sql(user, "s")
+        sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM library_sample s WHERE {visible}"
+        ((plan,),) = fetch(f"{sql}{where}", {**params, **self._visibility_params(user)})
         if isinstance(plan, str):
             plan = json.loads(plan)
         return float(plan[0]["Plan"]["Plan Rows"])
 
-    def _rrf(self, position: int | None) -> float:
-        return 1.0 / (self.rrf_k + position) if position else 0.0
+    def _hybrid_page(
+        self,
+        user,
+        filters: SearchFilters,
+        query: _TextQuery | None,
+        knn: str,
+        knn_params: dict[str, Any],
+        settings: dict[str, str],
+        exclude: Sequence[UUID],
+        offset: int,
+        limit: int,
+    ) -> ResultPage | None:
+        """Text ranking and vector ranking fused by RRF, paged and loaded: one statement.
 
-    def _load(self, user, ranked: _Ranked, query: SearchQuery | None) -> ResultPage:
-        """The ranking's samples (owners included, highlighted for ``query``), in one query."""
-        page = ResultPage(
-            hits=[],
-            total=ranked.total,
-            total_capped_at=ranked.total_capped_at,
-            fuzzy=ranked.fuzzy,
-            expanded=ranked.expanded,
-        )
-        if not ranked.rows:
-            return page
-        samples = (
-            samples_visible(user=user)
-            .filter(pk__in=[pk for pk, _score, _parts in ranked.rows])
-            .select_related("owner")
-            .defer("embedding", "descriptors", "waveform")
-        )
+        ``None`` when the text (not ``None``) finds nothing, so that near spellings
+        can be tried.
+        """
+        params: dict[str, Any] = {
+            **self._visibility_params(user),
+            **knn_params,
+            "candidates": self.hybrid_candidates,
+            "k": self.hybrid_candidates,
+            "rrf": float(self.rrf_k),
+            "limit": limit,
+            "offset": offset,
+        }
         if query is not None:
-            samples = samples.annotate(**self._highlights(query))
-        by_id = {sample.pk: sample for sample in samples}
-        for pk, score, parts in ranked.rows:
-            sample = by_id.get(pk)
-            if sample is None:  # deleted or made private since it was ranked
+            matches, text_params = self._matches_sql(user, filters, query, exclude)
+            params |= text_params
+            text_ranked = (
+                "SELECT sample_id, rank, row_number() OVER"
+                " (ORDER BY rank DESC, created_at DESC, sample_id) AS position"
+                f" FROM ({matches}) matches"
+                " ORDER BY rank DESC, created_at DESC, sample_id LIMIT %(candidates)s"
+            )
+            highlights, highlight_params = _highlights_sql(query)
+            params |= highlight_params
+        else:
+            text_ranked = (
+                "SELECT NULL::uuid AS sample_id, NULL::real AS rank, NULL::bigint AS position"
+                " WHERE false"
+            )
+            highlights = "NULL::text, NULL::text"
+        columns, _width = sample_columns()
+        score = (
+            "coalesce(1.0 / (%(rrf)s + t.position), 0) + coalesce(1.0 / (%(rrf)s + v.position), 0)"
+        )
+        sql = (
+            f"WITH text_ranked AS ({text_ranked}),"
+            f" knn AS ({knn}),"
+            " vector_ranked AS (SELECT sample_id, distance,"
+            " row_number() OVER (ORDER BY distance, sample_id) AS position FROM knn),"
+            " fused AS (SELECT coalesce(t.sample_id, v.sample_id) AS sample_id,"
+            " t.rank, t.position AS text_position, v.distance, v.position AS vector_position,"
+            f" {score} AS score"
+            " FROM text_ranked t FULL JOIN vector_ranked v ON v.sample_id = t.sample_id),"
+            " page AS (SELECT * FROM fused"
+            " ORDER BY score DESC, vector_position NULLS LAST, sample_id"
+            " LIMIT %(limit)s OFFSET %(offset)s)"
+            " SELECT found.n, found.total, page.rank, page.text_position, page.distance,"
+            f" page.vector_position, {columns}, {highlights}"
+            " FROM (SELECT (SELECT count(*) FROM text_ranked) AS n,"
+            " (SELECT count(*) FROM fused) AS total) found LEFT JOIN page ON true"
+            f" {SAMPLE_JOIN}"
+            " ORDER BY page.score DESC, page.vector_position NULLS LAST, page.sample_id"
+        )
+        rows = fetch(sql, params, settings=settings)
+        if query is not None and not rows[0][0]:
+            return None
+        page = ResultPage(hits=[], total=rows[0][1])
+        for _text_total, _total, rank, text_position, distance, vector_position, *values in rows:
+            hit = self._hit(values if query is not None else values[:-2], query)
+            if hit is None:
                 continue
-            hit = Hit(sample=sample, score=score, parts=parts)
-            if query is not None:
-                hit.highlight = {
-                    "name": highlighted(sample.name_highlight),
-                    "description": highlighted(sample.description_highlight),
-                }
+            parts = {
+                "text_rank": rank,
+                "text_position": text_position,
+                "distance": distance,
+                "vector_position": vector_position,
+                "text_rrf": self._rrf(text_position),
+                "vector_rrf": self._rrf(vector_position),
+            }
+            hit.score = parts["text_rrf"] + parts["vector_rrf"]
+            hit.parts = parts
             page.hits.append(hit)
         return page
 
-    def _highlights(self, query: SearchQuery) -> dict[str, Any]:
-        marks = {"config": TEXT_CONFIG, "start_sel": MARK_START, "stop_sel": MARK_END}
-        description = without_markers(Func(F("description"), function="search_plain"))
-        return {
-            "name_highlight": SearchHeadline(
-                without_markers(F("name")), query, highlight_all=True, **marks
-            ),
-            # A short description is shown whole; a long one as fragments around the matches.
-            "description_highlight": Case(
-                When(
-                    GreaterThan(Length("description"), SHORT_DESCRIPTION),
-                    then=SearchHeadline(
-                        description,
-                        query,
-                        max_words=24,
-                        min_words=10,
-                        max_fragments=2,
-                        fragment_delimiter=" … ",
-                        **marks,
-                    ),
-                ),
-                default=SearchHeadline(description, query, highlight_all=True, **marks),
-            ),
-        }
+    def _rrf(self, position: int | None) -> float:
+        return 1.0 / (self.rrf_k + position) if position else 0.0
+
+
+# Columns of search_sampledocument a text ranking carries for ``ordering``.
+_SORT_COLUMNS = ("bpm", "duration", "loudness_lufs", "key")
+
+
+@dataclass(frozen=True)
+class _TextQuery:
+    """A tsquery as SQL over the parameter ``%(text)s``, and that parameter's value."""
+
+    sql: str
+    value: str
+    search_type: str
+
+    @classmethod
+    def plain(cls, text: str) -> _TextQuery:
+        """Web-search syntax, normalised as documents are."""
+        sql = f"websearch_to_tsquery('{TEXT_CONFIG}'::regconfig, search_normalise(%(text)s))"
+        return cls(sql, text, "websearch")
+
+    @classmethod
+    def raw(cls, query: str) -> _TextQuery:
+        """A tsquery built by :func:`raw_tsquery`."""
+        return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query, "raw")
+
+    def orm(self) -> SearchQuery:
+        if self.search_type == "raw":
+            return SearchQuery(self.value, config=TEXT_CONFIG, search_type="raw")
+        normalised = Func(Value(self.value), function="search_normalise", output_field=TextField())
+        return SearchQuery(normalised, config=TEXT_CONFIG, search_type="websearch")
+
+
+def _vector_text(vector: Sequence[float]) -> str:
+    return "[" + ",".join(repr(float(value)) for value in vector) + "]"
+
+
+def _prefixed(order: str, alias: str) -> str:
+    """``"rank DESC, sample_id"`` -> ``"page.rank DESC, page.sample_id"``."""
+    return ", ".join(f"{alias}.{term.strip()}" for term in order.split(","))
+
+
+def _highlights_sql(query: _TextQuery) -> tuple[str, dict[str, Any]]:
+    """Two SELECT columns: the name and the description with matches marked.
+
+    A short description is shown whole; a long one as fragments around the matches.
+    """
+    marks = f"StartSel='{MARK_START}', StopSel='{MARK_END}'"
+    params = {
+        "marks": MARK_START + MARK_END,
+        "short_headline": f"{marks}, HighlightAll=true",
+        "long_headline": (
+            f"{marks}, MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=' … '"
+        ),
+        "short_description": SHORT_DESCRIPTION,
+    }
+    config = f"'{TEXT_CONFIG}'::regconfig"
+    description = "translate(search_plain(s.description), %(marks)s, '')"
+    sql = (
+        f"ts_headline({config}, translate(s.name, %(marks)s, ''), {query.sql}, %(short_headline)s),"
+        f" CASE WHEN length(s.description) > %(short_description)s"
+        f" THEN ts_headline({config}, {description}, {query.sql}, %(long_headline)s)"
+        f" ELSE ts_headline({config}, {description}, {query.sql}, %(short_headline)s) END"
+    )
+    return sql, params

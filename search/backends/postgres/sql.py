@@ -1,0 +1,182 @@
+"""Hand-written SQL for the PostgreSQL backend's hot paths.
+
+Every value a user can type travels as a query parameter; only constants and
+column names chosen here are put into the text. Filters are written once, for
+``search_sampledocument`` and ``library_sample`` alike (both name the filtered
+columns the same).
+"""
+
+# SQL is assembled from constants and column names chosen here; every value is a
+# parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from library.models import Visibility
+from search.backends.base import SearchFilters
+from search.keys import compatible_keys
+
+Params = dict[str, Any]
+
+
+def filter_sql(
+    user, filters: SearchFilters, *, alias: str, id_column: str, skip: str = ""
+) -> tuple[str, Params]:
+    """``filters`` as ``AND ...`` conditions on the table aliased ``alias`` ('' when none).
+
+    ``id_column`` is the sample id column (``sample_id`` or ``id``); ``skip``
+    leaves out one facet's own filter ("bpm", "key" or "category").
+    """
+    f = filters
+    parts: list[str] = []
+    params: Params = {}
+
+    def add(sql: str, *values: Any) -> None:
+        names = []
+        for value in values:
+            names.append(f"{alias}_f{len(params)}")
+            params[names[-1]] = value
+        parts.append(sql.format(*(f"%({name})s" for name in names), t=alias))
+
+    if skip != "bpm":
+        if f.bpm_min is not None:
+            add("{t}.bpm >= {}", f.bpm_min)
+        if f.bpm_max is not None:
+            add("{t}.bpm <= {}", f.bpm_max)
+    if skip != "key":
+        if f.key and f.compatible_keys and f.mode:
+            pairs = compatible_keys(f.key, f.mode)
+            add(
+                "(" + " OR ".join("({t}.key = {} AND {t}.mode = {})" for _ in pairs) + ")",
+                *(value for pair in pairs for value in pair),
+            )
+        else:
+            if f.key:
+                add("{t}.key = {}", f.key)
+            if f.mode:
+                add("{t}.mode = {}", f.mode)
+    if skip != "category" and f.categories:
+        # One category as equality, so its partial HNSW index applies.
+        if len(f.categories) == 1:
+            add("{t}.category = {}", f.categories[0])
+        else:
+            add("{t}.category = ANY({})", list(f.categories))
+    if f.duration_min is not None:
+        add("{t}.duration >= {}", f.duration_min)
+    if f.duration_max is not None:
+        add("{t}.duration <= {}", f.duration_max)
+    if f.loudness_min is not None:
+        add("{t}.loudness_lufs >= {}", f.loudness_min)
+    if f.loudness_max is not None:
+        add("{t}.loudness_lufs <= {}", f.loudness_max)
+    if f.is_loop is not None:
+        add("{t}.is_loop" if f.is_loop else "NOT {t}.is_loop")
+    if f.tags:
+        add("{t}.tags @> {}::varchar[]", list(f.tags))
+    if f.collection is not None:
+        # Only a collection the user may see narrows anything; another's private one is empty.
+        add(
+            "{t}." + id_column + " IN (SELECT item.sample_id FROM library_collectionitem item"
+            " JOIN library_collection col ON col.id = item.collection_id"
+            " WHERE item.collection_id = {} AND (col.visibility = {} OR col.owner_id = {}))",
+            f.collection,
+            Visibility.PUBLIC,
+            owner_of(user),
+        )
+    if f.visibility:
+        add("{t}.visibility = {}", f.visibility)
+    if f.mine:
+        if user.is_authenticated:
+            add("{t}.owner_id = {}", user.pk)
+        else:
+            parts.append("false")
+    return "".join(f" AND {part}" for part in parts), params
+
+
+def owner_of(user) -> int | None:
+    """The user's id, or ``None`` (which matches no owner) for an anonymous caller."""
+    return user.pk if user.is_authenticated else None
+
+
+def fetch(sql: str, params: Params, *, settings: dict[str, str] | None = None) -> list[tuple]:
+    """Rows of ``sql`` (named parameters); ``settings`` (GUC -> value) hold for it only.
+
+    The settings go in the same round trip: ``set_config(..., true)`` and the
+    query are sent as one multi-statement string, which PostgreSQL runs as one
+    implicit transaction, so they end with it. Inside an explicit transaction
+    they last until it ends, as ``SET LOCAL`` would.
+    """
+    with connection.cursor() as cursor:
+        if not settings:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        names = {f"_guc{n}": name for n, name in enumerate(settings)}
+        prefix = "SELECT " + ", ".join(
+            f"set_config(%({key})s, %({key}_value)s, true)" for key in names
+        )
+        guc_params = {key: name for key, name in names.items()}
+        guc_params |= {f"{key}_value": str(settings[name]) for key, name in names.items()}
+        cursor.execute(f"{prefix}; {sql}", {**guc_params, **params})
+        cursor.nextset()
+        return cursor.fetchall()
+
+
+# -- loading the page's samples in the ranking's statement ---------------------------
+
+# Not needed to show a hit, and large: left deferred, as the ORM load did.
+_DEFERRED = frozenset({"embedding", "descriptors", "waveform"})
+
+
+def _loaded_fields(model, skip: frozenset[str] = frozenset()) -> list:
+    return [f for f in model._meta.concrete_fields if f.attname not in skip]
+
+
+def sample_columns() -> tuple[str, int]:
+    """The SELECT list that loads a hit's sample (``s``) and owner (``u``), and its width."""
+    from accounts.models import User
+    from library.models import Sample
+
+    columns = [f"s.{f.column}" for f in _loaded_fields(Sample, _DEFERRED)]
+    columns += [f"u.{f.column}" for f in _loaded_fields(User)]
+    return ", ".join(columns), len(columns)
+
+
+SAMPLE_JOIN = """
+    LEFT JOIN library_sample s ON s.id = page.sample_id
+         AND (s.visibility = %(public)s OR s.owner_id = %(me)s)
+    LEFT JOIN accounts_user u ON u.id = s.owner_id
+"""
+
+
+def samples_from(values: Sequence[Any]):
+    """The sample (its owner attached) from the :func:`sample_columns` part of a row.
+
+    ``None`` when the sample is gone or no longer visible since it was ranked.
+    """
+    from accounts.models import User
+    from library.models import Sample
+
+    if values[0] is None:
+        return None
+    sample_fields = _loaded_fields(Sample, _DEFERRED)
+    user_fields = _loaded_fields(User)
+    sample_values = _converted(sample_fields, values[: len(sample_fields)])
+    user_values = _converted(user_fields, values[len(sample_fields) :])
+    sample = Sample.from_db(connection.alias, [f.attname for f in sample_fields], sample_values)
+    owner = User.from_db(connection.alias, [f.attname for f in user_fields], user_values)
+    Sample.owner.field.set_cached_value(sample, owner)
+    return sample
+
+
+def _converted(fields: list, values: Sequence[Any]) -> list[Any]:
+    out = []
+    for field, value in zip(fields, values, strict=True):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, field, connection)
+        out.append(value)
+    return out

@@ -1,0 +1,41 @@
+"""Indexes for the hand-written search queries.
+
+- ``search_document_public_gin``: the GIN index on documents, public samples
+  only. A text search reads other people's public matches through it and the
+  caller's own rows through the owner index, so it never reads the matches of
+  other users' private samples.
+- ``search_sample_embedding_loop_vectors``: the loops' embeddings (with what
+  the privacy rule and the tempo filter need) in a B-tree, so that a "sounds
+  like this, loops only" query compares with every loop exactly, by an
+  index-only scan, instead of walking the loops' HNSW graph: its samples sit in
+  a few tight clusters, and a walk from a far query finds under 80% of the
+  true nearest.
+"""
+
+import django.contrib.postgres.indexes
+from django.db import migrations, models
+
+LOOP_VECTORS = (
+    "CREATE INDEX search_sample_embedding_loop_vectors ON library_sample (owner_id)"
+    " INCLUDE (visibility, id, bpm, embedding) WHERE is_loop AND embedding IS NOT NULL"
+)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("search", "0002_triggers_and_vector_indexes"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="sampledocument",
+            index=django.contrib.postgres.indexes.GinIndex(
+                condition=models.Q(("visibility", "public")),
+                fields=["document"],
+                name="search_document_public_gin",
+            ),
+        ),
+        migrations.RunSQL(
+            LOOP_VECTORS, "DROP INDEX IF EXISTS search_sample_embedding_loop_vectors"
+        ),
+    ]
