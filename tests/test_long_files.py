@@ -8,6 +8,7 @@ import soundfile as sf
 from django.core.files.base import ContentFile
 
 from library.analysis import decode_audio, waveform_peaks
+from library.analysis.loudness import measure_levels
 from library.models import SampleStatus
 from library.services.analysis import KEEP_SECONDS, sample_analyze
 from tests import audio
@@ -64,3 +65,21 @@ def test_a_long_upload_is_analysed_whole_file_waveform_and_levels_with_a_short_p
     # The preview stays an audition-length excerpt.
     with sample.preview.open("rb") as handle:
         assert sf.info(handle).duration == pytest.approx(60.0, abs=0.1)
+
+
+def test_a_long_mp3_streams_without_dropouts(tmp_path):
+    """libsndfile's MP3 decoder drops audio at read boundaries; decoding must not show it."""
+    rate = 22050
+    tone = audio.tone(440, 150.0, sr=rate, amp=0.5)
+    path = tmp_path / "long tone.mp3"
+    sf.write(path, tone, rate, format="MP3", subtype="MPEG_LAYER_III")
+    whole, _ = sf.read(path, dtype="float32", always_2d=True)  # one read: no boundaries
+
+    decoded = decode_audio(path, max_seconds=60, levels_max_seconds=None, peaks=True)
+
+    excerpt = whole[: decoded.channels_data.shape[0]]
+    np.testing.assert_allclose(decoded.channels_data, excerpt, atol=1e-5)
+    peaks = waveform_peaks(decoded, 300)
+    assert min(peaks[1:-1]) > 0.9  # a steady tone: no silent gaps in the drawing
+    expected = measure_levels(whole, rate).loudness_lufs
+    assert decoded.file_levels.loudness_lufs == pytest.approx(expected, abs=0.05)
