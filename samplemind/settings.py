@@ -182,7 +182,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Workers look for such tasks every 10 s (kombu's default scans every 100 s).
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 1,
+    # A broker that is down fails a publish (an upload's, a health check's) within
+    # seconds instead of holding the request; the re-queue task sends it later.
+    # Workers reconnect on their own terms (broker_connection_max_retries).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+# Nothing reads most tasks' return values (a sample's state lives in its row); tasks
+# whose callers wait for one say ignore_result=False.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HEARTBEAT_INTERVAL = 30
 CELERY_TASK_ROUTES = {"library.analyze_sample": {"queue": "analysis"}}
 CELERY_BEAT_SCHEDULE = {

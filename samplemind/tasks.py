@@ -16,7 +16,7 @@ def heartbeat() -> None:
     cache.set(HEARTBEAT_KEY, timezone.now().isoformat(), timeout=None)
 
 
-@shared_task(name="samplemind.ping")
+@shared_task(name="samplemind.ping", ignore_result=False)
 def ping() -> dict[str, str]:
     """Answer with the database the worker is connected to (a round-trip probe)."""
     with connection.cursor() as cursor:

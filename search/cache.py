@@ -67,12 +67,16 @@ def _generations(scopes: list[str]) -> list[str] | None:
     """The current token of each scope, made when missing; None when Redis does not answer."""
     keys = [_generation_key(scope) for scope in scopes]
     found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, secrets.token_hex(8), timeout=GENERATION_SECONDS)
-    if len(found) < len(keys):
+    missing = [key for key in keys if key not in found]
+    for key in missing:
+        added = cache.add(key, secrets.token_hex(8), timeout=GENERATION_SECONDS)
+        if not added and not found:
+            # Most likely Redis is down (IGNORE_EXCEPTIONS turns errors into misses):
+            # give up at once rather than wait on it again.
+            return None
+    if missing:
         found = cache.get_many(keys)
-    if len(found) < len(keys):  # IGNORE_EXCEPTIONS turns an outage into misses
+    if len(found) < len(keys):
         return None
     return [found[key] for key in keys]
 

@@ -111,10 +111,13 @@ def _start_worker(queue: str, services: dict, log: Path, **env: str) -> subproce
         )
     hostname = name.replace("%h", os.uname().nodename)
     deadline = time.monotonic() + 60
-    while not celery_app.control.ping(destination=[hostname], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            _kill(process)
-            pytest.fail(f"the worker did not start:\n{log.read_text()}")
+    try:
+        while not celery_app.control.ping(destination=[hostname], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the worker did not start:\n{log.read_text()}")
+    except BaseException:
+        _kill(process)
+        raise
     return process
 
 

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 # and a redelivered copy would start a second dump. A lost run waits for the next.
 @shared_task(
     name="samplemind.backup",
+    ignore_result=False,  # returns the backup's name
     acks_late=False,
     autoretry_for=(backups.BackupError,),
     retry_backoff=900,
