@@ -192,9 +192,8 @@ class PostgresSearchBackend(BaseSearchBackend):
         if page is None:  # the words find nothing as typed: near spellings
             query, expanded = self._fuzzy_query(user, text)
             page = self._hybrid_page(
-                user, filters, query, knn, knn_params, settings, exclude, offset, limit
+                user, filters, query, knn, knn_params, settings, exclude, offset, limit, last=True
             )
-            assert page is not None
             page.fuzzy, page.expanded = True, expanded
         return page
 
@@ -669,11 +668,13 @@ class PostgresSearchBackend(BaseSearchBackend):
         exclude: Sequence[UUID],
         offset: int,
         limit: int,
+        *,
+        last: bool = False,
     ) -> ResultPage | None:
         """Text ranking and vector ranking fused by RRF, paged and loaded: one statement.
 
-        ``None`` when the text (not ``None``) finds nothing, so that near spellings
-        can be tried.
+        ``None`` when the text finds nothing and this is not the ``last`` try, so
+        that near spellings can be tried.
         """
         params: dict[str, Any] = {
             **self._visibility_params(user),
@@ -687,11 +688,12 @@ class PostgresSearchBackend(BaseSearchBackend):
         if query is not None:
             matches, text_params = self._matches_sql(user, filters, query, exclude)
             params |= text_params
+            # The best candidates first (a top-N sort), then numbered.
             text_ranked = (
                 "SELECT sample_id, rank, row_number() OVER"
                 " (ORDER BY rank DESC, created_at DESC, sample_id) AS position"
-                f" FROM ({matches}) matches"
-                " ORDER BY rank DESC, created_at DESC, sample_id LIMIT %(candidates)s"
+                f" FROM (SELECT * FROM ({matches}) matches"
+                " ORDER BY rank DESC, created_at DESC, sample_id LIMIT %(candidates)s) best"
             )
             highlights, highlight_params = _highlights_sql(query)
             params |= highlight_params
@@ -702,8 +704,10 @@ class PostgresSearchBackend(BaseSearchBackend):
             )
             highlights = "NULL::text, NULL::text"
         columns, _width = sample_columns()
+        # In double precision, as Python adds the parts, so the order matches the scores shown.
         score = (
-            "coalesce(1.0 / (%(rrf)s + t.position), 0) + coalesce(1.0 / (%(rrf)s + v.position), 0)"
+            "coalesce(1.0::float8 / (%(rrf)s::float8 + t.position), 0)"
+            " + coalesce(1.0::float8 / (%(rrf)s::float8 + v.position), 0)"
         )
         sql = (
             f"WITH text_ranked AS ({text_ranked}),"
@@ -725,7 +729,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             " ORDER BY page.score DESC, page.vector_position NULLS LAST, page.sample_id"
         )
         rows = fetch(sql, params, settings=settings)
-        if query is not None and not rows[0][0]:
+        if query is not None and not rows[0][0] and not last:
             return None
         page = ResultPage(hits=[], total=rows[0][1])
         for _text_total, _total, rank, text_position, distance, vector_position, *values in rows:

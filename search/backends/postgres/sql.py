@@ -12,6 +12,7 @@ columns the same).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,20 +164,28 @@ def samples_from(values: Sequence[Any]):
 
     if values[0] is None:
         return None
-    sample_fields = _loaded_fields(Sample, _DEFERRED)
-    user_fields = _loaded_fields(User)
-    sample_values = _converted(sample_fields, values[: len(sample_fields)])
-    user_values = _converted(user_fields, values[len(sample_fields) :])
-    sample = Sample.from_db(connection.alias, [f.attname for f in sample_fields], sample_values)
-    owner = User.from_db(connection.alias, [f.attname for f in user_fields], user_values)
+    sample_fields, sample_names, sample_converters = _loading(Sample, _DEFERRED)
+    _user_fields, user_names, user_converters = _loading(User)
+    width = len(sample_names)
+    sample_values = list(values[:width])
+    user_values = list(values[width:])
+    for row, converters in ((sample_values, sample_converters), (user_values, user_converters)):
+        for index, field, converter in converters:
+            row[index] = converter(row[index], field, connection)
+    sample = Sample.from_db(connection.alias, sample_names, sample_values)
+    owner = User.from_db(connection.alias, user_names, user_values)
     Sample.owner.field.set_cached_value(sample, owner)
     return sample
 
 
-def _converted(fields: list, values: Sequence[Any]) -> list[Any]:
-    out = []
-    for field, value in zip(fields, values, strict=True):
-        for converter in field.get_db_converters(connection):
-            value = converter(value, field, connection)
-        out.append(value)
-    return out
+@functools.cache
+def _loading(model, skip: frozenset[str] = frozenset()) -> tuple[list, list[str], list[tuple]]:
+    """``model``'s loaded fields, their names, and ``(index, field, converter)`` for those
+    that need converting (most do not)."""
+    fields = _loaded_fields(model, skip)
+    converters = [
+        (index, field, converter)
+        for index, field in enumerate(fields)
+        for converter in field.get_db_converters(connection)
+    ]
+    return fields, [f.attname for f in fields], converters
