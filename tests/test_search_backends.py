@@ -17,7 +17,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils.module_loading import import_string
 
-from library.models import Collection, CollectionItem
+from library.models import Collection, CollectionItem, Sample
 from search.backends import get_search_backend
 from search.backends.base import BaseSearchBackend, SearchFilters
 from tests.factories import SampleFactory, UserFactory
@@ -511,6 +511,50 @@ class TestPostgresSearchBackend(SearchBackendContract):
         assert [hit.sample.loudness_lufs for hit in page.hits] == [-6] * 10
         # Without pgvector's iterative scan the filter empties the index's candidate list.
         assert len(starved.hits) < 10
+
+    def test_loops_only_nearest_compares_every_loop_rather_than_walking_their_graph(
+        self, backend, me, other
+    ):
+        """Loops sit in a few tight clusters; a graph walk from a far query misses some
+        of their true nearest (recall under 0.8 at 100,000 samples), so they are compared
+        exactly, through the covering index of their embeddings."""
+        rng = np.random.default_rng(3)
+        for i in range(60):
+            noise = rng.normal(0, 0.02, DIM)
+            noise[1 + i % 3] += 1
+            SampleFactory(
+                owner=me,
+                name=f"Loop {i}",
+                is_loop=True,
+                embedding=(noise / np.linalg.norm(noise)).tolist(),
+            )
+        SampleFactory(owner=other, name="Hidden loop", is_loop=True, embedding=vector((0, 1.0)))
+        SampleFactory(owner=me, name="One-shot", is_loop=False, embedding=vector((0, 1.0)))
+        query = vector((0, 1.0), (2, 0.3))
+        loops = SearchFilters(is_loop=True)
+
+        with connection.cursor() as cursor:
+            # On a table this small the planner would scan it all and sort; make it use the
+            # loops' HNSW graph whenever the query lets it.
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("SET enable_sort = off")
+            try:
+                with CaptureQueriesContext(connection) as queries:
+                    page = backend.nearest(user=me, vector=query, k=5, filters=loops)
+                knn_sql = next(q["sql"] for q in queries if "<=>" in q["sql"])
+                cursor.execute(f"EXPLAIN {knn_sql.rpartition('; ')[2]}")
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            finally:
+                cursor.execute("RESET enable_seqscan")
+                cursor.execute("RESET enable_sort")
+
+        assert "search_sample_embedding_loops " not in plan
+        assert "search_sample_embedding_loop_vectors" in plan
+        loop_vectors = {
+            s.name: np.array(s.embedding) for s in Sample.objects.filter(owner=me, is_loop=True)
+        }
+        exact = sorted(loop_vectors, key=lambda name: -float(loop_vectors[name] @ query))[:5]
+        assert names(page) == exact
 
     def test_filters_leaving_few_samples_are_answered_exactly(self, backend, me):
         for i in range(200):
