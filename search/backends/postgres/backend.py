@@ -425,9 +425,15 @@ class PostgresSearchBackend(BaseSearchBackend):
         return f"{first}, {default}", name
 
     def _matches_sql(
-        self, user, filters: SearchFilters, query: _TextQuery, exclude: Sequence[UUID] = ()
+        self,
+        user,
+        filters: SearchFilters,
+        query: _TextQuery,
+        exclude: Sequence[UUID] = (),
+        *,
+        sort_column: str = "",
     ) -> tuple[str, dict[str, Any]]:
-        """Text matches as rows ``(sample_id, created_at, <sortable columns>, rank)``.
+        """Text matches as rows ``(sample_id, created_at, [sort_column,] rank)``.
 
         Two branches, each served by its own index: other people's public
         samples through the GIN index on public documents, and the caller's own
@@ -440,7 +446,9 @@ class PostgresSearchBackend(BaseSearchBackend):
             where += " AND d.sample_id <> ALL(%(exclude)s::uuid[])"
             params["exclude"] = list(exclude)
         params |= {"text": query.value, "weights": self.weights, **self._visibility_params(user)}
-        columns = "d.sample_id, d.created_at, " + ", ".join(f"d.{c}" for c in _SORT_COLUMNS)
+        columns = "d.sample_id, d.created_at"
+        if sort_column and sort_column != "created_at":
+            columns += f", d.{sort_column}"
         rank = "ts_rank(%(weights)s::float4[], {document}, {query})"
         public = (
             f"SELECT {columns}, {rank.format(document='d.document', query=query.sql)} AS rank"
@@ -489,8 +497,8 @@ class PostgresSearchBackend(BaseSearchBackend):
         limit: int,
     ) -> ResultPage:
         """One page of ``query``'s matches, their number, samples and highlights: one statement."""
-        matches, params = self._matches_sql(user, filters, query)
-        order, _extra = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
+        order, sort_column = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
+        matches, params = self._matches_sql(user, filters, query, sort_column=sort_column)
         columns, _width = sample_columns()
         highlights, highlight_params = _highlights_sql(query)
         sql = (
@@ -751,10 +759,6 @@ class PostgresSearchBackend(BaseSearchBackend):
 
     def _rrf(self, position: int | None) -> float:
         return 1.0 / (self.rrf_k + position) if position else 0.0
-
-
-# Columns of search_sampledocument a text ranking carries for ``ordering``.
-_SORT_COLUMNS = ("bpm", "duration", "loudness_lufs", "key")
 
 
 @dataclass(frozen=True)
