@@ -3,19 +3,24 @@
 Text searches, filters and facets read ``search_sampledocument``: one narrow
 row per sample, kept current by triggers, holding its text and the columns
 filters and the privacy rule use. Sound similarity reads the library's
-embeddings through HNSW indexes. Only the page's samples are then loaded,
-with their owners and highlights, in one more query; a request runs a fixed
-number of queries whatever the page size.
+embeddings through HNSW indexes. A search, a "sounds like" query and a hybrid
+search are each one hand-written statement (``sql.py``: every value a
+parameter) that ranks, counts, and loads the page's samples with their owners
+and highlights; a request runs a fixed number of queries whatever the page size.
 
 - Text (``text.py``): a weighted tsvector, ``websearch_to_tsquery`` (``dark
-  pad -noise``, ``"quoted phrases"``) and ``ts_rank``.
+  pad -noise``, ``"quoted phrases"``) and ``ts_rank``. Other people's matches
+  come from a GIN index on public documents, the caller's own from one on
+  the owner's document, so the privacy rule costs no extra rows.
 - Fuzzy: query words are matched against ``search_searchterm`` (every word of
   every name and tag) by trigram distance on a GiST index, and the query is
   rewritten with the near words: "kik" searches "kick".
 - Vectors: ``ORDER BY embedding <=> v LIMIT k`` on HNSW indexes (one for all
   samples, one per category), with pgvector's iterative index scan on so
-  that filters do not starve the answer.
-- Hybrid: reciprocal rank fusion of the text ranking and the vector ranking.
+  that filters do not starve the answer; settings travel in the query's
+  round trip. Loops and filters that leave few samples are compared exactly.
+- Hybrid: reciprocal rank fusion of the text ranking and the vector ranking,
+  in SQL.
 """
 
 from search.backends.postgres.backend import PostgresSearchBackend

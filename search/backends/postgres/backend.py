@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -32,8 +33,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from library.models import CollectionItem, Sample, Visibility
-from library.selectors import collections_visible, samples_visible
+from library.models import CollectionItem, Visibility
+from library.selectors import collections_visible
 from search.backends.base import (
     BPM_BAND_EDGES,
     SORTABLE,
@@ -73,17 +74,6 @@ from search.models import SampleDocument
 SHORT_DESCRIPTION = 200  # characters; up to this a description's snippet is all of it
 
 
-@dataclass
-class _Ranked:
-    """A ranking before its samples are loaded: ``(id, score, parts)`` rows and a total."""
-
-    rows: list[tuple[UUID, float | None, dict[str, Any]]]
-    total: int
-    total_capped_at: int | None = None
-    fuzzy: bool = False
-    expanded: dict[str, list[str]] = field(default_factory=dict)
-
-
 class PostgresSearchBackend(BaseSearchBackend):
     """Search with PostgreSQL alone (full-text, pg_trgm, pgvector).
 
@@ -108,6 +98,8 @@ class PostgresSearchBackend(BaseSearchBackend):
     - ``fuzzy_min_similarity`` (0.25): trigram similarity a near word needs.
     - ``fuzzy_alternatives`` (4): near words tried per query word.
     - ``weights`` ([0.1, 0.2, 0.4, 1.0]): ts_rank weights for D, C, B, A.
+    - ``estimate_seconds`` (60): how long the planner's estimate of how many samples
+      a filter leaves is reused when choosing between exact and HNSW search.
     """
 
     def __init__(self, alias: str = "default", **options: Any) -> None:
@@ -124,6 +116,8 @@ class PostgresSearchBackend(BaseSearchBackend):
         self.fuzzy_min_similarity = float(options.get("fuzzy_min_similarity", 0.25))
         self.fuzzy_alternatives = int(options.get("fuzzy_alternatives", 4))
         self.weights = list(options.get("weights", [0.1, 0.2, 0.4, 1.0]))
+        self.estimate_seconds = float(options.get("estimate_seconds", 60))
+        self._estimates: dict[tuple[SearchFilters, bool], tuple[float, float]] = {}
 
     # ------------------------------------------------------------------ the interface
 
@@ -299,12 +293,6 @@ class PostgresSearchBackend(BaseSearchBackend):
             visible |= Q(owner_id=user.pk)
         return SampleDocument.objects.filter(visible).filter(
             self._filter_q(user, filters, skip=skip)
-        )
-
-    def _samples(self, user, filters: SearchFilters, *, skip: str = "") -> QuerySet[Sample]:
-        """The samples ``user`` may see (:func:`samples_visible`), narrowed by ``filters``."""
-        return samples_visible(user=user).filter(
-            self._filter_q(user, filters, skip=skip, sample_id="pk")
         )
 
     def _filter_q(
@@ -656,7 +644,23 @@ class PostgresSearchBackend(BaseSearchBackend):
         return " UNION ALL ".join(branches), params
 
     def _estimated_rows(self, user, filters: SearchFilters) -> float:
-        """How many visible samples the planner expects ``filters`` to leave (EXPLAIN, no scan)."""
+        """How many visible samples the planner expects ``filters`` to leave (EXPLAIN, no scan).
+
+        Kept for ``estimate_seconds``: the statistics behind it change slowly, and
+        asking costs a round trip per filtered "sounds like" query.
+        """
+        key = (filters, user.is_authenticated)
+        now = time.monotonic()
+        known = self._estimates.get(key)
+        if known is not None and now - known[1] < self.estimate_seconds:
+            return known[0]
+        rows = self._planner_rows(user, filters)
+        if len(self._estimates) >= 1000:
+            self._estimates.clear()
+        self._estimates[key] = (rows, now)
+        return rows
+
+    def _planner_rows(self, user, filters: SearchFilters) -> float:
         where, params = filter_sql(user, filters, alias="s", id_column="id")
         visible = self._visible_sql(user, "s")
         sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM library_sample s WHERE {visible}"
