@@ -15,8 +15,8 @@ stored under the old one, which then expires (``SEARCH_CACHE_SECONDS``).
 Bumps happen at once (a later search in the same transaction sees the change)
 and again after the commit, since a search running meanwhile may have stored
 what the database held before it. Writes that skip model signals
-(``queryset.update()``, raw SQL) are only caught by the expiry, so they stay
-short. With Redis down nothing is cached and every search reaches the backend.
+(``queryset.update()``, raw SQL) call ``generations_bump`` themselves, as
+re-analysis does; anything that forgets is caught by the expiry, kept short. With Redis down nothing is cached and every search reaches the backend.
 """
 
 from __future__ import annotations

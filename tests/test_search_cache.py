@@ -154,3 +154,16 @@ def test_the_cache_can_be_bypassed_and_switched_off(pro, settings, django_assert
         selectors.search_samples(user=pro, text="hat")
 
     assert len(bypassed) >= 1 and len(switched_off) >= 1
+
+
+def test_reanalysis_shows_in_the_next_search(client, pro):
+    from library.services import analysis
+
+    sample = SampleFactory(owner=pro, name="Dusty Kick")
+    response = client.get("/api/v1/search", {"q": "dusty"}, **bearer(pro))
+    assert response.json()["results"][0]["status"] == "ready"
+
+    analysis.sample_reanalyze(sample=sample)  # a queryset update(): no model signals
+
+    response = client.get("/api/v1/search", {"q": "dusty"}, **bearer(pro))
+    assert response.json()["results"][0]["status"] == "pending"

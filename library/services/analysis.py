@@ -25,6 +25,7 @@ from library.analysis.preview import PREVIEW_MAX_SECONDS
 from library.models import AnalysisResult, BatchJob, BatchKind, BatchStatus, Sample, SampleStatus
 from library.services.batches import batch_jobs_refresh_for
 from library.services.queue import enqueue_analysis
+from search.cache import generations_bump
 
 logger = logging.getLogger(__name__)
 # What the worker holds in memory: the excerpt that tempo, key, timbre and the
@@ -198,6 +199,8 @@ def sample_reanalyze(*, sample: Sample) -> None:
     Sample.objects.filter(pk=sample.pk).update(
         status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
     )
+    # update() sends no signals: retire cached search answers that show the old state.
+    generations_bump(owner_ids=[sample.owner_id], public=True)
     enqueue_analysis(str(sample.pk))
 
 
@@ -223,6 +226,7 @@ def samples_reanalyze(*, samples: QuerySet[Sample], progress=None) -> list[Batch
             Sample.objects.filter(pk__in=ids).update(
                 status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
             )
+            generations_bump(owner_ids=[owner_id], public=True)
             for sample_id in ids:
                 enqueue_analysis(str(sample_id))
                 if progress is not None:
