@@ -16,7 +16,8 @@ Bumps happen at once (a later search in the same transaction sees the change)
 and again after the commit, since a search running meanwhile may have stored
 what the database held before it. Writes that skip model signals
 (``queryset.update()``, raw SQL) call ``generations_bump`` themselves, as
-re-analysis does; anything that forgets is caught by the expiry, kept short. With Redis down nothing is cached and every search reaches the backend.
+re-analysis does; anything that forgets is caught by the expiry, kept short.
+With Redis down nothing is cached and every search reaches the backend.
 """
 
 from __future__ import annotations
