@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from library.models import BatchJob, Collection, Sample, SampleStatus
+from library.services import queue
 from tests import audio
 from tests.factories import SampleFactory, UserFactory
 
@@ -63,6 +64,11 @@ def test_import_explains_a_missing_owner_or_folder(tree, tmp_path):
         _run(str(tmp_path / "missing"), "--owner", "someone@example.com")
 
 
+def _queued(callbacks) -> set[str]:
+    """Sample ids handed to the analysis queue once the transaction commits."""
+    return {cb.args[0] for cb in callbacks if getattr(cb, "func", None) is queue._send}
+
+
 @pytest.mark.django_db
 def test_reanalyze_failed_queues_only_failed_samples(django_capture_on_commit_callbacks):
     failed = SampleFactory(status=SampleStatus.FAILED, error="boom")
@@ -73,7 +79,7 @@ def test_reanalyze_failed_queues_only_failed_samples(django_capture_on_commit_ca
         call_command("reanalyze", "--failed", stdout=out, verbosity=0)
 
     assert "Queued 1 samples" in out.getvalue()
-    assert len(callbacks) == 1
+    assert _queued(callbacks) == {str(failed.pk)}
     failed.refresh_from_db()
     ready.refresh_from_db()
     assert failed.status == SampleStatus.PENDING and failed.error == ""
@@ -112,7 +118,7 @@ def test_reanalyze_owner_alone_queues_all_of_that_owners_samples_as_a_batch_job(
         call_command("reanalyze", "--owner", "DJ@example.com", stdout=out, verbosity=0)
 
     assert "Queued 2 samples for analysis in 1 batch job(s)" in out.getvalue()
-    assert len(callbacks) == 2
+    assert _queued(callbacks) == {str(s.pk) for s in mine}
     assert {s.status for s in Sample.objects.filter(owner=owner)} == {SampleStatus.PENDING}
     other.refresh_from_db()
     assert other.status == SampleStatus.READY
