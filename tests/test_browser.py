@@ -224,6 +224,8 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.keyboard.press("Space")
     wait_until(page, "window.samplemindAudio.paused")
     page.keyboard.press("ArrowDown")
+    first = page.locator(".result").first
+    expect(first.locator(".play-button")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("ArrowDown")
     second = page.locator(".result").nth(1)
     expect(second.locator(".play-button")).to_have_attribute("aria-pressed", "true")

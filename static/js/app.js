@@ -23,9 +23,11 @@
     current = button;
     audio.src = button.dataset.src;
     audio.currentTime = 0;
-    // A play() interrupted by the next audition (arrowing quickly) rejects too: only a
-    // failure of the sample still selected resets the buttons.
-    audio.play().catch(function () { if (current === button) { stop(); } });
+    // A play() interrupted by a new load or a pause (arrowing quickly) rejects with an
+    // AbortError; only a real failure of the sample still selected resets the buttons.
+    audio.play().catch(function (error) {
+      if (current === button && !(error && error.name === "AbortError")) { stop(); }
+    });
     button.setAttribute("aria-pressed", "true");
     button.textContent = "■";
   }
