@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -58,6 +58,7 @@ from search.backends.postgres.sql import (
 from search.backends.postgres.text import (
     AUTOCOMPLETE_COUNT_CAP,
     AUTOCOMPLETE_SQL,
+    FUZZY_QUERY_CTE,
     MARK_END,
     MARK_START,
     NEAR_WORDS_SQL,
@@ -468,11 +469,20 @@ class PostgresSearchBackend(BaseSearchBackend):
             page = self._text_page(user, filters, _TextQuery.plain(text), ordering, offset, limit)
             if page.total or fuzzy == "off":
                 return page
-        query, expanded = self._fuzzy_query(user, text)
-        if query is None:
+        wanted, excluded = query_words(text)
+        if not wanted:
             return ResultPage(hits=[], total=0, fuzzy=True)
+        # The near words are looked up in the ranking statement itself.
+        query = _TextQuery.fuzzy(
+            {
+                **self._word_params(user),
+                "words": wanted,
+                "alternatives": self.fuzzy_alternatives,
+                "excluded": raw_tsquery([], excluded),
+            }
+        )
         page = self._text_page(user, filters, query, ordering, offset, limit)
-        page.fuzzy, page.expanded = True, expanded
+        page.fuzzy = True
         return page
 
     def _text_page(
@@ -484,28 +494,44 @@ class PostgresSearchBackend(BaseSearchBackend):
         offset: int,
         limit: int,
     ) -> ResultPage:
-        """One page of ``query``'s matches, their number, samples and highlights: one statement."""
+        """One page of ``query``'s matches, their number, samples and highlights: one statement.
+
+        A fuzzy ``query`` finds its near words in the same statement, which then
+        always returns a row: the first column holds them as ``[word, near]`` pairs.
+        """
         order, sort_column = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
         matches, params = self._matches_sql(user, filters, query, sort_column=sort_column)
         columns, _width = sample_columns()
         highlights, highlight_params = _highlights_sql(query)
+        ctes, head, settings = "WITH ", "NULL::text[]", None
+        source = "page"
+        if query.ctes:
+            ctes = f"WITH {query.ctes},"
+            head = "head.expanded"
+            source = "(SELECT expanded FROM fuzzy_query) head LEFT JOIN page ON true"
+            params |= query.params
+            settings = {"pg_trgm.similarity_threshold": str(self.fuzzy_min_similarity)}
         sql = (
-            f"WITH matches AS ({matches}),"
+            f"{ctes} matches AS ({matches}),"
             " page AS (SELECT *, count(*) OVER () AS total FROM matches"
             f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
-            f" SELECT page.sample_id, page.rank, page.total, {columns}, {highlights}"
-            f" FROM page {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
+            f" SELECT {head}, page.sample_id, page.rank, page.total, {columns}, {highlights}"
+            f" FROM {source} {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
         )
         params |= {**highlight_params, "limit": limit, "offset": offset}
-        rows = fetch(sql, params)
+        rows = fetch(sql, params, settings=settings)
+        expanded: dict[str, list[str]] = {}
+        for word, near in (rows[0][0] or []) if rows else []:
+            expanded.setdefault(word, []).append(near)
+        rows = [row[1:] for row in rows if row[1] is not None]
         if rows:
             total = rows[0][2]
         elif offset:
-            count = f"SELECT count(*) FROM ({matches}) matches"
-            total = fetch(count, params)[0][0]
+            count = f"{ctes} matches AS ({matches}) SELECT count(*) FROM matches"
+            total = fetch(count, params, settings=settings)[0][0]
         else:
             total = 0
-        page = ResultPage(hits=[], total=total)
+        page = ResultPage(hits=[], total=total, expanded=expanded)
         for position, (_pk, rank, _total, *values) in enumerate(rows, start=offset + 1):
             hit = self._hit(values, query)
             if hit is not None:
@@ -772,6 +798,9 @@ class _TextQuery:
     sql: str
     value: str
     search_type: str
+    # CTEs the query needs (``fuzzy_query``) and their parameters.
+    ctes: str = ""
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def plain(cls, text: str) -> _TextQuery:
@@ -783,6 +812,11 @@ class _TextQuery:
     def raw(cls, query: str) -> _TextQuery:
         """A tsquery built by :func:`raw_tsquery`."""
         return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query, "raw")
+
+    @classmethod
+    def fuzzy(cls, params: dict[str, Any]) -> _TextQuery:
+        """Each wanted word or its visible near words (``FUZZY_QUERY_CTE``, with ``params``)."""
+        return cls("(SELECT query FROM fuzzy_query)", "", "fuzzy", FUZZY_QUERY_CTE, params)
 
     def orm(self) -> SearchQuery:
         if self.search_type == "raw":
