@@ -496,43 +496,42 @@ class PostgresSearchBackend(BaseSearchBackend):
     ) -> ResultPage:
         """One page of ``query``'s matches, their number, samples and highlights: one statement.
 
-        A fuzzy ``query`` finds its near words in the same statement, which then
-        always returns a row: the first column holds them as ``[word, near]`` pairs.
+        The statement always returns a row: its first columns hold the number of
+        matches and, for a fuzzy ``query`` (whose near words are found in the same
+        statement), the near words as ``[word, near]`` pairs.
         """
         order, sort_column = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
         matches, params = self._matches_sql(user, filters, query, sort_column=sort_column)
         columns, _width = sample_columns()
         highlights, highlight_params = _highlights_sql(query)
-        ctes, head, settings = "WITH ", "NULL::text[]", None
-        source = "page"
+        ctes, expanded_sql, settings = "WITH ", "NULL::text[]", None
         if query.ctes:
             ctes = f"WITH {query.ctes},"
-            head = "head.expanded"
-            source = "(SELECT expanded FROM fuzzy_query) head LEFT JOIN page ON true"
+            expanded_sql = "(SELECT expanded FROM fuzzy_query)"
             params |= query.params
             settings = {"pg_trgm.similarity_threshold": str(self.fuzzy_min_similarity)}
+        # The number of matches counted over the materialised matches rather than
+        # as a window over them, which would pass every match through one more
+        # step before the top-N sort; and in a row of its own, so that a page past
+        # the end still says how many there are.
         sql = (
-            f"{ctes} matches AS ({matches}),"
-            " page AS (SELECT *, count(*) OVER () AS total FROM matches"
-            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
-            f" SELECT {head}, page.sample_id, page.rank, page.total, {columns}, {highlights}"
-            f" FROM {source} {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
+            f"{ctes} matches AS MATERIALIZED ({matches}),"
+            f" page AS (SELECT * FROM matches ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+            " SELECT head.total, head.expanded, page.sample_id, page.rank,"
+            f" {columns}, {highlights}"
+            " FROM (SELECT (SELECT count(*) FROM matches) AS total,"
+            f" {expanded_sql} AS expanded) head LEFT JOIN page ON true"
+            f" {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
         )
         params |= {**highlight_params, "limit": limit, "offset": offset}
         rows = fetch(sql, params, settings=settings)
+        total, near_words = rows[0][:2]
         expanded: dict[str, list[str]] = {}
-        for word, near in (rows[0][0] or []) if rows else []:
+        for word, near in near_words or []:
             expanded.setdefault(word, []).append(near)
-        rows = [row[1:] for row in rows if row[1] is not None]
-        if rows:
-            total = rows[0][2]
-        elif offset:
-            count = f"{ctes} matches AS ({matches}) SELECT count(*) FROM matches"
-            total = fetch(count, params, settings=settings)[0][0]
-        else:
-            total = 0
         page = ResultPage(hits=[], total=total, expanded=expanded)
-        for position, (_pk, rank, _total, *values) in enumerate(rows, start=offset + 1):
+        rows = [row[2:] for row in rows if row[2] is not None]
+        for position, (_pk, rank, *values) in enumerate(rows, start=offset + 1):
             hit = self._hit(values, query)
             if hit is not None:
                 hit.score = rank
