@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -58,7 +58,6 @@ from search.backends.postgres.sql import (
 from search.backends.postgres.text import (
     AUTOCOMPLETE_COUNT_CAP,
     AUTOCOMPLETE_SQL,
-    FUZZY_QUERY_CTE,
     MARK_END,
     MARK_START,
     NEAR_WORDS_SQL,
@@ -469,20 +468,11 @@ class PostgresSearchBackend(BaseSearchBackend):
             page = self._text_page(user, filters, _TextQuery.plain(text), ordering, offset, limit)
             if page.total or fuzzy == "off":
                 return page
-        wanted, excluded = query_words(text)
-        if not wanted:
+        query, expanded = self._fuzzy_query(user, text)
+        if query is None:
             return ResultPage(hits=[], total=0, fuzzy=True)
-        # The near words are looked up in the ranking statement itself.
-        query = _TextQuery.fuzzy(
-            {
-                **self._word_params(user),
-                "words": wanted,
-                "alternatives": self.fuzzy_alternatives,
-                "excluded": raw_tsquery([], excluded),
-            }
-        )
         page = self._text_page(user, filters, query, ordering, offset, limit)
-        page.fuzzy = True
+        page.fuzzy, page.expanded = True, expanded
         return page
 
     def _text_page(
@@ -496,41 +486,28 @@ class PostgresSearchBackend(BaseSearchBackend):
     ) -> ResultPage:
         """One page of ``query``'s matches, their number, samples and highlights: one statement.
 
-        The statement always returns a row: its first columns hold the number of
-        matches and, for a fuzzy ``query`` (whose near words are found in the same
-        statement), the near words as ``[word, near]`` pairs.
+        The statement always returns a row, its first column the number of matches.
         """
         order, sort_column = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
         matches, params = self._matches_sql(user, filters, query, sort_column=sort_column)
         columns, _width = sample_columns()
         highlights, highlight_params = _highlights_sql(query)
-        ctes, expanded_sql, settings = "WITH ", "NULL::text[]", None
-        if query.ctes:
-            ctes = f"WITH {query.ctes},"
-            expanded_sql = "(SELECT expanded FROM fuzzy_query)"
-            params |= query.params
-            settings = {"pg_trgm.similarity_threshold": str(self.fuzzy_min_similarity)}
         # The number of matches counted over the materialised matches rather than
         # as a window over them, which would pass every match through one more
         # step before the top-N sort; and in a row of its own, so that a page past
         # the end still says how many there are.
         sql = (
-            f"{ctes} matches AS MATERIALIZED ({matches}),"
+            f"WITH matches AS MATERIALIZED ({matches}),"
             f" page AS (SELECT * FROM matches ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
-            " SELECT head.total, head.expanded, page.sample_id, page.rank,"
+            " SELECT head.total, page.sample_id, page.rank,"
             f" {columns}, {highlights}"
-            " FROM (SELECT (SELECT count(*) FROM matches) AS total,"
-            f" {expanded_sql} AS expanded) head LEFT JOIN page ON true"
+            " FROM (SELECT count(*) AS total FROM matches) head LEFT JOIN page ON true"
             f" {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
         )
         params |= {**highlight_params, "limit": limit, "offset": offset}
-        rows = fetch(sql, params, settings=settings)
-        total, near_words = rows[0][:2]
-        expanded: dict[str, list[str]] = {}
-        for word, near in near_words or []:
-            expanded.setdefault(word, []).append(near)
-        page = ResultPage(hits=[], total=total, expanded=expanded)
-        rows = [row[2:] for row in rows if row[2] is not None]
+        rows = fetch(sql, params)
+        page = ResultPage(hits=[], total=rows[0][0])
+        rows = [row[1:] for row in rows if row[1] is not None]
         for position, (_pk, rank, *values) in enumerate(rows, start=offset + 1):
             hit = self._hit(values, query)
             if hit is not None:
@@ -797,9 +774,6 @@ class _TextQuery:
     sql: str
     value: str
     search_type: str
-    # CTEs the query needs (``fuzzy_query``) and their parameters.
-    ctes: str = ""
-    params: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def plain(cls, text: str) -> _TextQuery:
@@ -811,11 +785,6 @@ class _TextQuery:
     def raw(cls, query: str) -> _TextQuery:
         """A tsquery built by :func:`raw_tsquery`."""
         return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query, "raw")
-
-    @classmethod
-    def fuzzy(cls, params: dict[str, Any]) -> _TextQuery:
-        """Each wanted word or its visible near words (``FUZZY_QUERY_CTE``, with ``params``)."""
-        return cls("(SELECT query FROM fuzzy_query)", "", "fuzzy", FUZZY_QUERY_CTE, params)
 
     def orm(self) -> SearchQuery:
         if self.search_type == "raw":

@@ -60,44 +60,6 @@ NEAR_WORDS_SQL = """
     ORDER BY wanted.position, near.distance, near.word
 """.format(visible=VISIBLE_WORD_SQL.format(word="term.word"))  # noqa: S608 - constants only
 
-# The same near words as CTEs that a ranking statement starts with, so that a fuzzy
-# search is one statement: ``fuzzy_query`` holds the tsquery (each wanted word or
-# its near words, ORed, then the ``%(excluded)s`` suffix; NULL when no word has a
-# near spelling, which matches nothing) and ``[word, near]`` pairs, nearest first.
-FUZZY_QUERY_CTE = """
-    near_words AS (
-        SELECT wanted.word, wanted.position, near.word AS near, near.distance
-        FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)
-        CROSS JOIN LATERAL (
-            SELECT term.word, term.word <-> wanted.word AS distance
-            FROM search_searchterm term
-            WHERE term.word %% wanted.word AND {visible}
-            ORDER BY term.word <-> wanted.word
-            LIMIT %(alternatives)s
-        ) near
-    ),
-    fuzzy_groups AS (
-        SELECT wanted.position,
-               '(' || coalesce(
-                   string_agg('''' || n.near || '''', ' | ' ORDER BY n.distance, n.near),
-                   '''' || wanted.word || ''''
-               ) || ')' AS alternatives
-        FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)
-        LEFT JOIN near_words n ON n.position = wanted.position
-        GROUP BY wanted.position, wanted.word
-    ),
-    fuzzy_query AS MATERIALIZED (
-        SELECT
-            CASE WHEN EXISTS (SELECT 1 FROM near_words) THEN to_tsquery(
-                %(config)s::regconfig,
-                (SELECT string_agg(alternatives, ' & ' ORDER BY position) FROM fuzzy_groups)
-                || %(excluded)s
-            ) END AS query,
-            (SELECT array_agg(ARRAY[word, near] ORDER BY position, distance, near)
-             FROM near_words) AS expanded
-    )
-""".format(visible=VISIBLE_WORD_SQL.format(word="term.word"))  # noqa: S608 - constants only
-
 AUTOCOMPLETE_COUNT_CAP = 100
 # Completions of the last word: visible words starting with it, shortest first,
 # then (from three letters on) visible near spellings. Each is kept only when,
