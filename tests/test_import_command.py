@@ -126,6 +126,8 @@ def test_reanalyze_owner_alone_queues_all_of_that_owners_samples_as_a_batch_job(
     assert set(job.reanalysed.all()) == set(mine)
     progress = client.get(f"/api/v1/audio/batch/{job.pk}", **bearer(owner)).json()
     assert (progress["kind"], progress["total"], progress["done"]) == ("reanalyze", 2, 0)
+    assert {row["id"] for row in progress["samples"]} == {str(s.pk) for s in mine}
+    assert {row["status"] for row in progress["samples"]} == {"pending"}
 
 
 @pytest.mark.django_db

@@ -78,7 +78,9 @@ class BatchJobView(generics.RetrieveAPIView):
     serializer_class = s.BatchJobSerializer
 
     def get_queryset(self):
-        return selectors.batch_jobs_owned(user=self.request.user).prefetch_related("samples")
+        return selectors.batch_jobs_owned(user=self.request.user).prefetch_related(
+            "samples", "reanalysed"
+        )
 
 
 class SampleListView(generics.ListAPIView):
