@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django_ratelimit.core import get_usage, is_ratelimited
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -54,7 +54,17 @@ class RegisterView(PublicEndpoint):
     confirmation mail is sent and sign-in works once its link is followed.
     """
 
-    @extend_schema(request=s.RegisterSerializer, responses={201: s.TokenPairSerializer})
+    @extend_schema(
+        request=s.RegisterSerializer,
+        responses={
+            201: OpenApiResponse(
+                s.TokenPairSerializer,
+                description="The new account (`user`) and a JWT pair. With mandatory "
+                "email verification there are no tokens: `email_verification` is `sent`, "
+                "and `auth/login` answers 403 `email_unverified` until the link is followed.",
+            )
+        },
+    )
     def post(self, request: Request) -> Response:
         if is_ratelimited(
             request, group="signup-ip", key="ip", rate=SIGNUPS_PER_IP, increment=True
