@@ -9,6 +9,7 @@ temporary folder.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -89,24 +90,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, test_services, tmp
 
     Tests that use it need ``transactional_db`` so the worker sees their rows.
     """
-    name = f"test-{uuid.uuid4().hex[:8]}@%h"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(settings.DATABASES["default"]),
-        "REDIS_URL": test_services["redis_url"],
-        "CELERY_BROKER_URL": test_services["broker_url"],
-        "CELERY_RESULT_BACKEND": test_services["broker_url"],
-        "MEDIA_ROOT": str(test_services["media_root"]),
-    }
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker"]
-    command += ["-Q", "celery,analysis", "--concurrency", "1", "-l", "info", "-n", name]
-    command += ["--without-gossip", "--without-mingle"]
-    with open(log, "w") as out:
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=out, stderr=out)  # noqa: S603
-    hostname = name.replace("%h", os.uname().nodename)
+    process, hostname = start_worker(test_services, log, queues="celery,analysis")
     try:
-        _wait_for_worker(process, hostname, log)
         yield {"process": process, "hostname": hostname, "log": log}
     finally:
         process.terminate()
@@ -115,6 +101,49 @@ def celery_worker_process(django_db_setup, django_db_blocker, test_services, tmp
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def start_worker(
+    services: dict, log: Path, *, queues: str, own_session: bool = False, **env: str
+) -> tuple[subprocess.Popen, str]:
+    """Start a ``celery worker`` on the test database, Redis and media folder; wait for it.
+
+    ``own_session`` puts it in a process group of its own, so all of it can be killed.
+    Returns the process and the worker's host name once it answers a ping.
+    """
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    environ = {
+        **os.environ,
+        "DATABASE_URL": database_url(settings.DATABASES["default"]),
+        "REDIS_URL": services["redis_url"],
+        "CELERY_BROKER_URL": services["broker_url"],
+        "CELERY_RESULT_BACKEND": services["broker_url"],
+        "MEDIA_ROOT": str(services["media_root"]),
+        **env,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker"]
+    command += ["-Q", queues, "--concurrency", "1", "-l", "info", "-n", name]
+    command += ["--without-gossip", "--without-mingle"]
+    with open(log, "a") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own worker command line
+            command,
+            cwd=BASE_DIR,
+            env=environ,
+            stdout=out,
+            stderr=out,
+            start_new_session=own_session,
+        )
+    hostname = name.replace("%h", os.uname().nodename)
+    try:
+        _wait_for_worker(process, hostname, log)
+    except BaseException:
+        if own_session:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait()
+        raise
+    return process, hostname
 
 
 def _wait_for_worker(process: subprocess.Popen, hostname: str, log: Path) -> None:

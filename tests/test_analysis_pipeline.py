@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -14,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from celery.app.routes import MapRoute
-from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -22,9 +20,8 @@ from accounts.models import Role
 from library.models import AnalysisResult, Sample, SampleStatus
 from library.services.analysis import sample_analyze, samples_requeue_stuck
 from samplemind.celery import app as celery_app
-from samplemind.settings import BASE_DIR
 from tests import audio
-from tests.conftest import database_url
+from tests.conftest import start_worker
 from tests.factories import SampleFactory, UserFactory, bearer, upload_file
 
 FINISHED = {SampleStatus.READY, SampleStatus.FAILED}
@@ -92,32 +89,7 @@ def test_a_stalled_analysis_is_handed_to_a_worker_again(celery_worker_process, t
 
 def _start_worker(queue: str, services: dict, log: Path, **env: str) -> subprocess.Popen:
     """A worker on ``queue`` alone, in its own process group (so all of it can be killed)."""
-    name = f"kill-{uuid.uuid4().hex[:8]}@%h"
-    environ = {
-        **os.environ,
-        "DATABASE_URL": database_url(django_settings.DATABASES["default"]),
-        "REDIS_URL": services["redis_url"],
-        "CELERY_BROKER_URL": services["broker_url"],
-        "CELERY_RESULT_BACKEND": services["broker_url"],
-        "MEDIA_ROOT": str(services["media_root"]),
-        **env,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker", "-Q", queue]
-    command += ["--concurrency", "1", "-l", "info", "-n", name, "--without-gossip"]
-    command += ["--without-mingle"]
-    with open(log, "a") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own worker command line
-            command, cwd=BASE_DIR, env=environ, stdout=out, stderr=out, start_new_session=True
-        )
-    hostname = name.replace("%h", os.uname().nodename)
-    deadline = time.monotonic() + 60
-    try:
-        while not celery_app.control.ping(destination=[hostname], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the worker did not start:\n{log.read_text()}")
-    except BaseException:
-        _kill(process)
-        raise
+    process, _hostname = start_worker(services, log, queues=queue, own_session=True, **env)
     return process
 
 
