@@ -144,8 +144,9 @@ def _unpack(stored: Any) -> Any:
         return stored
     from accounts.models import User
 
-    owners = User.objects.in_bulk({hit.sample.owner_id for hit in stored.hits})
-    if len(owners) < len({hit.sample.owner_id for hit in stored.hits}):
+    owner_ids = {hit.sample.owner_id for hit in stored.hits}
+    owners = User.objects.in_bulk(owner_ids)
+    if len(owners) < len(owner_ids):
         return None  # an owner went since: compute afresh
     for hit in stored.hits:
         hit.sample.owner = owners[hit.sample.owner_id]

@@ -136,8 +136,6 @@ def search(request: HttpRequest) -> HttpResponse:
         facets = search_facets(user=request.user, text=text, filters=filters, fuzzy=results.fuzzy)
     except ProductError as exc:
         error = exc.message
-    page_query = request.GET.copy()
-    page_query.pop("page", None)
     context = {
         "q": text,
         "filters": filters,
@@ -146,7 +144,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "facet_groups": _facet_links(request, facets, filters) if facets else {},
         "error": error,
         "page_number": page_number,
-        "page_query": page_query.urlencode(),
+        "page_query": _query_with(request.GET),
         "has_next": results is not None and results.total > page_number * PAGE_SIZE,
         "categories": CATEGORY_CHOICES,
         "keys": KEY_CHOICES,

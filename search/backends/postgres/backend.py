@@ -150,7 +150,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         settings, exact = self._vector_settings(user, filters, k)
         params = {**self._visibility_params(user), "vector": _vector_text(vector), "k": k}
         knn, knn_params = self._knn_sql(user, filters, exclude, exact=exact)
-        columns, _width = sample_columns()
+        columns = sample_columns()
         sql = (
             f"WITH page AS ({knn}) SELECT page.sample_id, page.distance, {columns}"
             f" FROM page {SAMPLE_JOIN} ORDER BY page.distance, page.sample_id LIMIT %(k)s"
@@ -369,7 +369,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         """What the word-list queries (text.py) need to keep to the words ``user`` may see."""
         return {
             "config": TEXT_CONFIG,
-            "owner": user.pk if user.is_authenticated else None,
+            "owner": owner_of(user),
             "public": Visibility.PUBLIC,
             "probe": VISIBLE_WORD_PROBE,
         }
@@ -490,7 +490,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         """
         order, sort_column = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
         matches, params = self._matches_sql(user, filters, query, sort_column=sort_column)
-        columns, _width = sample_columns()
+        columns = sample_columns()
         highlights, highlight_params = _highlights_sql(query)
         # The number of matches counted over the materialised matches rather than
         # as a window over them, which would pass every match through one more
@@ -553,7 +553,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         extra_column = f", d.{extra}" if extra and extra != "created_at" else ""
         visible = f"SELECT d.sample_id, d.created_at{extra_column} FROM search_sampledocument d"
         visible += f" WHERE {self._visible_sql(user, 'd')}{where}"
-        columns, _width = sample_columns()
+        columns = sample_columns()
         if filters != SearchFilters():
             sql = (
                 f"WITH matches AS ({visible} LIMIT %(cap)s),"
@@ -693,8 +693,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         params: dict[str, Any] = {
             **self._visibility_params(user),
             **knn_params,
-            "candidates": self.hybrid_candidates,
-            "k": self.hybrid_candidates,
+            "k": self.hybrid_candidates,  # for each ranking: the text's and the kNN's
             "rrf": float(self.rrf_k),
             "limit": limit,
             "offset": offset,
@@ -707,7 +706,7 @@ class PostgresSearchBackend(BaseSearchBackend):
                 "SELECT sample_id, rank, row_number() OVER"
                 " (ORDER BY rank DESC, created_at DESC, sample_id) AS position"
                 f" FROM (SELECT * FROM ({matches}) matches"
-                " ORDER BY rank DESC, created_at DESC, sample_id LIMIT %(candidates)s) best"
+                " ORDER BY rank DESC, created_at DESC, sample_id LIMIT %(k)s) best"
             )
             highlights, highlight_params = _highlights_sql(query)
             params |= highlight_params
@@ -717,7 +716,7 @@ class PostgresSearchBackend(BaseSearchBackend):
                 " WHERE false"
             )
             highlights = "NULL::text, NULL::text"
-        columns, _width = sample_columns()
+        columns = sample_columns()
         # In double precision, as Python adds the parts, so the order matches the scores shown.
         score = (
             "coalesce(1.0::float8 / (%(rrf)s::float8 + t.position), 0)"

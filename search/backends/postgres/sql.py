@@ -137,14 +137,15 @@ def _loaded_fields(model, skip: frozenset[str] = frozenset()) -> list:
     return [f for f in model._meta.concrete_fields if f.attname not in skip]
 
 
-def sample_columns() -> tuple[str, int]:
-    """The SELECT list that loads a hit's sample (``s``) and owner (``u``), and its width."""
+@functools.cache
+def sample_columns() -> str:
+    """The SELECT list that loads a hit's sample (``s``) and owner (``u``)."""
     from accounts.models import User
     from library.models import Sample
 
     columns = [f"s.{f.column}" for f in _loaded_fields(Sample, _DEFERRED)]
     columns += [f"u.{f.column}" for f in _loaded_fields(User)]
-    return ", ".join(columns), len(columns)
+    return ", ".join(columns)
 
 
 SAMPLE_JOIN = """

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
-
-from django.db.models import Func, TextField, Value
 
 TEXT_CONFIG = "english"
 # ts_headline marks matches with these private-use characters; the text is then
@@ -40,11 +37,6 @@ VISIBLE_WORD_SQL = """
               @@ to_tsquery('simple', quote_literal({word}))
     )
 """
-
-# The similarity the trigram operator ``%`` asks for, for the statement that follows
-# in the same transaction: it bounds the index scans below, so a word with no near
-# visible spelling does not walk the whole word list.
-SIMILARITY_THRESHOLD_SQL = "SELECT set_config('pg_trgm.similarity_threshold', %s, true)"
 
 # For each query word, the visible words nearest to it (trigram distance, GiST).
 NEAR_WORDS_SQL = """
@@ -142,14 +134,3 @@ def highlighted(text: str | None) -> str:
     if escaped.count(MARK_START) != escaped.count(MARK_END):
         return escaped.replace(MARK_START, "").replace(MARK_END, "")
     return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
-
-
-def without_markers(expression: Any) -> Func:
-    """SQL: ``expression`` with the highlight marker characters removed."""
-    return Func(
-        expression,
-        Value(MARK_START + MARK_END),
-        Value(""),
-        function="translate",
-        output_field=TextField(),
-    )
