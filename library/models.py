@@ -247,3 +247,8 @@ class BatchJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M} ({self.done}/{self.total})"
+
+    @property
+    def tracked_samples(self) -> models.Manager:
+        """The samples whose analysis this job follows: the ones it made, or re-queued."""
+        return self.reanalysed if self.kind == BatchKind.REANALYZE else self.samples

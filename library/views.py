@@ -61,7 +61,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
     """
     form = LibraryFilterForm(request.GET)
     form.is_valid()
-    params = form.cleaned_data if form.is_bound else {}
+    params = form.cleaned_data
     samples = selectors.sample_list(user=request.user)
     # Invalid values (e.g. bpm_min=fast) are ignored and listed, rather than emptying the page.
     filterset = SampleFilter(request.GET, queryset=samples, request=request)

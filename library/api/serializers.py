@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from library.models import BatchJob, BatchKind, Collection, Sample, Visibility
+from library.models import BatchJob, Collection, Sample, Visibility
 
 SAMPLE_FIELDS = (
     "id",
@@ -119,10 +119,9 @@ class BatchJobSerializer(serializers.ModelSerializer):
         )
 
     def get_samples(self, job: BatchJob) -> list[dict]:
-        # An upload or import job made its samples; a re-analysis job lists the ones it re-queued.
-        samples = job.reanalysed.all() if job.kind == BatchKind.REANALYZE else job.samples.all()
         return [
-            {"id": str(s.pk), "name": s.name, "status": s.status, "error": s.error} for s in samples
+            {"id": str(s.pk), "name": s.name, "status": s.status, "error": s.error}
+            for s in job.tracked_samples.all()
         ]
 
 

@@ -196,12 +196,20 @@ def sample_analysis_failed(*, sample_id: str, reason: str) -> None:
 
 def sample_reanalyze(*, sample: Sample) -> None:
     """Queue a sample for analysis again, whatever its state."""
-    Sample.objects.filter(pk=sample.pk).update(
+    _requeue(ids=[sample.pk], owner_id=sample.owner_id)
+
+
+def _requeue(*, ids: list, owner_id: int, progress=None) -> None:
+    """Reset one owner's samples to ``pending`` and hand each to the analysis queue."""
+    Sample.objects.filter(pk__in=ids).update(
         status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
     )
     # update() sends no signals: retire cached search answers that show the old state.
-    generations_bump(owner_ids=[sample.owner_id], public=True)
-    enqueue_analysis(str(sample.pk))
+    generations_bump(owner_ids=[owner_id], public=True)
+    for sample_id in ids:
+        enqueue_analysis(str(sample_id))
+        if progress is not None:
+            progress(sample_id)
 
 
 def samples_reanalyze(*, samples: QuerySet[Sample], progress=None) -> list[BatchJob]:
@@ -223,14 +231,7 @@ def samples_reanalyze(*, samples: QuerySet[Sample], progress=None) -> list[Batch
                 total=len(ids),
             )
             job.reanalysed.add(*ids)
-            Sample.objects.filter(pk__in=ids).update(
-                status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
-            )
-            generations_bump(owner_ids=[owner_id], public=True)
-            for sample_id in ids:
-                enqueue_analysis(str(sample_id))
-                if progress is not None:
-                    progress(sample_id)
+            _requeue(ids=ids, owner_id=owner_id, progress=progress)
         jobs.append(job)
     return jobs
 

@@ -10,8 +10,7 @@ from library.models import BatchJob, BatchKind, BatchStatus, Sample, SampleStatu
 
 def batch_job_refresh(*, job: BatchJob) -> BatchJob:
     """Recount a job from its samples and its recorded upload failures."""
-    samples = job.reanalysed if job.kind == BatchKind.REANALYZE else job.samples
-    counts = samples.aggregate(
+    counts = job.tracked_samples.aggregate(
         total=Count("pk"),
         ready=Count("pk", filter=Q(status=SampleStatus.READY)),
         failed=Count("pk", filter=Q(status=SampleStatus.FAILED)),

@@ -103,11 +103,12 @@ class Command(BaseCommand):
         )
         for error in errors:
             self.stdout.write(f"  {error['file']}: {error['error']}")
-        batch_job_refresh(job=job)
         if wait:
             # Duplicates count too: their samples may still be waiting for analysis.
             existing = [sample_id for sample_id in duplicates if sample_id]
             self._wait(job, [s.pk for s in created] + existing, timeout)
+        else:
+            batch_job_refresh(job=job)
 
     def _analyse_here(self, samples) -> None:
         """Analyse one file after another in this process (no worker is doing it)."""
@@ -128,10 +129,10 @@ class Command(BaseCommand):
             self._wait_for_analysis(waiting, len(ids), timeout)
         batch_job_refresh(job=job)
         ready = waiting.filter(status=SampleStatus.READY).count()
-        failed = waiting.filter(status=SampleStatus.FAILED)
+        failed = list(waiting.filter(status=SampleStatus.FAILED))
         self.stdout.write(
-            f"Analysed: {ready} ready, {failed.count()} failed, "
-            f"{len(ids) - ready - failed.count()} still waiting."
+            f"Analysed: {ready} ready, {len(failed)} failed, "
+            f"{len(ids) - ready - len(failed)} still waiting."
         )
         for sample in failed:
             self.stdout.write(f"  {sample.original_filename}: {sample.error}")
