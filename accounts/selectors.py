@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
+from allauth.account.utils import has_verified_email
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -41,4 +41,4 @@ def email_verification_required() -> bool:
 
 def email_verified(*, user: User) -> bool:
     """Whether the user has confirmed an email address (allauth's records)."""
-    return EmailAddress.objects.filter(user=user, verified=True).exists()
+    return has_verified_email(user)

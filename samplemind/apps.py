@@ -12,8 +12,3 @@ class SampleMindConfig(AppConfig):
         from samplemind.ops.db import install_slow_query_logger
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="sm-slow-queries")
-        # Wired here, the project's hooks app, so web processes and workers alike
-        # retire cached search answers when a sample or collection changes.
-        from search.cache import connect_signals
-
-        connect_signals()

@@ -428,9 +428,6 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # ignored (anybody can send it) and REMOTE_ADDR is the client. accounts.network.client_ip
 # is the one place that reads it: audit log, API key CIDR allowlists and every rate limit.
 TRUSTED_PROXY_COUNT = env.int("SAMPLEMIND_TRUSTED_PROXIES", default=0)
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
-# For DRF's own throttles; accounts.throttling asks accounts.network.client_ip itself.
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # usually the proxy's job

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connection
 
-from samplemind.management.commands.backup import human_bytes
 from samplemind.ops import dbreport
+from samplemind.text import human_bytes
 
 
 def _cell(key: str, value: Any) -> str:
