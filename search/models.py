@@ -85,9 +85,17 @@ class SearchTerm(models.Model):
     sample uses any more. A word's presence says nothing about who uses it:
     suggestions are checked against the caller's visible samples before they
     are shown.
+
+    ``witness`` is a public sample that had the word in its name or tags when
+    it was recorded: checking that one sample is enough to show the word to
+    anybody, where otherwise the word's matches are searched. It is only a
+    hint: it is checked at every use (it may have been deleted, renamed or
+    made private since), and the prune task renews stale ones.
     """
 
     word = models.CharField(max_length=100, primary_key=True)
+    # Not a foreign key: deleting a sample must not lock or touch the word list.
+    witness = models.UUIDField(null=True, blank=True)
 
     class Meta:
         indexes = [

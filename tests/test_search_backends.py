@@ -660,3 +660,62 @@ def test_pruning_the_word_list_drops_words_no_sample_uses():
     words = set(SearchTerm.objects.values_list("word", flat=True))
     assert removed >= 2 and "zebra" not in words and "striped" not in words
     assert {"plain", "kick"} <= words
+
+
+def _witness(word: str):
+    from search.models import SearchTerm
+
+    return SearchTerm.objects.get(word=word).witness
+
+
+def test_a_public_sample_becomes_its_new_words_witness_and_a_private_one_does_not():
+    secret = SampleFactory(name="Quokka hit")
+    assert _witness("quokka") is None
+
+    shared = SampleFactory(name="Quokka kick", visibility="public")
+    assert _witness("quokka") == shared.pk  # a known word without a witness gets one
+
+    secret.visibility = "public"
+    secret.save()
+    assert _witness("hit") == secret.pk  # made public: its words now have a witness too
+    assert _witness("quokka") == shared.pk
+
+
+def test_a_stale_witness_never_shows_a_word_the_caller_cannot_see():
+    backend = get_search_backend()
+    me, other = UserFactory(), UserFactory()
+    witness = SampleFactory(owner=other, name="Quokka kick", visibility="public")
+    assert [s.word for s in backend.autocomplete(user=me, text="quok")] == ["quokka"]
+
+    witness.visibility = "private"
+    witness.save()
+    assert _witness("quokka") == witness.pk  # stale now: checked at every use
+    assert backend.autocomplete(user=me, text="quok") == []
+    assert backend.search(user=me, text="qokka", fuzzy="on").expanded == {}
+    assert [s.word for s in backend.autocomplete(user=other, text="quok")] == ["quokka"]
+
+    witness.visibility, witness.name = "public", "Plain kick"
+    witness.save()  # public again, but the word is gone from it
+    assert backend.autocomplete(user=me, text="quok") == []
+
+    SampleFactory(owner=other, name="Quokka snare", visibility="public")
+    assert [s.word for s in backend.autocomplete(user=me, text="quok")] == ["quokka"]
+    assert backend.search(user=me, text="qokka", fuzzy="on").expanded == {"qokka": ["quokka"]}
+
+
+def test_pruning_renews_stale_witnesses():
+    from search.services import search_terms_prune
+
+    first = SampleFactory(name="Quokka kick", visibility="public")
+    second = SampleFactory(name="Quokka snare", visibility="public")
+    hidden = SampleFactory(name="Wombat hit")
+    assert _witness("quokka") == first.pk
+    Sample.objects.filter(pk=first.pk).update(visibility="private")
+    hidden.visibility = "public"
+    hidden.save()
+    Sample.objects.filter(pk=hidden.pk).update(visibility="private")
+
+    search_terms_prune()
+
+    assert _witness("quokka") == second.pk
+    assert _witness("wombat") is None  # no public sample has it any more

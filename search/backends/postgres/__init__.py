@@ -14,7 +14,9 @@ and highlights; a request runs a fixed number of queries whatever the page size.
   the owner's document, so the privacy rule costs no extra rows.
 - Fuzzy: query words are matched against ``search_searchterm`` (every word of
   every name and tag) by trigram distance on a GiST index, and the query is
-  rewritten with the near words: "kik" searches "kick".
+  rewritten with the near words: "kik" searches "kick". A word is offered only
+  when a sample the caller can see has it: its public witness, checked at
+  use, or else a search of its matches.
 - Vectors: ``ORDER BY embedding <=> v LIMIT k`` on HNSW indexes (one for all
   samples, one per category), with pgvector's iterative index scan on so
   that filters do not starve the answer; settings travel in the query's

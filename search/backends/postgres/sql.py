@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import DEFERRED
 
 from library.models import Visibility
 from search.backends.base import SearchFilters
@@ -165,28 +166,43 @@ def samples_from(values: Sequence[Any]):
 
     if values[0] is None:
         return None
-    sample_fields, sample_names, sample_converters = _loading(Sample, _DEFERRED)
-    _user_fields, user_names, user_converters = _loading(User)
-    width = len(sample_names)
-    sample_values = list(values[:width])
-    user_values = list(values[width:])
-    for row, converters in ((sample_values, sample_converters), (user_values, user_converters)):
-        for index, field, converter in converters:
-            row[index] = converter(row[index], field, connection)
-    sample = Sample.from_db(connection.alias, sample_names, sample_values)
-    owner = User.from_db(connection.alias, user_names, user_values)
+    sample_loader, user_loader = _loader(Sample, _DEFERRED), _loader(User)
+    sample = sample_loader.instance(values[: sample_loader.width])
+    owner = user_loader.instance(values[sample_loader.width :])
     Sample.owner.field.set_cached_value(sample, owner)
     return sample
 
 
+class _Loader:
+    """Builds ``model`` instances from rows of its loaded columns, as the ORM would.
+
+    Rows are put at full width with ``DEFERRED`` where a field is not loaded,
+    so that ``Model.from_db`` need not place them by name for every row.
+    """
+
+    def __init__(self, model, skip: frozenset[str]) -> None:
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.slots = [n for n, f in enumerate(fields) if f.attname not in skip]
+        self.names = [f.attname for f in fields]
+        self.template = [DEFERRED] * len(fields)
+        self.width = len(self.slots)
+        self.converters = [
+            (slot, field, converter)
+            for slot in self.slots
+            for field in [fields[slot]]
+            for converter in field.get_db_converters(connection)
+        ]
+
+    def instance(self, values: Sequence[Any]):
+        row = self.template.copy()
+        for slot, value in zip(self.slots, values, strict=True):
+            row[slot] = value
+        for slot, field, converter in self.converters:
+            row[slot] = converter(row[slot], field, connection)
+        return self.model.from_db(connection.alias, self.names, row)
+
+
 @functools.cache
-def _loading(model, skip: frozenset[str] = frozenset()) -> tuple[list, list[str], list[tuple]]:
-    """``model``'s loaded fields, their names, and ``(index, field, converter)`` for those
-    that need converting (most do not)."""
-    fields = _loaded_fields(model, skip)
-    converters = [
-        (index, field, converter)
-        for index, field in enumerate(fields)
-        for converter in field.get_db_converters(connection)
-    ]
-    return fields, [f.attname for f in fields], converters
+def _loader(model, skip: frozenset[str] = frozenset()) -> _Loader:
+    return _Loader(model, skip)

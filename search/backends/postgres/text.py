@@ -18,13 +18,24 @@ _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # completion) only when it is a word of a sample the caller can see: the list
 # holds every user's words, private ones included. The check happens inside the
 # index scan, before any LIMIT, so other users' words cannot crowd out the
-# caller's own. First the search index finds up to VISIBLE_WORD_PROBE visible
-# documents with the word's stem in their name or tags (weight A), then one of
-# them must hold that very spelling: otherwise a private "kicking" could be
-# revealed by a public "kick".
+# caller's own. It must find a visible sample with that very spelling in its
+# name or tags: a private "kicking" must not be revealed by a public "kick".
+# First the word's witness, a public sample recorded as having it (migration
+# 0005), is checked; it may be stale, so it is checked like any other sample.
+# Failing that, the search index finds up to VISIBLE_WORD_PROBE visible
+# documents with the word's stem in their name or tags (weight A), and one of
+# them must hold the spelling.
 VISIBLE_WORD_PROBE = 20
+_HAS_SPELLING = """
+    to_tsvector('simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' ')))
+    @@ to_tsquery('simple', quote_literal({word}))
+"""
 VISIBLE_WORD_SQL = """
-    EXISTS (
+    (EXISTS (
+        SELECT 1 FROM library_sample s
+        WHERE s.id = {witness} AND s.visibility = %(public)s AND {has_spelling}
+    )
+    OR EXISTS (
         SELECT 1
         FROM (
             SELECT d.sample_id FROM search_sampledocument d
@@ -33,39 +44,39 @@ VISIBLE_WORD_SQL = """
             LIMIT %(probe)s
         ) seen
         JOIN library_sample s ON s.id = seen.sample_id
-        WHERE to_tsvector('simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' ')))
-              @@ to_tsquery('simple', quote_literal({word}))
-    )
-"""
+        WHERE {has_spelling}
+    ))
+""".replace("{has_spelling}", _HAS_SPELLING)
+_VISIBLE_TERM = VISIBLE_WORD_SQL.format(word="term.word", witness="term.witness")
 
 # For each query word, the visible words nearest to it (trigram distance, GiST).
-NEAR_WORDS_SQL = """
+NEAR_WORDS_SQL = f"""
     SELECT wanted.word, near.word
     FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)
     CROSS JOIN LATERAL (
         SELECT term.word, term.word <-> wanted.word AS distance
         FROM search_searchterm term
-        WHERE term.word %% wanted.word AND {visible}
+        WHERE term.word %% wanted.word AND {_VISIBLE_TERM}
         ORDER BY term.word <-> wanted.word
         LIMIT %(alternatives)s
     ) near
     ORDER BY wanted.position, near.distance, near.word
-""".format(visible=VISIBLE_WORD_SQL.format(word="term.word"))  # noqa: S608 - constants only
+"""  # noqa: S608 - constants only
 
 AUTOCOMPLETE_COUNT_CAP = 100
 # Completions of the last word: visible words starting with it, shortest first,
 # then (from three letters on) visible near spellings. Each is kept only when,
 # with the words before it, it finds some of the caller's visible samples by
 # name or tag (weight A), counted up to a cap.
-AUTOCOMPLETE_SQL = """
+AUTOCOMPLETE_SQL = f"""
     WITH candidates AS (
         (SELECT term.word, false AS fuzzy FROM search_searchterm term
-         WHERE term.word LIKE %(pattern)s AND {visible}
+         WHERE term.word LIKE %(pattern)s AND {_VISIBLE_TERM}
          ORDER BY length(term.word), term.word LIMIT %(many)s)
         UNION ALL
         (SELECT term.word, true FROM search_searchterm term
          WHERE %(try_fuzzy)s AND term.word %% %(prefix)s AND term.word NOT LIKE %(pattern)s
-           AND {visible}
+           AND {_VISIBLE_TERM}
          ORDER BY term.word <-> %(prefix)s LIMIT %(few)s)
     )
     SELECT c.word, c.fuzzy, found.n
@@ -91,7 +102,7 @@ AUTOCOMPLETE_SQL = """
     WHERE found.n > 0
     ORDER BY c.fuzzy, found.n DESC, length(c.word), c.word
     LIMIT %(limit)s
-""".format(visible=VISIBLE_WORD_SQL.format(word="term.word"))  # noqa: S608 - constants only
+"""  # noqa: S608 - constants only
 
 
 def words(text: str) -> list[str]:
