@@ -48,9 +48,11 @@ from search.backends.base import (
     bpm_band,
 )
 from search.backends.postgres.sql import (
+    OWN_DOCUMENT,
     SAMPLE_JOIN,
     fetch,
     filter_sql,
+    owned_by,
     owner_of,
     sample_columns,
     samples_from,
@@ -425,9 +427,9 @@ class PostgresSearchBackend(BaseSearchBackend):
 
         Two branches, each served by its own index: other people's public
         samples through the GIN index on public documents, and the caller's own
-        (matched also by their private collections' names) through the owner
-        index. One ``OR`` of both would read every match of other users' private
-        samples and every row of the caller's.
+        (matched also by their private collections' names) through the GIN
+        index of their words and owner together. One ``OR`` of both would read
+        every match of other users' private samples and every row of the caller's.
         """
         where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
         if exclude:
@@ -445,11 +447,10 @@ class PostgresSearchBackend(BaseSearchBackend):
         )
         if not user.is_authenticated:
             return public, params
-        own_document = "(d.document || coalesce(d.private_document, ''::tsvector))"
         own = (
-            f"SELECT {columns}, {rank.format(document=own_document, query=query.sql)} AS rank"
+            f"SELECT {columns}, {rank.format(document=OWN_DOCUMENT, query=query.sql)} AS rank"
             " FROM search_sampledocument d"
-            f" WHERE d.owner_id = %(me)s AND {own_document} @@ {query.sql}{where}"
+            f" WHERE {owned_by('me')} AND {OWN_DOCUMENT} @@ {query.sql}{where}"
         )
         return f"{public} AND d.owner_id <> %(me)s UNION ALL {own}", params
 

@@ -100,6 +100,17 @@ def filter_sql(
     return "".join(f" AND {part}" for part in parts), params
 
 
+# What owners search in their own samples (their private collections' names too), and
+# the condition that finds their matches through the (words, owner) GIN index
+# (migration 0006) rather than through everybody's matches of the words.
+OWN_DOCUMENT = "(d.document || coalesce(d.private_document, ''::tsvector))"
+
+
+def owned_by(param: str) -> str:
+    """``d``'s rows owned by the user id in parameter ``param``, as the GIN index reads it."""
+    return f"ARRAY[d.owner_id] @> ARRAY[%({param})s]::bigint[]"
+
+
 def owner_of(user) -> int | None:
     """The user's id, or ``None`` (which matches no owner) for an anonymous caller."""
     return user.pk if user.is_authenticated else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from search.backends.postgres.sql import OWN_DOCUMENT, owned_by
+
 TEXT_CONFIG = "english"
 # ts_headline marks matches with these private-use characters; the text is then
 # HTML-escaped and only they become <mark> tags, so nothing in a name or a
@@ -93,8 +95,7 @@ AUTOCOMPLETE_SQL = f"""
     CROSS JOIN LATERAL (
         SELECT count(*) FROM (
             SELECT 1 FROM search_sampledocument d
-            WHERE (d.owner_id = %(owner)s
-                   AND (d.document || coalesce(d.private_document, ''::tsvector)) @@ q.query)
+            WHERE ({owned_by("owner")} AND {OWN_DOCUMENT} @@ q.query)
                OR (d.visibility = %(public)s AND d.document @@ q.query)
             LIMIT %(cap)s
         ) capped
