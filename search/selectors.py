@@ -96,11 +96,16 @@ def search_facets(
     text: str = "",
     filters: SearchFilters | None = None,
     fuzzy: bool = False,
+    expanded: dict[str, list[str]] | None = None,
     cache: bool = True,
 ) -> Facets:
-    """Match counts by category, key and tempo band; ``fuzzy`` as the search page used."""
+    """Match counts by category, key and tempo band.
+
+    ``fuzzy`` and ``expanded`` as the results page had them, so that the counts
+    are of what the page shows.
+    """
     if cache:
-        asked = {"text": text, "filters": filters, "fuzzy": fuzzy}
+        asked = {"text": text, "filters": filters, "fuzzy": fuzzy, "expanded": expanded}
         return search_cache.cached(
             "facets",
             user=user,
@@ -108,7 +113,7 @@ def search_facets(
             compute=lambda: search_facets(user=user, **asked, cache=False),
         )
     return get_search_backend().facets(
-        user=user, text=text, filters=filters, fuzzy="on" if fuzzy else "off"
+        user=user, text=text, filters=filters, fuzzy="on" if fuzzy else "off", expanded=expanded
     )
 
 

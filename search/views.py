@@ -133,7 +133,13 @@ def search(request: HttpRequest) -> HttpResponse:
             user=request.user, text=text, filters=filters, page=page_number, page_size=PAGE_SIZE
         )
         # Count what the results show: near spellings when the exact words found nothing.
-        facets = search_facets(user=request.user, text=text, filters=filters, fuzzy=results.fuzzy)
+        facets = search_facets(
+            user=request.user,
+            text=text,
+            filters=filters,
+            fuzzy=results.fuzzy,
+            expanded=results.expanded,
+        )
     except ProductError as exc:
         error = exc.message
     context = {

@@ -386,6 +386,30 @@ class SearchBackendContract:
         assert [(f.label, f.count) for f in facets.bpm] == [("80–99", 1), ("120–139", 1)]
         assert facets.key[0].label == "A minor (8A)"
 
+        # Keys ignore the key filter; tempo bands ignore the tempo filter; the rest apply.
+        by_key = backend.facets(user=me, filters=SearchFilters(key="C", mode="major"))
+        assert {f.value["key"]: f.count for f in by_key.key} == {"A": 2, "C": 2}
+        assert {f.value: f.count for f in by_key.category} == {"music_loop": 1, "pad": 1}
+        assert [(f.label, f.count) for f in by_key.bpm] == [("160–179", 1)]
+        by_tempo = backend.facets(user=me, text="loop", filters=SearchFilters(bpm_min=120))
+        assert [f.label for f in by_tempo.bpm] == ["80–99", "120–139", "160–179"]
+        assert {f.value: f.count for f in by_tempo.category} == {"drum_loop": 1, "music_loop": 1}
+        assert backend.facets(user=me, text="nothing like it").category == []
+
+    def test_facets_count_the_near_spellings_the_page_used(self, backend, me):
+        SampleFactory(owner=me, name="Deep kick", category="kick")
+        SampleFactory(owner=me, name="Kit snare", category="snare")
+        page = backend.search(user=me, text="kik")
+
+        looked_up = backend.facets(user=me, text="kik", fuzzy="on")
+        given = backend.facets(user=me, text="kik", fuzzy="on", expanded=page.expanded)
+        assert given == looked_up and sum(f.count for f in given.category) == page.total
+        only_kit = backend.facets(user=me, text="kik", fuzzy="on", expanded={"kik": ["kit"]})
+        assert [f.value for f in only_kit.category] == ["snare"]
+        # Only words as the word list spells them are counted; anything else is dropped.
+        junk = backend.facets(user=me, text="kik", fuzzy="on", expanded={"kik": ["kick' | 'x"]})
+        assert junk.category == []
+
     # -- privacy ------------------------------------------------------------------------
 
     def test_every_method_keeps_others_private_samples_out(self, backend, me, other):

@@ -121,7 +121,11 @@ class SearchView(APIView):
         }
         if data["facets"]:
             facets = selectors.search_facets(
-                user=request.user, text=data["q"], filters=filters, fuzzy=page.fuzzy
+                user=request.user,
+                text=data["q"],
+                filters=filters,
+                fuzzy=page.fuzzy,
+                expanded=page.expanded,
             )
             body["facets"] = _facets(facets)
         return Response(body)

@@ -185,8 +185,22 @@ class BaseSearchBackend:
         """Text matches and sound neighbours in one ranking, with each score part shown."""
         raise NotImplementedError("subclasses of BaseSearchBackend must provide hybrid()")
 
-    def facets(self, *, user: User, text: str = "", filters: SearchFilters | None = None) -> Facets:
-        """Counts of the matches of :meth:`search` by category, key and tempo band."""
+    def facets(
+        self,
+        *,
+        user: User,
+        text: str = "",
+        filters: SearchFilters | None = None,
+        fuzzy: str = "off",
+        expanded: dict[str, list[str]] | None = None,
+    ) -> Facets:
+        """Counts of the matches of :meth:`search` by category, key and tempo band.
+
+        With ``fuzzy="on"`` the near spellings of the words are counted, as a
+        fuzzy search found them: those in ``expanded`` when given (the page's
+        :attr:`ResultPage.expanded`, so that they are not looked up again),
+        else those looked up afresh.
+        """
         raise NotImplementedError("subclasses of BaseSearchBackend must provide facets()")
 
     def autocomplete(self, *, user: User, text: str, limit: int = 8) -> list[Suggestion]:

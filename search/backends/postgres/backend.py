@@ -10,31 +10,10 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import reduce
-from operator import or_
 from typing import Any
 from uuid import UUID
 
-from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchVectorField,
-)
-from django.db.models import (
-    Count,
-    F,
-    FloatField,
-    Func,
-    IntegerField,
-    Q,
-    QuerySet,
-    TextField,
-    Value,
-)
-from django.db.models.functions import Coalesce
-
-from library.models import CollectionItem, Visibility
-from library.selectors import collections_visible
+from library.models import Visibility
 from search.backends.base import (
     BPM_BAND_EDGES,
     SORTABLE,
@@ -48,9 +27,11 @@ from search.backends.base import (
     bpm_band,
 )
 from search.backends.postgres.sql import (
+    FACETED,
     OWN_DOCUMENT,
     SAMPLE_JOIN,
     fetch,
+    filter_groups,
     filter_sql,
     owned_by,
     owner_of,
@@ -70,8 +51,7 @@ from search.backends.postgres.text import (
     raw_tsquery,
     words,
 )
-from search.keys import camelot, compatible_keys
-from search.models import SampleDocument
+from search.keys import camelot
 
 SHORT_DESCRIPTION = 200  # characters; up to this a description's snippet is all of it
 
@@ -194,49 +174,61 @@ class PostgresSearchBackend(BaseSearchBackend):
         return page
 
     def facets(
-        self, *, user, text: str = "", filters: SearchFilters | None = None, fuzzy: str = "off"
+        self,
+        *,
+        user,
+        text: str = "",
+        filters: SearchFilters | None = None,
+        fuzzy: str = "off",
+        expanded: dict[str, list[str]] | None = None,
     ) -> Facets:
+        """Counts by category, key and tempo band: one statement, one pass over the matches.
+
+        Each facet leaves out its own filter, so the other choices stay visible:
+        the matches are gathered with the other filters, each row says which
+        facet filters it passes, and each grouping counts the rows that pass
+        the other two.
+        """
         filters = filters or SearchFilters()
         query = None
         if text.strip():
-            query = self._fuzzy_query(user, text)[0] if fuzzy == "on" else _TextQuery.plain(text)
+            if fuzzy == "on":
+                query = self._fuzzy_query(user, text, expanded)[0]
+            else:
+                query = _TextQuery.plain(text)
             if query is None:
                 return Facets(category=[], key=[], bpm=[])
-
-        def narrowed(skip: str) -> QuerySet[SampleDocument]:
-            documents = self._documents(user, filters, skip=skip)
-            if query is not None:
-                documents = self._matching(user, documents, query.orm())
-            return documents.order_by()
-
-        categories = (
-            narrowed("category")
-            .filter(category__isnull=False)
-            .values_list("category")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "category")
+        groups, params = filter_groups(user, filters, alias="d", id_column="sample_id")
+        where = "".join(f" AND {part}" for part in groups["other"])
+        passes = ", ".join(
+            f"({' AND '.join(groups[name]) or 'true'}) AS {name}_ok" for name in FACETED
         )
-        keys = (
-            narrowed("key")
-            .filter(key__isnull=False)
-            .values_list("key", "mode")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "key", "mode")
+        select = f"d.category, d.key, d.mode, d.bpm, {passes}"
+        if query is None:
+            visible = self._visible_sql(user, "d")
+            matches = f"SELECT {select} FROM search_sampledocument d WHERE {visible}{where}"
+        else:
+            matches = self._matching_sql(user, query, select, where)
+            params["text"] = query.value
+        params |= {**self._visibility_params(user), "edges": list(map(float, BPM_BAND_EDGES))}
+        sql = (
+            "SELECT GROUPING(category), GROUPING(key, mode), category, key, mode, band,"
+            " count(*) FILTER (WHERE key_ok AND bpm_ok),"
+            " count(*) FILTER (WHERE category_ok AND bpm_ok),"
+            " count(*) FILTER (WHERE category_ok AND key_ok)"
+            f" FROM (SELECT *, width_bucket(bpm, %(edges)s::float8[]) AS band FROM ({matches}) m) m"
+            " GROUP BY GROUPING SETS ((category), (key, mode), (band))"
         )
-        band = Func(
-            F("bpm"),
-            Value(list(map(float, BPM_BAND_EDGES)), output_field=ArrayField(FloatField())),
-            function="width_bucket",
-            output_field=IntegerField(),
-        )
-        bands = dict(
-            narrowed("bpm")
-            .filter(bpm__isnull=False)
-            .annotate(band=band)
-            .values_list("band")
-            .annotate(n=Count("pk"))
-            .values_list("band", "n")
-        )
+        categories, keys, bands = [], [], {}
+        for by_other, by_key, category, key, mode, band, *counts in fetch(sql, params):
+            if not by_other and category is not None and counts[0]:
+                categories.append((category, counts[0]))
+            elif not by_key and key is not None and counts[1]:
+                keys.append((key, mode, counts[1]))
+            elif by_other and by_key and band is not None and counts[2]:
+                bands[band] = counts[2]
+        categories.sort(key=lambda item: (-item[1], item[0]))
+        keys.sort(key=lambda item: (-item[2], item[0], item[1] is None, item[1] or ""))
         return Facets(
             category=[
                 FacetCount(value=name, count=n, label=name.replace("_", " "))
@@ -286,80 +278,33 @@ class PostgresSearchBackend(BaseSearchBackend):
 
     # ------------------------------------------------------------------ building blocks
 
-    def _documents(
-        self, user, filters: SearchFilters, *, skip: str = ""
-    ) -> QuerySet[SampleDocument]:
-        """Search rows of the samples ``user`` may see (own and public), narrowed by ``filters``."""
-        visible = Q(visibility=Visibility.PUBLIC)
-        if user.is_authenticated:
-            visible |= Q(owner_id=user.pk)
-        return SampleDocument.objects.filter(visible).filter(
-            self._filter_q(user, filters, skip=skip)
-        )
+    def _fuzzy_query(
+        self, user, text: str, expanded: dict[str, list[str]] | None = None
+    ) -> tuple[_TextQuery | None, dict[str, list[str]]]:
+        """The query with each wanted word replaced by the visible words nearest to it.
 
-    def _filter_q(
-        self, user, filters: SearchFilters, *, skip: str = "", sample_id: str = "sample_id"
-    ) -> Q:
-        """``filters`` as a Q for SampleDocument, or for Sample with ``sample_id="pk"``.
-
-        Both models name the filtered columns alike.
+        ``expanded`` gives the near words already found for ``text`` (a page's
+        ``expanded``); they are looked up when it is ``None``.
         """
-        f = filters
-        q = Q()
-        if skip != "bpm":
-            if f.bpm_min is not None:
-                q &= Q(bpm__gte=f.bpm_min)
-            if f.bpm_max is not None:
-                q &= Q(bpm__lte=f.bpm_max)
-        if skip != "key":
-            if f.key and f.compatible_keys and f.mode:
-                q &= reduce(or_, (Q(key=k, mode=m) for k, m in compatible_keys(f.key, f.mode)))
-            else:
-                if f.key:
-                    q &= Q(key=f.key)
-                if f.mode:
-                    q &= Q(mode=f.mode)
-        if skip != "category" and f.categories:
-            # One category as equality, so its partial HNSW index applies.
-            categories = list(f.categories)
-            q &= Q(category=categories[0]) if len(categories) == 1 else Q(category__in=categories)
-        if f.duration_min is not None:
-            q &= Q(duration__gte=f.duration_min)
-        if f.duration_max is not None:
-            q &= Q(duration__lte=f.duration_max)
-        if f.loudness_min is not None:
-            q &= Q(loudness_lufs__gte=f.loudness_min)
-        if f.loudness_max is not None:
-            q &= Q(loudness_lufs__lte=f.loudness_max)
-        if f.is_loop is not None:
-            q &= Q(is_loop=f.is_loop)
-        if f.tags:
-            q &= Q(tags__contains=list(f.tags))
-        if f.collection is not None:
-            # Only a collection the user may see narrows anything; another's private one is empty.
-            items = CollectionItem.objects.filter(
-                collection_id=f.collection, collection__in=collections_visible(user=user)
-            )
-            q &= Q(**{f"{sample_id}__in": items.values("sample_id")})
-        if f.visibility:
-            q &= Q(visibility=f.visibility)
-        if f.mine:
-            q &= Q(owner_id=user.pk) if user.is_authenticated else Q(pk__in=[])
-        return q
-
-    def _fuzzy_query(self, user, text: str) -> tuple[_TextQuery | None, dict[str, list[str]]]:
-        """The query with each wanted word replaced by the visible words nearest to it."""
         wanted, excluded = query_words(text)
         if not wanted:
             return None, {}
-        params = {
-            **self._word_params(user),
-            "words": wanted,
-            "alternatives": self.fuzzy_alternatives,
-        }
-        expanded: dict[str, list[str]] = {}
-        for word, near in self._word_rows(NEAR_WORDS_SQL, params):
-            expanded.setdefault(word, []).append(near)
+        if expanded is None:
+            params = {
+                **self._word_params(user),
+                "words": wanted,
+                "alternatives": self.fuzzy_alternatives,
+            }
+            expanded = {}
+            for word, near in self._word_rows(NEAR_WORDS_SQL, params):
+                expanded.setdefault(word, []).append(near)
+        else:  # only words as the word list spells them go into the raw tsquery
+            expanded = {
+                word: [near for near in nears if words(near) == [near]]
+                for word, nears in expanded.items()
+                if word in wanted
+            }
+            expanded = {word: nears for word, nears in expanded.items() if nears}
         if not expanded:
             return None, {}
         # A word with no visible near spelling stays itself, so that it still has to
@@ -380,22 +325,6 @@ class PostgresSearchBackend(BaseSearchBackend):
         """Run a word-list query with trigram ``%`` set to ``fuzzy_min_similarity``."""
         threshold = {"pg_trgm.similarity_threshold": str(self.fuzzy_min_similarity)}
         return fetch(sql, params, settings=threshold)
-
-    def _matching(self, user, documents: QuerySet, query: SearchQuery) -> QuerySet:
-        """``documents`` matching ``query``: the owner's also by private collection names."""
-        public = Q(visibility=Visibility.PUBLIC, document=query)
-        if not user.is_authenticated:
-            return documents.filter(public)
-        own_document = Func(
-            F("document"),
-            Coalesce(F("private_document"), Value("", output_field=SearchVectorField())),
-            template="(%(expressions)s)",
-            arg_joiner=" || ",
-            output_field=SearchVectorField(),
-        )
-        return documents.alias(own_document=own_document).filter(
-            Q(owner_id=user.pk, own_document=query) | public
-        )
 
     def _visibility_params(self, user) -> dict[str, Any]:
         return {"public": Visibility.PUBLIC, "me": owner_of(user)}
@@ -423,14 +352,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         *,
         sort_column: str = "",
     ) -> tuple[str, dict[str, Any]]:
-        """Text matches as rows ``(sample_id, created_at, [sort_column,] rank)``.
-
-        Two branches, each served by its own index: other people's public
-        samples through the GIN index on public documents, and the caller's own
-        (matched also by their private collections' names) through the GIN
-        index of their words and owner together. One ``OR`` of both would read
-        every match of other users' private samples and every row of the caller's.
-        """
+        """Text matches as rows ``(sample_id, created_at, [sort_column,] rank)``."""
         where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
         if exclude:
             where += " AND d.sample_id <> ALL(%(exclude)s::uuid[])"
@@ -439,20 +361,30 @@ class PostgresSearchBackend(BaseSearchBackend):
         columns = "d.sample_id, d.created_at"
         if sort_column and sort_column != "created_at":
             columns += f", d.{sort_column}"
-        rank = "ts_rank(%(weights)s::float4[], {document}, {query})"
+        rank = f"ts_rank(%(weights)s::float4[], {{document}}, {query.sql}) AS rank"
+        return self._matching_sql(user, query, f"{columns}, {rank}", where), params
+
+    def _matching_sql(self, user, query: _TextQuery, select: str, where: str) -> str:
+        """``SELECT select`` over the documents ``user`` may see that match ``query`` and ``where``.
+
+        ``{document}`` in ``select`` stands for what the row's reader searches.
+        Two branches, each served by its own index: other people's public
+        samples through the GIN index on public documents, and the caller's own
+        (matched also by their private collections' names) through the GIN
+        index of their words and owner together. One ``OR`` of both would read
+        every match of other users' private samples and every row of the caller's.
+        """
         public = (
-            f"SELECT {columns}, {rank.format(document='d.document', query=query.sql)} AS rank"
-            " FROM search_sampledocument d"
+            f"SELECT {select.format(document='d.document')} FROM search_sampledocument d"
             f" WHERE d.visibility = %(public)s AND d.document @@ {query.sql}{where}"
         )
         if not user.is_authenticated:
-            return public, params
+            return public
         own = (
-            f"SELECT {columns}, {rank.format(document=OWN_DOCUMENT, query=query.sql)} AS rank"
-            " FROM search_sampledocument d"
+            f"SELECT {select.format(document=OWN_DOCUMENT)} FROM search_sampledocument d"
             f" WHERE {owned_by('me')} AND {OWN_DOCUMENT} @@ {query.sql}{where}"
         )
-        return f"{public} AND d.owner_id <> %(me)s UNION ALL {own}", params
+        return f"{public} AND d.owner_id <> %(me)s UNION ALL {own}"
 
     def _text_search(
         self,
@@ -773,24 +705,17 @@ class _TextQuery:
 
     sql: str
     value: str
-    search_type: str
 
     @classmethod
     def plain(cls, text: str) -> _TextQuery:
         """Web-search syntax, normalised as documents are."""
         sql = f"websearch_to_tsquery('{TEXT_CONFIG}'::regconfig, search_normalise(%(text)s))"
-        return cls(sql, text, "websearch")
+        return cls(sql, text)
 
     @classmethod
     def raw(cls, query: str) -> _TextQuery:
         """A tsquery built by :func:`raw_tsquery`."""
-        return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query, "raw")
-
-    def orm(self) -> SearchQuery:
-        if self.search_type == "raw":
-            return SearchQuery(self.value, config=TEXT_CONFIG, search_type="raw")
-        normalised = Func(Value(self.value), function="search_normalise", output_field=TextField())
-        return SearchQuery(normalised, config=TEXT_CONFIG, search_type="websearch")
+        return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query)
 
 
 def _vector_text(vector: Sequence[float]) -> str:

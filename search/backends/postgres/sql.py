@@ -26,6 +26,10 @@ from search.keys import compatible_keys
 Params = dict[str, Any]
 
 
+# The filters a facet leaves out when it counts its own values.
+FACETED = ("bpm", "key", "category")
+
+
 def filter_sql(
     user, filters: SearchFilters, *, alias: str, id_column: str, skip: str = ""
 ) -> tuple[str, Params]:
@@ -34,55 +38,64 @@ def filter_sql(
     ``id_column`` is the sample id column (``sample_id`` or ``id``); ``skip``
     leaves out one facet's own filter ("bpm", "key" or "category").
     """
+    groups, params = filter_groups(user, filters, alias=alias, id_column=id_column)
+    parts = [part for name, group in groups.items() if name != skip for part in group]
+    return "".join(f" AND {part}" for part in parts), params
+
+
+def filter_groups(
+    user, filters: SearchFilters, *, alias: str, id_column: str
+) -> tuple[dict[str, list[str]], Params]:
+    """``filters`` as SQL conditions grouped by facet (:data:`FACETED`) and ``"other"``."""
     f = filters
-    parts: list[str] = []
+    groups: dict[str, list[str]] = {name: [] for name in (*FACETED, "other")}
     params: Params = {}
 
-    def add(sql: str, *values: Any) -> None:
+    def add(group: str, sql: str, *values: Any) -> None:
         names = []
         for value in values:
             names.append(f"{alias}_f{len(params)}")
             params[names[-1]] = value
-        parts.append(sql.format(*(f"%({name})s" for name in names), t=alias))
+        groups[group].append(sql.format(*(f"%({name})s" for name in names), t=alias))
 
-    if skip != "bpm":
-        if f.bpm_min is not None:
-            add("{t}.bpm >= {}", f.bpm_min)
-        if f.bpm_max is not None:
-            add("{t}.bpm <= {}", f.bpm_max)
-    if skip != "key":
-        if f.key and f.compatible_keys and f.mode:
-            pairs = compatible_keys(f.key, f.mode)
-            add(
-                "(" + " OR ".join("({t}.key = {} AND {t}.mode = {})" for _ in pairs) + ")",
-                *(value for pair in pairs for value in pair),
-            )
-        else:
-            if f.key:
-                add("{t}.key = {}", f.key)
-            if f.mode:
-                add("{t}.mode = {}", f.mode)
-    if skip != "category" and f.categories:
+    if f.bpm_min is not None:
+        add("bpm", "{t}.bpm >= {}", f.bpm_min)
+    if f.bpm_max is not None:
+        add("bpm", "{t}.bpm <= {}", f.bpm_max)
+    if f.key and f.compatible_keys and f.mode:
+        pairs = compatible_keys(f.key, f.mode)
+        add(
+            "key",
+            "(" + " OR ".join("({t}.key = {} AND {t}.mode = {})" for _ in pairs) + ")",
+            *(value for pair in pairs for value in pair),
+        )
+    else:
+        if f.key:
+            add("key", "{t}.key = {}", f.key)
+        if f.mode:
+            add("key", "{t}.mode = {}", f.mode)
+    if f.categories:
         # One category as equality, so its partial HNSW index applies.
         if len(f.categories) == 1:
-            add("{t}.category = {}", f.categories[0])
+            add("category", "{t}.category = {}", f.categories[0])
         else:
-            add("{t}.category = ANY({})", list(f.categories))
+            add("category", "{t}.category = ANY({})", list(f.categories))
     if f.duration_min is not None:
-        add("{t}.duration >= {}", f.duration_min)
+        add("other", "{t}.duration >= {}", f.duration_min)
     if f.duration_max is not None:
-        add("{t}.duration <= {}", f.duration_max)
+        add("other", "{t}.duration <= {}", f.duration_max)
     if f.loudness_min is not None:
-        add("{t}.loudness_lufs >= {}", f.loudness_min)
+        add("other", "{t}.loudness_lufs >= {}", f.loudness_min)
     if f.loudness_max is not None:
-        add("{t}.loudness_lufs <= {}", f.loudness_max)
+        add("other", "{t}.loudness_lufs <= {}", f.loudness_max)
     if f.is_loop is not None:
-        add("{t}.is_loop" if f.is_loop else "NOT {t}.is_loop")
+        add("other", "{t}.is_loop" if f.is_loop else "NOT {t}.is_loop")
     if f.tags:
-        add("{t}.tags @> {}::varchar[]", list(f.tags))
+        add("other", "{t}.tags @> {}::varchar[]", list(f.tags))
     if f.collection is not None:
         # Only a collection the user may see narrows anything; another's private one is empty.
         add(
+            "other",
             "{t}." + id_column + " IN (SELECT item.sample_id FROM library_collectionitem item"
             " JOIN library_collection col ON col.id = item.collection_id"
             " WHERE item.collection_id = {} AND (col.visibility = {} OR col.owner_id = {}))",
@@ -91,13 +104,13 @@ def filter_sql(
             owner_of(user),
         )
     if f.visibility:
-        add("{t}.visibility = {}", f.visibility)
+        add("other", "{t}.visibility = {}", f.visibility)
     if f.mine:
         if user.is_authenticated:
-            add("{t}.owner_id = {}", user.pk)
+            add("other", "{t}.owner_id = {}", user.pk)
         else:
-            parts.append("false")
-    return "".join(f" AND {part}" for part in parts), params
+            groups["other"].append("false")
+    return groups, params
 
 
 # What owners search in their own samples (their private collections' names too), and
