@@ -630,6 +630,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             "rrf": float(self.rrf_k),
             "limit": limit,
             "offset": offset,
+            "last": last or query is None,
         }
         if query is not None:
             matches, text_params = self._matches_sql(user, filters, query, exclude)
@@ -657,7 +658,9 @@ class PostgresSearchBackend(BaseSearchBackend):
         )
         sql = (
             f"WITH text_ranked AS ({text_ranked}),"
-            f" knn AS ({knn}),"
+            # Not walked at all when the words find nothing and near spellings come next.
+            f" knn AS (SELECT * FROM ({knn}) nearest"
+            " WHERE %(last)s OR EXISTS (SELECT 1 FROM text_ranked)),"
             " vector_ranked AS (SELECT sample_id, distance,"
             " row_number() OVER (ORDER BY distance, sample_id) AS position FROM knn),"
             " fused AS (SELECT coalesce(t.sample_id, v.sample_id) AS sample_id,"
