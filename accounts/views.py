@@ -1,8 +1,11 @@
 """Account pages that allauth does not provide, and the 429 answers of every rate limit."""
 
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts.audit import audit_log_record
+from accounts.lockout import login_lock_seconds
 from samplemind.api import error_body
 
 MESSAGE = "Too many attempts; wait a minute and try again."
@@ -27,3 +30,13 @@ def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
 def handler429(request: HttpRequest) -> HttpResponse:
     """allauth's answer to its own limits (``ROOT_URLCONF.handler429``), with Retry-After."""
     return too_many_requests(request)
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's sign-in page, behind the sign-in lock the API and the site use."""
+    email = request.POST.get("username", "") if request.method == "POST" else ""
+    wait = login_lock_seconds(email=email)
+    if wait:
+        audit_log_record(action="login.throttled", actor_email=email[:254], request=request)
+        return too_many_requests(request, retry_after=wait)
+    return admin.site.login(request)

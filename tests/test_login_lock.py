@@ -1,4 +1,4 @@
-"""One sign-in lock for the API and the sign-in page: five wrong passwords within a minute.
+"""One sign-in lock for the API, the sign-in page and the admin: five wrong passwords a minute.
 
 The sixth try within that minute gets 429 with Retry-After, even with the
 right password, and the lock lasts exactly the rest of the minute that began
@@ -109,3 +109,35 @@ def test_another_account_from_the_same_address_is_not_locked(client):
     )
 
     assert response.status_code == 302
+
+
+def admin_login(client: Client, password: str):
+    return client.post("/admin/login/?next=/admin/", {"username": EMAIL, "password": password})
+
+
+def test_the_admin_sign_in_page_shares_the_lock(client):
+    UserFactory(email=EMAIL, is_staff=True, is_superuser=True)
+
+    statuses = [admin_login(client, f"guess{n}").status_code for n in range(3)]
+    for n in range(2):
+        assert api_login(client, f"guess{n}").status_code == 401
+    locked = admin_login(client, PASSWORD)
+
+    assert statuses == [200] * 3  # the form again, with its error
+    assert locked.status_code == 429
+    assert 1 <= int(locked["Retry-After"]) <= 60
+    assert "_auth_user_id" not in client.session
+    assert AuditLog.objects.filter(action="login.throttled", actor_email=EMAIL).count() == 1
+
+
+def test_no_caller_of_authenticate_can_try_a_locked_accounts_password(rf, clock):
+    from django.contrib.auth import authenticate
+
+    user = UserFactory(email=EMAIL)
+    for n in range(5):
+        assert authenticate(rf.post("/"), username=EMAIL, password=f"guess{n}") is None
+
+    assert authenticate(rf.post("/"), username=EMAIL, password=PASSWORD) is None
+    assert authenticate(rf.post("/"), email=EMAIL, password=PASSWORD) is None
+    clock.advance(61)
+    assert authenticate(rf.post("/"), username=EMAIL, password=PASSWORD) == user
