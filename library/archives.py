@@ -54,8 +54,8 @@ def _safe_name(name: str) -> PurePosixPath:
     return pure
 
 
-def declared_audio(archive: Path) -> tuple[int, int]:
-    """How many audio members ``archive`` lists and their declared sizes, without extracting.
+def declared_audio(archive: Path) -> list[tuple[str, int]]:
+    """The audio members ``archive`` lists, as ``(file name, declared size)``, without extracting.
 
     Read from the central directory alone, so quotas can refuse a pack before
     any of it is expanded. The sizes are the archive's own claim: extraction
@@ -66,15 +66,14 @@ def declared_audio(archive: Path) -> tuple[int, int]:
             infos = bundle.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise ArchiveRejected(f"This is not a zip archive we can open ({exc}).") from None
-    count = size = 0
+    declared = []
     for info in infos:
         name = PurePosixPath(info.filename.replace("\\", "/"))
         if info.is_dir() or name.name.lower() in IGNORED_NAMES or name.name.startswith("._"):
             continue
         if name.suffix.lower() in AUDIO_EXTENSIONS:
-            count += 1
-            size += max(0, info.file_size)
-    return count, size
+            declared.append((name.name, max(0, info.file_size)))
+    return declared
 
 
 @contextmanager

@@ -41,6 +41,18 @@ def contents_owned(*, owner: User, sha256s: list[str]) -> set[str]:
     )
 
 
+def files_held(*, owner: User, files: list[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which ``(file name, size)`` pairs name and size one of the owner's samples.
+
+    A cheap guess at duplicates before a pack is expanded; only content decides.
+    """
+    sizes = {size for _name, size in files}
+    if not sizes:
+        return set()
+    held = Sample.objects.filter(owner=owner, size_bytes__in=sizes)
+    return set(held.values_list("original_filename", "size_bytes")) & set(files)
+
+
 def upload_request_limit(*, user: User | None, single_file: bool = False) -> int:
     """The most bytes one upload request from ``user`` may carry.
 

@@ -262,6 +262,27 @@ def test_duplicates_in_a_batch_do_not_count_against_the_daily_quota(client, tmp_
 
 
 @pytest.mark.django_db
+def test_a_pack_uploaded_again_is_not_refused_for_room_its_duplicates_would_take(client, tmp_path):
+    producer = UserFactory(role=Role.PRO)
+    files = {f"pack/{p.name}": p.read_bytes() for p in _distinct_kicks(tmp_path, 3)}
+    first = upload_file(client, producer, _zip(tmp_path / "first.zip", files), url=BATCH,
+                        field="files")  # fmt: skip
+    assert first.status_code == 202, first.json()
+    # Leave less free storage than the pack's size: only its new file needs room.
+    snare = audio.write(tmp_path / "snare.wav", audio.snare())
+    held = sum(Sample.objects.filter(owner=producer).values_list("size_bytes", flat=True))
+    SampleFactory(owner=producer, size_bytes=5 * 1024**3 - held - snare.stat().st_size - 1000)
+    files["pack/snare.wav"] = snare.read_bytes()
+
+    again = upload_file(client, producer, _zip(tmp_path / "again.zip", files), url=BATCH,
+                        field="files")  # fmt: skip
+
+    assert again.status_code == 202, again.json()
+    assert [e["code"] for e in again.json()["errors"]] == ["duplicate"] * 3
+    assert Sample.objects.filter(owner=producer, original_filename="snare.wav").exists()
+
+
+@pytest.mark.django_db
 def test_storage_quota_refuses_with_a_clear_message(client, tmp_path):
     free = UserFactory(role=Role.FREE)
     SampleFactory(owner=free, size_bytes=100 * 1024**2 - 100)

@@ -117,23 +117,29 @@ def _check_archive_directories(owner: User, files: list[Spooled]) -> None:
 
     An archive that lists more audio files than the plan's batch size, or
     declares more bytes than the free storage, is refused without expanding a
-    byte of it. The exact checks (duplicates left out) follow extraction.
+    byte of it. Members named and sized like one of the owner's samples are
+    left out of the storage sum: a pack uploaded again is mostly duplicates,
+    which take no room, and the exact checks (duplicates found by content)
+    follow extraction.
     """
     archives = [f for f in files if _is_archive(f)]
     if not archives:
         return
+    declared: list[tuple[str, int]] = []
     count, size = 0, 0
     for spooled in files:
         if spooled in archives:
-            members, declared = declared_audio(spooled.path)
-            count, size = count + members, size + declared
+            declared += declared_audio(spooled.path)
         else:
             count, size = count + 1, size + spooled.size
+    count += len(declared)
     batch_size = quota(owner, "batch_size")
     if batch_size is not None and count > batch_size:
         _refuse_batch_size(count, batch_size)
     storage = quota(owner, "storage_bytes")
     if storage is not None:
+        held = selectors.files_held(owner=owner, files=declared)
+        size += sum(bytes_ for name, bytes_ in declared if (name, bytes_) not in held)
         used = selectors.storage_used(owner=owner)
         if used + size > storage:
             _refuse_storage(size=size, used=used, storage=storage)
