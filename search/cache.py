@@ -23,7 +23,9 @@ With Redis down nothing is cached and every search reaches the backend.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
+import inspect
 import json
 import logging
 import secrets
@@ -124,6 +126,33 @@ def cached(kind: str, *, user: Any, arguments: dict[str, Any], compute: Callable
     answer = compute()
     cache.set(key, _pack(answer), timeout=timeout)
     return answer
+
+
+def cached_selector(kind: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Cache a keyword-only selector taking ``user``: its answers go through :func:`cached`.
+
+    The decorated function takes ``cache=False`` to ask the backend every
+    time. Defaults are bound before hashing, so leaving an argument out and
+    passing its default share one answer.
+    """
+
+    def decorate(function: Callable[..., T]) -> Callable[..., T]:
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def selector(*, user: Any, cache: bool = True, **arguments: Any) -> T:
+            if not cache:
+                return function(user=user, **arguments)
+            bound = signature.bind(user=user, **arguments)
+            bound.apply_defaults()
+            asked = {name: value for name, value in bound.arguments.items() if name != "user"}
+            return cached(
+                kind, user=user, arguments=asked, compute=lambda: function(user=user, **asked)
+            )
+
+        return selector
+
+    return decorate
 
 
 def _pack(answer: Any) -> Any:

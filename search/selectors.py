@@ -3,7 +3,8 @@
 Each takes the user whose search it is and goes through the configured
 backend (:func:`search.backends.get_search_backend`), which returns only that
 user's samples and public ones. Answers are cached (:mod:`search.cache`);
-``cache=False`` asks the backend every time (the benchmarks measure that).
+``cache=False`` (or ``SEARCH_CACHE_SECONDS=0``, as the benchmarks set) asks the backend
+every time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from search.errors import NotAnalysed
 BY_SOUND_MAX_SECONDS = 30.0
 
 
+@search_cache.cached_selector("search")
 def search_samples(
     *,
     user: User,
@@ -38,7 +40,6 @@ def search_samples(
     similar_to: Sample | None = None,
     page: int = 1,
     page_size: int = 20,
-    cache: bool = True,
 ) -> ResultPage:
     """One page of samples matching ``text`` and ``filters``.
 
@@ -46,15 +47,6 @@ def search_samples(
     sound similarity are fused into one ranking (hybrid search); with
     ``similar_to`` alone, the page holds the sample's nearest neighbours.
     """
-    if cache:
-        asked = {"text": text, "filters": filters, "fuzzy": fuzzy, "ordering": ordering}
-        asked |= {"similar_to": similar_to, "page": page, "page_size": page_size}
-        return search_cache.cached(
-            "search",
-            user=user,
-            arguments=asked,
-            compute=lambda: search_samples(user=user, **asked, cache=False),
-        )
     backend = get_search_backend()
     offset = (page - 1) * page_size
     if similar_to is not None:
@@ -90,6 +82,7 @@ def search_samples(
     )
 
 
+@search_cache.cached_selector("facets")
 def search_facets(
     *,
     user: User,
@@ -97,43 +90,26 @@ def search_facets(
     filters: SearchFilters | None = None,
     fuzzy: bool = False,
     expanded: dict[str, list[str]] | None = None,
-    cache: bool = True,
 ) -> Facets:
     """Match counts by category, key and tempo band.
 
     ``fuzzy`` and ``expanded`` as the results page had them, so that the counts
     are of what the page shows.
     """
-    if cache:
-        asked = {"text": text, "filters": filters, "fuzzy": fuzzy, "expanded": expanded}
-        return search_cache.cached(
-            "facets",
-            user=user,
-            arguments=asked,
-            compute=lambda: search_facets(user=user, **asked, cache=False),
-        )
     return get_search_backend().facets(
         user=user, text=text, filters=filters, fuzzy="on" if fuzzy else "off", expanded=expanded
     )
 
 
+@search_cache.cached_selector("similar")
 def similar_samples(
     *,
     user: User,
     sample: Sample,
     k: int = 10,
     filters: SearchFilters | None = None,
-    cache: bool = True,
 ) -> ResultPage:
     """The ``k`` visible samples that sound most like ``sample`` (itself left out)."""
-    if cache:
-        asked = {"sample": sample, "k": k, "filters": filters}
-        return search_cache.cached(
-            "similar",
-            user=user,
-            arguments=asked,
-            compute=lambda: similar_samples(user=user, **asked, cache=False),
-        )
     return get_search_backend().nearest(
         user=user, vector=embedding_of(sample), filters=filters, k=k, exclude=[sample.pk]
     )
@@ -152,16 +128,8 @@ def samples_like_sound(
     )
 
 
-def search_suggestions(
-    *, user: User, text: str, limit: int = 8, cache: bool = True
-) -> list[Suggestion]:
-    if cache:
-        return search_cache.cached(
-            "suggest",
-            user=user,
-            arguments={"text": text[:100], "limit": limit},
-            compute=lambda: search_suggestions(user=user, text=text, limit=limit, cache=False),
-        )
+@search_cache.cached_selector("suggest")
+def search_suggestions(*, user: User, text: str, limit: int = 8) -> list[Suggestion]:
     return get_search_backend().autocomplete(user=user, text=text[:100], limit=limit)
 
 
