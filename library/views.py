@@ -302,8 +302,6 @@ def upload(request: HttpRequest) -> HttpResponse:
     }
     if request.GET.get("rows"):
         return render(request, "library/_upload_rows.html", context)
-    if request.htmx:
-        return render(request, "library/_upload_results.html", context)
     return render(request, "library/upload.html", context)
 
 

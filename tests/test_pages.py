@@ -253,13 +253,10 @@ def test_uploading_a_non_audio_file_shows_why_and_stores_nothing(client, produce
     path = tmp_path / "notes.wav"
     path.write_text("this is a shopping list, not audio")
     with open(path, "rb") as handle:
-        response = client.post(
-            reverse("library:upload"), {"files": [handle]}, HTTP_HX_REQUEST="true"
-        )
+        response = client.post(reverse("library:upload"), {"files": [handle]})
     assert response.status_code == 200
     content = response.content.decode()
-    assert 'role="alert"' in content
-    assert "notes.wav" in content
+    assert '<li class="upload-item upload-item--failed" role="alert">notes.wav' in content
     assert not Sample.objects.exists()
 
 
