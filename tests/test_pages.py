@@ -482,6 +482,9 @@ def test_search_filters_narrow_the_results(client, sounds, params, expected):
     for name in ("bpm_min", "duration_max", "loudness_min", "tags"):
         if name in params:
             assert f'name="{name}" value="{params[name]}"' in content
+    for name in ("key", "mode"):
+        if name in params:
+            assert f'<option value="{params[name]}" selected>' in content
 
 
 def test_search_facets_are_links_that_add_the_filter(client, sounds):
