@@ -252,12 +252,12 @@ def _setup(rng: np.random.Generator) -> dict:
 
     timings = {}
     with connection.cursor() as cursor:
-        # Search's indexes (the search table's but its primary key, and the HNSW ones on
-        # library_sample): built once after the load.
+        # Search's indexes (the search tables' but their primary keys, and the HNSW ones
+        # on library_sample): built once after the load.
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes"
-            " WHERE (tablename = 'search_sampledocument' AND indexname NOT LIKE '%%pkey')"
-            " OR indexname LIKE 'search_sample_embedding%%'"
+            " WHERE (tablename IN ('search_sampledocument', 'search_publicdocument')"
+            " AND indexname NOT LIKE '%%pkey') OR indexname LIKE 'search_sample_embedding%%'"
         )
         index_sql = dict(cursor.fetchall())
         for name in index_sql:
@@ -280,6 +280,7 @@ def _setup(rng: np.random.Generator) -> dict:
             cursor.execute(sql)
         cursor.execute("VACUUM ANALYZE library_sample")
         cursor.execute("VACUUM ANALYZE search_sampledocument")
+        cursor.execute("VACUUM ANALYZE search_publicdocument")
         cursor.execute("VACUUM ANALYZE search_searchterm")
     timings["index"] = time.perf_counter() - started
     return {"data": data, "ids": ids, "users": users, "timings": timings}

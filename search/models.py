@@ -77,6 +77,29 @@ class SampleDocument(models.Model):
         return f"search document of {self.sample_id}"
 
 
+class PublicDocument(models.Model):
+    """The public samples' search rows, narrowed to what ranking them reads.
+
+    Text searches without filters rank other people's public matches here:
+    a common word matches thousands of samples, and ranking reads each
+    match's row, so rows a third the width of ``SampleDocument``'s and
+    holding public samples only mean a third fewer pages to read. Written
+    by triggers on ``search_sampledocument`` (migration 0007), never by
+    Python; a sample that is not public has no row here.
+    """
+
+    sample_id = models.UUIDField(primary_key=True)  # not a foreign key: triggers keep it
+    owner_id = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="search_public_document_gin")]
+
+    def __str__(self) -> str:
+        return f"public search row of {self.sample_id}"
+
+
 class SearchTerm(models.Model):
     """Every word seen in a sample's name or tags, for fuzzy matching and autocomplete.
 

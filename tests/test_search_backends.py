@@ -743,3 +743,33 @@ def test_pruning_renews_stale_witnesses():
 
     assert _witness("quokka") == second.pk
     assert _witness("wombat") is None  # no public sample has it any more
+
+
+def test_others_find_a_public_sample_as_it_is_now_through_the_public_rows():
+    """Unfiltered searches rank other people's samples in ``search_publicdocument``."""
+    from search.models import PublicDocument
+
+    backend = get_search_backend()
+    me, other = UserFactory(), UserFactory()
+    sample = SampleFactory(owner=other, name="Quokka kick", visibility="public")
+    assert names(backend.search(user=me, text="quokka")) == ["Quokka kick"]
+
+    sample.name = "Wombat kick"
+    sample.save()
+    assert names(backend.search(user=me, text="quokka", fuzzy="off")) == []
+    assert names(backend.search(user=me, text="wombat")) == ["Wombat kick"]
+
+    shelf = Collection.objects.create(owner=other, name="Marsupials", visibility="public")
+    CollectionItem.objects.create(collection=shelf, sample=sample)
+    assert names(backend.search(user=me, text="marsupials")) == ["Wombat kick"]
+
+    Sample.objects.filter(pk=sample.pk).update(visibility="private")
+    assert names(backend.search(user=me, text="wombat", fuzzy="off")) == []
+    assert not PublicDocument.objects.filter(sample_id=sample.pk).exists()
+    assert names(backend.search(user=other, text="wombat")) == ["Wombat kick"]
+
+    Sample.objects.filter(pk=sample.pk).update(visibility="public")
+    assert names(backend.search(user=me, text="wombat")) == ["Wombat kick"]
+    sample.delete()
+    assert names(backend.search(user=me, text="wombat", fuzzy="off")) == []
+    assert not PublicDocument.objects.exists()

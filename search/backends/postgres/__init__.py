@@ -10,8 +10,9 @@ and highlights; a request runs a fixed number of queries whatever the page size.
 
 - Text (``text.py``): a weighted tsvector, ``websearch_to_tsquery`` (``dark
   pad -noise``, ``"quoted phrases"``) and ``ts_rank``. Other people's matches
-  come from a GIN index on public documents, the caller's own from one on
-  the (owner, words) pairs, so the privacy rule costs no extra rows.
+  come from a GIN index on public documents (in a narrow table of public rows
+  when nothing else is filtered), the caller's own from one on the (owner,
+  words) pairs, so the privacy rule costs no extra rows.
 - Fuzzy: query words are matched against ``search_searchterm`` (every word of
   every name and tag) by trigram distance on a GiST index, and the query is
   rewritten with the near words: "kik" searches "kick". A word is offered only

@@ -354,6 +354,9 @@ class PostgresSearchBackend(BaseSearchBackend):
     ) -> tuple[str, dict[str, Any]]:
         """Text matches as rows ``(sample_id, created_at, [sort_column,] rank)``."""
         where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
+        # Without filters or another order, other people's matches are ranked in
+        # the narrow table of public rows, which has just these columns.
+        narrow = not where and sort_column in ("", "created_at")
         if exclude:
             where += " AND d.sample_id <> ALL(%(exclude)s::uuid[])"
             params["exclude"] = list(exclude)
@@ -362,22 +365,33 @@ class PostgresSearchBackend(BaseSearchBackend):
         if sort_column and sort_column != "created_at":
             columns += f", d.{sort_column}"
         rank = f"ts_rank(%(weights)s::float4[], {{document}}, {query.sql}) AS rank"
-        return self._matching_sql(user, query, f"{columns}, {rank}", where), params
+        select = f"{columns}, {rank}"
+        return self._matching_sql(user, query, select, where, narrow_public=narrow), params
 
-    def _matching_sql(self, user, query: _TextQuery, select: str, where: str) -> str:
+    def _matching_sql(
+        self, user, query: _TextQuery, select: str, where: str, *, narrow_public: bool = False
+    ) -> str:
         """``SELECT select`` over the documents ``user`` may see that match ``query`` and ``where``.
 
         ``{document}`` in ``select`` stands for what the row's reader searches.
         Two branches, each served by its own index: other people's public
-        samples through the GIN index on public documents, and the caller's own
-        (matched also by their private collections' names) through the GIN
-        index of their words and owner together. One ``OR`` of both would read
-        every match of other users' private samples and every row of the caller's.
+        samples through a GIN index on public documents (those of
+        ``search_publicdocument`` with ``narrow_public``, when ``select`` and
+        ``where`` need no other columns), and the caller's own (matched also by
+        their private collections' names) through the GIN index of their words
+        and owner together. One ``OR`` of both would read every match of other
+        users' private samples and every row of the caller's.
         """
-        public = (
-            f"SELECT {select.format(document='d.document')} FROM search_sampledocument d"
-            f" WHERE d.visibility = %(public)s AND d.document @@ {query.sql}{where}"
-        )
+        if narrow_public:
+            public = (
+                f"SELECT {select.format(document='d.document')} FROM search_publicdocument d"
+                f" WHERE d.document @@ {query.sql}{where}"
+            )
+        else:
+            public = (
+                f"SELECT {select.format(document='d.document')} FROM search_sampledocument d"
+                f" WHERE d.visibility = %(public)s AND d.document @@ {query.sql}{where}"
+            )
         if not user.is_authenticated:
             return public
         own = (
