@@ -6,7 +6,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
-from library.services import analysis
+from library.services import analysis, batches
 
 TRANSIENT = (OSError, OperationalError, InterfaceError)
 
@@ -44,3 +44,8 @@ def analyze_sample(sample_id: str) -> str:
 @shared_task(name="library.requeue_stuck_samples", ignore_result=True)
 def requeue_stuck_samples() -> int:
     return analysis.samples_requeue_stuck()
+
+
+@shared_task(name="library.refresh_unfinished_batches", ignore_result=True)
+def refresh_unfinished_batches() -> int:
+    return batches.batch_jobs_refresh_unfinished()

@@ -205,6 +205,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 60},
     },
+    # Large batch jobs are recounted at most once a second as analyses finish; this
+    # counts the last ones nobody read (library/services/batches.py).
+    "refresh-unfinished-batches": {
+        "task": "library.refresh_unfinished_batches",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     "worker-heartbeat": {
         "task": "samplemind.heartbeat",
         "schedule": CELERY_WORKER_HEARTBEAT_INTERVAL,

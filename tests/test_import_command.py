@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from library.models import BatchJob, Collection, Sample, SampleStatus
 from library.services import queue
 from tests import audio
-from tests.factories import SampleFactory, UserFactory
+from tests.factories import SampleFactory, UserFactory, bearer
 
 
 @pytest.fixture
@@ -130,27 +132,76 @@ def test_reanalyze_owner_alone_queues_all_of_that_owners_samples_as_a_batch_job(
     assert {row["status"] for row in progress["samples"]} == {"pending"}
 
 
-@pytest.mark.django_db
-def test_a_reanalysis_jobs_progress_follows_its_samples(tmp_path):
+def _analysed(sample, callbacks) -> str:
+    """Analyse ``sample`` as a worker would: its job is recounted once the work commits."""
+    from library.services.analysis import sample_analyze
+
+    with callbacks(execute=True):
+        return sample_analyze(sample_id=str(sample.pk))
+
+
+def _good_and_bad(owner, tmp_path):
     from django.core.files.base import ContentFile
 
-    from library.services.analysis import sample_analyze, samples_reanalyze
-
-    owner = UserFactory()
     good = SampleFactory(owner=owner)
     good.file.save("k.wav", ContentFile(audio.write(tmp_path / "k.wav", audio.kick()).read_bytes()))
     bad = SampleFactory(owner=owner)
     bad.file.save("bad.wav", ContentFile(b"RIFF....WAVEjunk"))
+    return good, bad
+
+
+@pytest.mark.django_db
+def test_a_reanalysis_jobs_progress_follows_its_samples(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    from library.services.analysis import samples_reanalyze
+
+    owner = UserFactory()
+    good, bad = _good_and_bad(owner, tmp_path)
 
     (job,) = samples_reanalyze(samples=Sample.objects.filter(owner=owner))
-    assert sample_analyze(sample_id=str(good.pk)) == "ready"
+    assert _analysed(good, django_capture_on_commit_callbacks) == "ready"
     job.refresh_from_db()
     assert (job.done, job.failed, job.finished_at) == (1, 0, None)
-    assert sample_analyze(sample_id=str(bad.pk)) == "failed"
+    assert _analysed(bad, django_capture_on_commit_callbacks) == "failed"
 
     job.refresh_from_db()
     assert (job.total, job.done, job.failed, job.status) == (2, 1, 1, "done")
     assert job.finished_at is not None
+
+
+@pytest.mark.django_db
+def test_a_large_jobs_progress_is_exact_whenever_it_is_read(
+    client, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    from library.services import batches
+    from library.services.analysis import samples_reanalyze
+    from library.tasks import refresh_unfinished_batches
+
+    # Any job counts as large here, recounted at most once a minute as analyses finish.
+    monkeypatch.setattr(batches, "RECOUNT_EVERY_TIME_MAX", 1)
+    monkeypatch.setattr(batches, "RECOUNT_INTERVAL_SECONDS", 60)
+    owner = UserFactory()
+    good, bad = _good_and_bad(owner, tmp_path)
+    (job,) = samples_reanalyze(samples=Sample.objects.filter(owner=owner))
+    assert _analysed(good, django_capture_on_commit_callbacks) == "ready"
+    assert _analysed(bad, django_capture_on_commit_callbacks) == "failed"  # within the minute
+    job.refresh_from_db()
+    assert (job.done, job.failed) == (1, 0)  # not recounted yet
+
+    progress = client.get(f"/api/v1/audio/batch/{job.pk}", **bearer(owner)).json()
+    assert (progress["done"], progress["failed"], progress["status"]) == (1, 1, "done")
+
+    # Nobody reading: the periodic task counts the last analyses.
+    (second,) = samples_reanalyze(samples=Sample.objects.filter(owner=owner))
+    BatchJob.objects.filter(pk=second.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert _analysed(good, django_capture_on_commit_callbacks) == "ready"
+    assert _analysed(bad, django_capture_on_commit_callbacks) == "failed"
+    second.refresh_from_db()
+    assert second.finished_at is None
+    assert refresh_unfinished_batches() == 1
+    second.refresh_from_db()
+    assert (second.done, second.failed, second.status) == (1, 1, "done")
 
 
 @pytest.mark.django_db

@@ -21,6 +21,7 @@ from library.api.filters import SampleFilter
 from library.models import Collection, Sample
 from library.services import collections as collection_services
 from library.services.analysis import sample_reanalyze
+from library.services.batches import batch_job_refresh
 from library.services.samples import sample_delete, sample_update
 from library.services.uploads import SampleFields, batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed
@@ -81,6 +82,12 @@ class BatchJobView(generics.RetrieveAPIView):
         return selectors.batch_jobs_owned(user=self.request.user).prefetch_related(
             "samples", "reanalysed"
         )
+
+    def get_object(self):
+        job = super().get_object()
+        if job.finished_at is None:  # large jobs are not recounted after every analysis
+            batch_job_refresh(job=job)
+        return job
 
 
 class SampleListView(generics.ListAPIView):
