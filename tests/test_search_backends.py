@@ -773,3 +773,16 @@ def test_others_find_a_public_sample_as_it_is_now_through_the_public_rows():
     sample.delete()
     assert names(backend.search(user=me, text="wombat", fuzzy="off")) == []
     assert not PublicDocument.objects.exists()
+
+
+def test_hits_carry_their_owners_name_but_not_the_rest_of_the_account():
+    backend = get_search_backend()
+    me = UserFactory()
+    SampleFactory(owner=UserFactory(display_name="Dusty Fingers"), name="Kick", visibility="public")
+
+    (hit,) = backend.search(user=me, text="kick").hits
+
+    with CaptureQueriesContext(connection) as queries:
+        shown = (hit.sample.owner.display_name, hit.sample.owner.email, hit.sample.owner_id)
+    assert shown[0] == "Dusty Fingers" and len(queries) == 0
+    assert "password" in hit.sample.owner.get_deferred_fields()

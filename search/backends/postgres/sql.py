@@ -156,6 +156,16 @@ def fetch(sql: str, params: Params, *, settings: dict[str, str] | None = None) -
 
 # Not needed to show a hit, and large: left deferred, as the ORM load did.
 _DEFERRED = frozenset({"embedding", "descriptors", "waveform"})
+# A hit shows its owner by name; the rest of the account (its password hash among
+# them) stays in the database.
+_OWNER_FIELDS = frozenset({"id", "email", "display_name"})
+
+
+@functools.cache
+def _owner_deferred() -> frozenset[str]:
+    from accounts.models import User
+
+    return frozenset(f.attname for f in User._meta.concrete_fields) - _OWNER_FIELDS
 
 
 def _loaded_fields(model, skip: frozenset[str] = frozenset()) -> list:
@@ -169,7 +179,7 @@ def sample_columns() -> str:
     from library.models import Sample
 
     columns = [f"s.{f.column}" for f in _loaded_fields(Sample, _DEFERRED)]
-    columns += [f"u.{f.column}" for f in _loaded_fields(User)]
+    columns += [f"u.{f.column}" for f in _loaded_fields(User, _owner_deferred())]
     return ", ".join(columns)
 
 
@@ -190,7 +200,7 @@ def samples_from(values: Sequence[Any]):
 
     if values[0] is None:
         return None
-    sample_loader, user_loader = _loader(Sample, _DEFERRED), _loader(User)
+    sample_loader, user_loader = _loader(Sample, _DEFERRED), _loader(User, _owner_deferred())
     sample = sample_loader.instance(values[: sample_loader.width])
     owner = user_loader.instance(values[sample_loader.width :])
     Sample.owner.field.set_cached_value(sample, owner)
