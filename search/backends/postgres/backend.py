@@ -220,12 +220,15 @@ class PostgresSearchBackend(BaseSearchBackend):
             " GROUP BY GROUPING SETS ((category), (key, mode), (band))"
         )
         categories, keys, bands = [], [], {}
-        for by_other, by_key, category, key, mode, band, *counts in fetch(sql, params):
-            if not by_other and category is not None and counts[0]:
-                categories.append((category, counts[0]))
-            elif not by_key and key is not None and counts[1]:
-                keys.append((key, mode, counts[1]))
-            elif by_other and by_key and band is not None and counts[2]:
+        # GROUPING() is 0 for the columns a row's grouping set groups by.
+        for not_category, not_key, category, key, mode, band, *counts in fetch(sql, params):
+            if not not_category:
+                if category is not None and counts[0]:
+                    categories.append((category, counts[0]))
+            elif not not_key:
+                if key is not None and counts[1]:
+                    keys.append((key, mode, counts[1]))
+            elif band is not None and counts[2]:
                 bands[band] = counts[2]
         categories.sort(key=lambda item: (-item[1], item[0]))
         keys.sort(key=lambda item: (-item[2], item[0], item[1] is None, item[1] or ""))
