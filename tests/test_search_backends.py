@@ -786,3 +786,16 @@ def test_hits_carry_their_owners_name_but_not_the_rest_of_the_account():
         shown = (hit.sample.owner.display_name, hit.sample.owner.email, hit.sample.owner_id)
     assert shown[0] == "Dusty Fingers" and len(queries) == 0
     assert "password" in hit.sample.owner.get_deferred_fields()
+
+
+def test_near_words_much_further_than_the_nearest_are_not_tried():
+    backend = get_search_backend()
+    me = UserFactory()
+    for name in ("Snr 1", "Snare 2", "Snap 3"):
+        SampleFactory(owner=me, name=name)
+
+    page = backend.search(user=me, text="snre")
+
+    # Trigram similarity to "snre": snr 0.5, snare 0.38, snap 0.25 (under 0.6 x 0.5).
+    assert page.expanded == {"snre": ["snr", "snare"]}
+    assert sorted(names(page)) == ["Snare 2", "Snr 1"]

@@ -79,6 +79,8 @@ class PostgresSearchBackend(BaseSearchBackend):
     - ``count_cap`` (10000): searches without text stop counting matches here.
     - ``fuzzy_min_similarity`` (0.25): trigram similarity a near word needs.
     - ``fuzzy_alternatives`` (4): near words tried per query word.
+    - ``fuzzy_relative_similarity`` (0.6): a near word is tried only when its
+      similarity is at least this share of the nearest one's.
     - ``weights`` ([0.1, 0.2, 0.4, 1.0]): ts_rank weights for D, C, B, A.
     - ``estimate_seconds`` (60): how long the planner's estimate of how many samples
       a filter leaves is reused when choosing between exact and HNSW search.
@@ -97,6 +99,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         self.count_cap = int(options.get("count_cap", 10_000))
         self.fuzzy_min_similarity = float(options.get("fuzzy_min_similarity", 0.25))
         self.fuzzy_alternatives = int(options.get("fuzzy_alternatives", 4))
+        self.fuzzy_relative_similarity = float(options.get("fuzzy_relative_similarity", 0.6))
         self.weights = list(options.get("weights", [0.1, 0.2, 0.4, 1.0]))
         self.estimate_seconds = float(options.get("estimate_seconds", 60))
         self._estimates: dict[tuple[SearchFilters, bool], tuple[float, float]] = {}
@@ -298,9 +301,13 @@ class PostgresSearchBackend(BaseSearchBackend):
                 "words": wanted,
                 "alternatives": self.fuzzy_alternatives,
             }
-            expanded = {}
-            for word, near in self._word_rows(NEAR_WORDS_SQL, params):
-                expanded.setdefault(word, []).append(near)
+            expanded, best = {}, {}
+            for word, near, similarity in self._word_rows(NEAR_WORDS_SQL, params):
+                # Nearest first: a word much further than the nearest is noise
+                # ("snap" for "snre", beside "snr" and "snare").
+                best.setdefault(word, similarity)
+                if similarity >= best[word] * self.fuzzy_relative_similarity:
+                    expanded.setdefault(word, []).append(near)
         else:  # only words as the word list spells them go into the raw tsquery
             expanded = {
                 word: [near for near in nears if words(near) == [near]]

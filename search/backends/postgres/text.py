@@ -53,7 +53,7 @@ _VISIBLE_TERM = VISIBLE_WORD_SQL.format(word="term.word", witness="term.witness"
 
 # For each query word, the visible words nearest to it (trigram distance, GiST).
 NEAR_WORDS_SQL = f"""
-    SELECT wanted.word, near.word
+    SELECT wanted.word, near.word, 1 - near.distance AS similarity
     FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)
     CROSS JOIN LATERAL (
         SELECT term.word, term.word <-> wanted.word AS distance
