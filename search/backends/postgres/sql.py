@@ -168,19 +168,19 @@ def _owner_deferred() -> frozenset[str]:
     return frozenset(f.attname for f in User._meta.concrete_fields) - _OWNER_FIELDS
 
 
-def _loaded_fields(model, skip: frozenset[str] = frozenset()) -> list:
-    return [f for f in model._meta.concrete_fields if f.attname not in skip]
+def _hit_loaders() -> tuple[_Loader, _Loader]:
+    """The loaders of a hit's sample and of its owner: what their columns are, in order."""
+    from accounts.models import User
+    from library.models import Sample
+
+    return _loader(Sample, _DEFERRED), _loader(User, _owner_deferred())
 
 
 @functools.cache
 def sample_columns() -> str:
     """The SELECT list that loads a hit's sample (``s``) and owner (``u``)."""
-    from accounts.models import User
-    from library.models import Sample
-
-    columns = [f"s.{f.column}" for f in _loaded_fields(Sample, _DEFERRED)]
-    columns += [f"u.{f.column}" for f in _loaded_fields(User, _owner_deferred())]
-    return ", ".join(columns)
+    sample_loader, user_loader = _hit_loaders()
+    return ", ".join([*sample_loader.columns("s"), *user_loader.columns("u")])
 
 
 SAMPLE_JOIN = """
@@ -195,15 +195,12 @@ def samples_from(values: Sequence[Any]):
 
     ``None`` when the sample is gone or no longer visible since it was ranked.
     """
-    from accounts.models import User
-    from library.models import Sample
-
     if values[0] is None:
         return None
-    sample_loader, user_loader = _loader(Sample, _DEFERRED), _loader(User, _owner_deferred())
+    sample_loader, user_loader = _hit_loaders()
     sample = sample_loader.instance(values[: sample_loader.width])
     owner = user_loader.instance(values[sample_loader.width :])
-    Sample.owner.field.set_cached_value(sample, owner)
+    type(sample).owner.field.set_cached_value(sample, owner)
     return sample
 
 
@@ -221,12 +218,17 @@ class _Loader:
         self.names = [f.attname for f in fields]
         self.template = [DEFERRED] * len(fields)
         self.width = len(self.slots)
+        self.column_names = [fields[slot].column for slot in self.slots]
         self.converters = [
             (slot, field, converter)
             for slot in self.slots
             for field in [fields[slot]]
             for converter in field.get_db_converters(connection)
         ]
+
+    def columns(self, alias: str) -> list[str]:
+        """The loaded columns, in the order :meth:`instance` takes their values."""
+        return [f"{alias}.{name}" for name in self.column_names]
 
     def instance(self, values: Sequence[Any]):
         row = self.template.copy()
