@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from django.db import connection
 
-# The words of the name and tags of the sample aliased ``s``, split as the triggers split them.
-_WORDS_OF = """
-    unnest(tsvector_to_array(to_tsvector(
-        'simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' ')))))
-"""
+from search.backends.postgres.text import HAS_SPELLING, SPELLED_WORDS
+
+_WORDS_OF = f"unnest(tsvector_to_array({SPELLED_WORDS}))"
 
 PRUNE_SQL = f"""
     WITH used AS (SELECT DISTINCT word FROM library_sample s, {_WORDS_OF} AS word)
@@ -27,9 +25,7 @@ RENEW_WITNESSES_SQL = f"""
         WHERE NOT EXISTS (
             SELECT 1 FROM library_sample s
             WHERE s.id = term.witness AND s.visibility = 'public'
-              AND to_tsvector('simple',
-                      search_normalise(s.name || ' ' || array_to_string(s.tags, ' ')))
-                  @@ to_tsquery('simple', quote_literal(term.word))
+              AND {HAS_SPELLING.format(word="term.word")}
         )
     ), found AS (
         SELECT DISTINCT ON (word) word, s.id AS sample_id

@@ -326,9 +326,8 @@ class PostgresSearchBackend(BaseSearchBackend):
         """What the word-list queries (text.py) need to keep to the words ``user`` may see."""
         return {
             "config": TEXT_CONFIG,
-            "owner": owner_of(user),
-            "public": Visibility.PUBLIC,
             "probe": VISIBLE_WORD_PROBE,
+            **self._visibility_params(user),
         }
 
     def _word_rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:

@@ -28,10 +28,12 @@ _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # documents with the word's stem in their name or tags (weight A), and one of
 # them must hold the spelling.
 VISIBLE_WORD_PROBE = 20
-_HAS_SPELLING = """
-    to_tsvector('simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' ')))
-    @@ to_tsquery('simple', quote_literal({word}))
-"""
+# The spellings in the name and tags of the sample aliased ``s``, split as the
+# triggers that fill the word list split them (migration 0002).
+SPELLED_WORDS = (
+    "to_tsvector('simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' ')))"
+)
+HAS_SPELLING = f"{SPELLED_WORDS} @@ to_tsquery('simple', quote_literal({{word}}))"
 VISIBLE_WORD_SQL = """
     (EXISTS (
         SELECT 1 FROM library_sample s
@@ -42,13 +44,13 @@ VISIBLE_WORD_SQL = """
         FROM (
             SELECT d.sample_id FROM search_sampledocument d
             WHERE d.document @@ to_tsquery(%(config)s::regconfig, quote_literal({word}) || ':A')
-              AND (d.visibility = %(public)s OR d.owner_id = %(owner)s)
+              AND (d.visibility = %(public)s OR d.owner_id = %(me)s)
             LIMIT %(probe)s
         ) seen
         JOIN library_sample s ON s.id = seen.sample_id
         WHERE {has_spelling}
     ))
-""".replace("{has_spelling}", _HAS_SPELLING)
+""".replace("{has_spelling}", HAS_SPELLING)
 _VISIBLE_TERM = VISIBLE_WORD_SQL.format(word="term.word", witness="term.witness")
 
 # For each query word, the visible words nearest to it (trigram distance, GiST).
@@ -95,7 +97,7 @@ AUTOCOMPLETE_SQL = f"""
     CROSS JOIN LATERAL (
         SELECT count(*) FROM (
             SELECT 1 FROM search_sampledocument d
-            WHERE ({owned_by("owner")} AND {OWN_DOCUMENT} @@ q.query)
+            WHERE ({owned_by("me")} AND {OWN_DOCUMENT} @@ q.query)
                OR (d.visibility = %(public)s AND d.document @@ q.query)
             LIMIT %(cap)s
         ) capped
