@@ -71,6 +71,21 @@ class SampleDocument(models.Model):
             models.Index(fields=["category"], name="search_document_category"),
             models.Index(fields=["bpm"], name="search_document_bpm"),
             models.Index(fields=["key", "mode"], name="search_document_key"),
+            # Browsing and facets by filters read their rows from the index alone (0009).
+            models.Index(
+                fields=["category", "key", "mode"],
+                include=[
+                    "visibility",
+                    "owner",
+                    "created_at",
+                    "sample",
+                    "bpm",
+                    "is_loop",
+                    "duration",
+                    "loudness_lufs",
+                ],
+                name="search_document_filters",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,6 +113,42 @@ class PublicDocument(models.Model):
 
     def __str__(self) -> str:
         return f"public search row of {self.sample_id}"
+
+
+# The ts_rank weights (D, C, B, A) that PublicPosting's ranks are computed with
+# (migration 0008 has its own copy, as migrations must not change).
+POSTING_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
+
+
+class PublicPosting(models.Model):
+    """One word of one public sample's document, with the rank the sample gets for it.
+
+    A one-word search's public matches, best first, are the first rows of
+    this word in the ``(lexeme, rank, created_at, sample_id)`` index, and
+    their number is counted from the index alone: no match's document is
+    read to rank it. ``rank`` is ``ts_rank(POSTING_WEIGHTS, document, word)``,
+    what ranking the document itself would give. Written by triggers on
+    ``search_publicdocument`` (migration 0008), never by Python.
+    """
+
+    pk = models.CompositePrimaryKey("sample_id", "lexeme")
+    sample_id = models.UUIDField()  # not a foreign key: triggers keep it
+    lexeme = models.TextField()
+    owner_id = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    rank = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["lexeme", "-rank", "-created_at", "sample_id"],
+                include=["owner_id"],
+                name="search_posting_ranked",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme!r} in {self.sample_id}"
 
 
 class SearchTerm(models.Model):

@@ -9,6 +9,8 @@ class inherits it and names the backend.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +22,7 @@ from django.utils.module_loading import import_string
 from library.models import Collection, CollectionItem, Sample
 from search.backends import get_search_backend
 from search.backends.base import BaseSearchBackend, SearchFilters
+from search.models import POSTING_WEIGHTS
 from tests.factories import SampleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -286,17 +289,28 @@ class SearchBackendContract:
 
     def test_compatible_keys_are_the_camelot_neighbours(self, backend, me):
         keys = [(k, m) for k in ("C", "D", "E", "F", "G", "A", "B") for m in ("major", "minor")]
-        for key, mode in keys:
-            SampleFactory(owner=me, name=f"{key} {mode}", key=key, mode=mode)
+        for n, (key, mode) in enumerate(keys):
+            SampleFactory(
+                owner=me,
+                name=f"{key} {mode}",
+                key=key,
+                mode=mode,
+                category=("kick", "snare", "pad")[n % 3],
+                embedding=vector((0, 1.0), (n + 1, 0.1 * n)),  # further with each
+            )
+        mixes = SearchFilters(key="A", mode="minor", compatible_keys=True)
 
-        compatible = backend.search(
-            user=me, filters=SearchFilters(key="A", mode="minor", compatible_keys=True), limit=50
-        )
+        compatible = backend.search(user=me, filters=mixes, limit=50)
         exact = backend.search(user=me, filters=SearchFilters(key="A", mode="minor"))
+        nearest = backend.nearest(user=me, vector=vector((0, 1.0)), k=10, filters=mixes)
+        in_two = replace(mixes, categories=("snare", "pad"))
+        nearest_in_two = backend.nearest(user=me, vector=vector((0, 1.0)), k=10, filters=in_two)
 
         # 8A: itself, its relative major (8B), a fifth up (9A) and a fifth down (7A).
         assert set(names(compatible)) == {"A minor", "C major", "E minor", "D minor"}
         assert names(exact) == ["A minor"]
+        assert names(nearest) == ["C major", "D minor", "E minor", "A minor"]
+        assert names(nearest_in_two) == ["E minor", "A minor"]  # C major and D minor are kicks
 
     # -- vectors ------------------------------------------------------------------------
 
@@ -684,6 +698,124 @@ def test_pruning_the_word_list_drops_words_no_sample_uses():
     words = set(SearchTerm.objects.values_list("word", flat=True))
     assert removed >= 2 and "zebra" not in words and "striped" not in words
     assert {"plain", "kick"} <= words
+
+
+class TestPostgresSearchBackendWithoutPostings(SearchBackendContract):
+    """The same contract ranking every match's document, as other weights than the default do."""
+
+    backend_path = "search.backends.postgres.PostgresSearchBackend"
+    options = {"postings": False}
+
+
+def _postings() -> dict:
+    """{(sample_id, lexeme): rank} of every ranked posting, and whether each checks out.
+
+    A posting checks out when its word's query matches its sample's public
+    document and ranks it exactly as ``rank`` says.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.sample_id, p.lexeme, p.rank,"
+            " d.document @@ search_lexeme_query(p.lexeme)"
+            " AND p.rank::real = ts_rank(%s::float4[], d.document, search_lexeme_query(p.lexeme))"
+            " FROM search_publicposting p"
+            " LEFT JOIN search_publicdocument d ON d.sample_id = p.sample_id",
+            [list(POSTING_WEIGHTS)],
+        )
+        return {(sample_id, lexeme): (rank, ok) for sample_id, lexeme, rank, ok in cursor}
+
+
+def _document_words(sample) -> set:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT unnest(tsvector_to_array(document)) FROM search_publicdocument"
+            " WHERE sample_id = %s",
+            [sample.pk],
+        )
+        return {(sample.pk, word) for (word,) in cursor}
+
+
+def test_ranked_postings_follow_every_change_to_a_public_sample():
+    odd = SampleFactory(
+        name="Kick's \\edge",
+        description="see http://example.com/a:b it's o'clock",
+        visibility="public",
+    )
+    plain = SampleFactory(name="Dusty kick", tags=["vinyl"], visibility="public")
+    secret = SampleFactory(name="Secret kick")
+    postings = _postings()
+    assert set(postings) == _document_words(odd) | _document_words(plain)
+    assert all(ok for _rank, ok in postings.values())  # odd words too: quotes, URL, backslash
+    assert not any(sample_id == secret.pk for sample_id, _ in postings)
+
+    plain.name = "Dusty snare"
+    plain.save()
+    assert (plain.pk, "snare") in _postings() and (plain.pk, "kick") not in _postings()
+
+    before = _postings()[(plain.pk, "snare")][0]
+    shelf = Collection.objects.create(owner=plain.owner, name="Snare crate", visibility="public")
+    CollectionItem.objects.create(collection=shelf, sample=plain)
+    assert _postings()[(plain.pk, "snare")][0] > before  # also in a collection's name now
+    assert (plain.pk, "crate") in _postings()
+
+    Sample.objects.filter(pk=plain.pk).update(visibility="private")
+    assert not any(sample_id == plain.pk for sample_id, _ in _postings())
+    secret.visibility = "public"
+    secret.save()
+    assert (secret.pk, "secret") in _postings()
+    odd.delete()
+    assert set(_postings()) == _document_words(secret)
+    assert all(ok for _rank, ok in _postings().values())
+
+
+def test_ranking_from_postings_gives_the_pages_ranking_documents_gives():
+    """Postings rank one-word searches; ranking the documents must give the same pages."""
+    from django.contrib.auth.models import AnonymousUser
+
+    me, producers = UserFactory(), [UserFactory() for _ in range(3)]
+    rng = np.random.default_rng(11)
+    adjectives = ["Dusty", "Dark", "Warm", "Tight", "Vinyl"]
+    kinds = ["kick", "kicks", "snare", "snr", "hat", "pad"]
+    for i in range(60):
+        name = f"{adjectives[i % 5]} {kinds[i % 6]} {i % 7}08"
+        SampleFactory(
+            owner=[me, *producers][i % 4],
+            name=name,
+            tags=[kinds[(i + 1) % 6]] if i % 3 else [],
+            description=f"A {kinds[(i + 2) % 6]} under the pad" if i % 2 else "",
+            visibility="public" if i % 5 else "private",
+            embedding=(rng.normal(size=DIM) / 8 + vector((i % 4, 1.0))).tolist(),
+        )
+    with_postings = get_search_backend()
+    without = import_string("search.backends.postgres.PostgresSearchBackend")(
+        "test", postings=False
+    )
+    probe = Sample.objects.filter(visibility="public").first()
+
+    def seen(page):
+        return page.total, [(hit.sample.name, round(hit.score or 0, 6)) for hit in page.hits]
+
+    for user in (me, producers[0], AnonymousUser()):
+        for text in ("kick", "Kick", "snare", "808", "pad", "the", "zebra", "snre", "kik"):
+            for offset in (0, 5):
+                asked = {"user": user, "text": text, "offset": offset, "limit": 5}
+                assert seen(with_postings.search(**asked)) == seen(without.search(**asked)), asked
+            hybrid = {"user": user, "text": text, "vector": probe.embedding, "exclude": [probe.pk]}
+            assert seen(with_postings.hybrid(**hybrid)) == seen(without.hybrid(**hybrid)), hybrid
+    assert with_postings.search(user=me, text="kick").total > 10  # the pages compared hold hits
+
+
+def test_other_weights_rank_through_the_documents():
+    """Postings hold ranks for the default weights; other weights are still obeyed."""
+    SampleFactory(name="Kick", visibility="public")
+    SampleFactory(name="Warm", description="kick under a pad", visibility="public")
+    me = UserFactory()
+    description_first = import_string("search.backends.postgres.PostgresSearchBackend")(
+        "test", weights=[0.1, 1.0, 0.4, 0.2]
+    )
+
+    assert names(get_search_backend().search(user=me, text="kick")) == ["Kick", "Warm"]
+    assert names(description_first.search(user=me, text="kick")) == ["Warm", "Kick"]
 
 
 def _witness(word: str):

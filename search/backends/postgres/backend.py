@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import product
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +35,7 @@ from search.backends.postgres.sql import (
     fetch,
     filter_groups,
     filter_sql,
+    key_pairs,
     owned_by,
     owner_of,
     sample_columns,
@@ -52,8 +55,11 @@ from search.backends.postgres.text import (
     words,
 )
 from search.keys import camelot
+from search.models import POSTING_WEIGHTS
 
 SHORT_DESCRIPTION = 200  # characters; up to this a description's snippet is all of it
+# A word the text parser reads as one token, so that it makes one lexeme at most.
+_SIMPLE_WORD = re.compile(r"[A-Za-z]+|[0-9]+")
 
 
 class PostgresSearchBackend(BaseSearchBackend):
@@ -71,6 +77,9 @@ class PostgresSearchBackend(BaseSearchBackend):
     - ``exact_loops_max`` (20000): loops-only searches expected to leave at most
       this many samples are answered exactly, through a covering index of the
       loops' embeddings.
+    - ``exact_indexed_max`` (20000): category and key filters expected to leave
+      at most this many samples are answered exactly, through a covering index
+      of every embedding by category and key (migration 0009).
     - ``iterative_scan`` ("relaxed_order"): pgvector's iterative index scan mode;
       "off" lets filters shrink the answer below ``k``.
     - ``max_scan_tuples`` (20000): how far a filtered vector scan may go to fill ``k``.
@@ -82,6 +91,9 @@ class PostgresSearchBackend(BaseSearchBackend):
     - ``fuzzy_relative_similarity`` (0.6): a near word is tried only when its
       similarity is at least this share of the nearest one's.
     - ``weights`` ([0.1, 0.2, 0.4, 1.0]): ts_rank weights for D, C, B, A.
+    - ``postings`` (True): rank one-word searches without filters from the
+      ranked postings (migration 0008) rather than from every match's
+      document; only with the default ``weights``, which the postings hold.
     - ``estimate_seconds`` (60): how long the planner's estimate of how many samples
       a filter leaves is reused when choosing between exact and HNSW search.
     """
@@ -92,6 +104,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         self.filtered_ef_search = int(options.get("filtered_ef_search", 800))
         self.exact_max = int(options.get("exact_max", 5000))
         self.exact_loops_max = int(options.get("exact_loops_max", 20_000))
+        self.exact_indexed_max = int(options.get("exact_indexed_max", 20_000))
         self.iterative_scan = str(options.get("iterative_scan", "relaxed_order"))
         self.max_scan_tuples = int(options.get("max_scan_tuples", 20_000))
         self.hybrid_candidates = int(options.get("hybrid_candidates", 100))
@@ -102,6 +115,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         self.fuzzy_relative_similarity = float(options.get("fuzzy_relative_similarity", 0.6))
         self.weights = list(options.get("weights", [0.1, 0.2, 0.4, 1.0]))
         self.estimate_seconds = float(options.get("estimate_seconds", 60))
+        self.postings = bool(options.get("postings", True))
         self._estimates: dict[tuple[SearchFilters, bool], tuple[float, float]] = {}
 
     # ------------------------------------------------------------------ the interface
@@ -319,8 +333,9 @@ class PostgresSearchBackend(BaseSearchBackend):
             return None, {}
         # A word with no visible near spelling stays itself, so that it still has to
         # match (and, like any unknown word, finds nothing).
-        raw = raw_tsquery([expanded.get(word, [word]) for word in wanted], excluded)
-        return _TextQuery.raw(raw), expanded
+        groups = [expanded.get(word, [word]) for word in wanted]
+        alone = groups[0] if len(groups) == 1 and not excluded else ()
+        return _TextQuery.raw(raw_tsquery(groups, excluded), alone), expanded
 
     def _word_params(self, user) -> dict[str, Any]:
         """What the word-list queries (text.py) need to keep to the words ``user`` may see."""
@@ -352,30 +367,112 @@ class PostgresSearchBackend(BaseSearchBackend):
         first = f"{name} DESC NULLS LAST" if ordering.startswith("-") else name
         return f"{first}, {default}", name
 
-    def _matches_sql(
+    def _ranked(
         self,
         user,
         filters: SearchFilters,
         query: _TextQuery,
         exclude: Sequence[UUID] = (),
         *,
+        depth: str,
         sort_column: str = "",
-    ) -> tuple[str, dict[str, Any]]:
-        """Text matches as rows ``(sample_id, created_at, [sort_column,] rank)``."""
+    ) -> tuple[_Ranked, dict[str, Any]]:
+        """Text matches as rows ``(sample_id, created_at, [sort_column,] rank)``.
+
+        ``depth`` is the SQL of how many of the best a caller reads at most.
+        """
         where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
+        params |= {"text": query.value, "weights": self.weights, **self._visibility_params(user)}
+        if exclude:
+            params["exclude"] = list(exclude)
+        if self._postings_rank(query, where, sort_column):
+            params["spelled"] = " ".join(query.spelled)
+            return self._posting_ranked(user, query, exclude, depth), params
         # Without filters or another order, other people's matches are ranked in
         # the narrow table of public rows, which has just these columns.
         narrow = not where and sort_column in ("", "created_at")
         if exclude:
             where += " AND d.sample_id <> ALL(%(exclude)s::uuid[])"
-            params["exclude"] = list(exclude)
-        params |= {"text": query.value, "weights": self.weights, **self._visibility_params(user)}
         columns = "d.sample_id, d.created_at"
         if sort_column and sort_column != "created_at":
             columns += f", d.{sort_column}"
         rank = f"ts_rank(%(weights)s::float4[], {{document}}, {query.sql}) AS rank"
-        select = f"{columns}, {rank}"
-        return self._matching_sql(user, query, select, where, narrow_public=narrow), params
+        matches = self._matching_sql(user, query, f"{columns}, {rank}", where, narrow_public=narrow)
+        ranked = _Ranked(
+            ctes=f"matches AS MATERIALIZED ({matches}), ",
+            rows="SELECT * FROM matches",
+            total="(SELECT count(*) FROM matches)",
+        )
+        return ranked, params
+
+    def _postings_rank(self, query: _TextQuery, where: str, sort_column: str) -> bool:
+        """Whether ``query``'s public matches can be ranked from ``search_publicposting``.
+
+        Its postings hold one word's rank each, computed with the default
+        weights: enough for a query of one word, or of near spellings of one
+        word (any of them), ranked by relevance without filters.
+        """
+        return (
+            self.postings
+            and bool(query.spelled)
+            and not where
+            and not sort_column
+            and tuple(self.weights) == POSTING_WEIGHTS
+        )
+
+    def _posting_ranked(
+        self, user, query: _TextQuery, exclude: Sequence[UUID], depth: str
+    ) -> _Ranked:
+        """The best ``depth`` public matches from the postings, and every match of the caller's.
+
+        One word: the first rows of its postings, in the index's order, and
+        their number from the index. Several (near spellings that stem apart):
+        each sample's postings summed and divided by their number, as
+        ``ts_rank`` ranks a query of alternatives.
+        """
+        lexemes = f"tsvector_to_array(to_tsvector('{TEXT_CONFIG}'::regconfig, %(spelled)s))"
+        where = ""
+        if user.is_authenticated:
+            where += " AND p.owner_id <> %(me)s"
+        if exclude:
+            where += " AND p.sample_id <> ALL(%(exclude)s::uuid[])"
+        one = (
+            f"FROM search_publicposting p WHERE cardinality({lexemes}) = 1"
+            f" AND p.lexeme = ({lexemes})[1]{where}"
+        )
+        one_best = (
+            f"SELECT p.sample_id, p.created_at, p.rank::real AS rank {one}"
+            f" ORDER BY p.rank DESC, p.created_at DESC, p.sample_id LIMIT {depth}"
+        )
+        ctes, rows, total = [], [f"({one_best})"], [f"(SELECT count(*) {one})"]
+        if len(query.spelled) > 1:  # near spellings may stem to several lexemes
+            several = (
+                "SELECT p.sample_id, max(p.created_at) AS created_at,"
+                f" (sum(p.rank) / cardinality({lexemes}))::real AS rank"
+                f" FROM search_publicposting p WHERE cardinality({lexemes}) > 1"
+                f" AND p.lexeme = ANY({lexemes}){where} GROUP BY p.sample_id"
+            )
+            ctes.append(f"several AS MATERIALIZED ({several})")
+            rows.append(
+                "(SELECT * FROM several"
+                f" ORDER BY rank DESC, created_at DESC, sample_id LIMIT {depth})"
+            )
+            total.append("(SELECT count(*) FROM several)")
+        if user.is_authenticated:
+            own_exclude = " AND d.sample_id <> ALL(%(exclude)s::uuid[])" if exclude else ""
+            ctes.append(
+                "own AS MATERIALIZED (SELECT d.sample_id, d.created_at,"
+                f" ts_rank(%(weights)s::float4[], {OWN_DOCUMENT}, {query.sql}) AS rank"
+                f" FROM search_sampledocument d WHERE {owned_by('me')}"
+                f" AND {OWN_DOCUMENT} @@ {query.sql}{own_exclude})"
+            )
+            rows.append("SELECT * FROM own")
+            total.append("(SELECT count(*) FROM own)")
+        return _Ranked(
+            ctes="".join(f"{cte}, " for cte in ctes),
+            rows=" UNION ALL ".join(rows),
+            total="(" + " + ".join(total) + ")",
+        )
 
     def _matching_sql(
         self, user, query: _TextQuery, select: str, where: str, *, narrow_public: bool = False
@@ -445,22 +542,23 @@ class PostgresSearchBackend(BaseSearchBackend):
         The statement always returns a row, its first column the number of matches.
         """
         order, sort_column = self._order_sql(ordering, "rank DESC, created_at DESC, sample_id")
-        matches, params = self._matches_sql(user, filters, query, sort_column=sort_column)
+        ranked, params = self._ranked(
+            user, filters, query, depth="%(depth)s", sort_column=sort_column
+        )
         columns = sample_columns()
         highlights, highlight_params = _highlights_sql(query)
-        # The number of matches counted over the materialised matches rather than
-        # as a window over them, which would pass every match through one more
-        # step before the top-N sort; and in a row of its own, so that a page past
-        # the end still says how many there are.
+        # The number of matches in a row of its own, so that a page past the end
+        # still says how many there are.
         sql = (
-            f"WITH matches AS MATERIALIZED ({matches}),"
-            f" page AS (SELECT * FROM matches ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+            f"WITH {ranked.ctes}"
+            f"page AS (SELECT * FROM ({ranked.rows}) ranked"
+            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
             " SELECT head.total, page.sample_id, page.rank,"
             f" {columns}, {highlights}"
-            " FROM (SELECT count(*) AS total FROM matches) head LEFT JOIN page ON true"
+            f" FROM (SELECT {ranked.total} AS total) head LEFT JOIN page ON true"
             f" {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
         )
-        params |= {**highlight_params, "limit": limit, "offset": offset}
+        params |= {**highlight_params, "limit": limit, "offset": offset, "depth": offset + limit}
         rows = fetch(sql, params)
         page = ResultPage(hits=[], total=rows[0][0])
         rows = [row[1:] for row in rows if row[1] is not None]
@@ -498,17 +596,17 @@ class PostgresSearchBackend(BaseSearchBackend):
         match few or none ("kicks at 90-130 BPM": kicks have no tempo). Only when
         the cap is reached is the index walked.
         """
-        where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
+        order, extra = self._order_sql(ordering, "created_at DESC, sample_id")
+        extra_column = f", d.{extra}" if extra and extra != "created_at" else ""
+        visible, params = self._filtered_rows(
+            user, filters, f"d.sample_id, d.created_at{extra_column}"
+        )
         params |= {
             **self._visibility_params(user),
             "cap": self.count_cap,
             "limit": limit,
             "offset": offset,
         }
-        order, extra = self._order_sql(ordering, "created_at DESC, sample_id")
-        extra_column = f", d.{extra}" if extra and extra != "created_at" else ""
-        visible = f"SELECT d.sample_id, d.created_at{extra_column} FROM search_sampledocument d"
-        visible += f" WHERE {self._visible_sql(user, 'd')}{where}"
         columns = sample_columns()
         if filters != SearchFilters():
             sql = (
@@ -534,6 +632,28 @@ class PostgresSearchBackend(BaseSearchBackend):
         rows = fetch(sql, params)
         return self._browsed(rows, rows[0][0], self.count_cap)
 
+    def _filtered_rows(self, user, filters: SearchFilters, columns: str) -> tuple[str, dict]:
+        """``SELECT columns`` of the search rows ``user`` may see that pass ``filters``.
+
+        Compatible keys are one branch per key, each read from its range of
+        the filters' covering index (migration 0009).
+        """
+        pairs = key_pairs(filters)
+        where, params = filter_sql(
+            user, filters, alias="d", id_column="sample_id", skip={"key"} if pairs else ()
+        )
+        select = (
+            f"SELECT {columns} FROM search_sampledocument d"
+            f" WHERE {self._visible_sql(user, 'd')}{where}"
+        )
+        if not pairs:
+            return select, params
+        branches = []
+        for n, (key, mode) in enumerate(pairs):
+            params[f"pair_key{n}"], params[f"pair_mode{n}"] = key, mode
+            branches.append(f"{select} AND d.key = %(pair_key{n})s AND d.mode = %(pair_mode{n})s")
+        return " UNION ALL ".join(branches), params
+
     def _browsed(self, rows: list[tuple], total: int, capped_at: int | None) -> ResultPage:
         page = ResultPage(hits=[], total=total, total_capped_at=capped_at)
         for _total, *values in rows:
@@ -545,13 +665,15 @@ class PostgresSearchBackend(BaseSearchBackend):
     def _vector_settings(self, user, filters: SearchFilters, k: int) -> tuple[dict[str, str], bool]:
         """The HNSW settings for a kNN query with ``filters``, and whether to answer exactly.
 
-        Unfiltered: the whole graph. Category and loop/one-shot filters: their own
-        partial graphs, searched wider. Loops: compared exactly, through a covering
-        index of their embeddings; their graph is too clustered for a walk to find a
-        far query's true nearest (recall below 0.8). Other filters: when they leave
-        few samples (the planner's estimate), compare with each of them exactly,
-        through the filters' own indexes; a graph walk would have to pass thousands
-        of others to find them, and miss some.
+        Unfiltered: the whole graph. When filters leave few samples (the
+        planner's estimate), they are compared with exactly, since a graph walk
+        would have to pass thousands of others to find them, and miss some:
+        loops through a covering index of the loops' embeddings (their graph
+        is too clustered for a walk to find a far query's true nearest, recall
+        below 0.8), categories and keys through a covering index of every
+        embedding by category and key, other filters through their own
+        indexes. Otherwise category and loop/one-shot filters walk their own
+        partial graphs, searched wider.
         """
         exact = False
         ef_search = self.filtered_ef_search
@@ -559,6 +681,8 @@ class PostgresSearchBackend(BaseSearchBackend):
             ef_search = self.ef_search
         elif filters.is_loop and not filters.categories:
             exact = self._estimated_rows(user, filters) <= self.exact_loops_max
+        elif filters.categories or filters.key:
+            exact = self._estimated_rows(user, filters) <= self.exact_indexed_max
         elif replace(filters, categories=(), is_loop=None) != SearchFilters():
             exact = self._estimated_rows(user, filters) <= self.exact_max
         settings = {
@@ -576,12 +700,17 @@ class PostgresSearchBackend(BaseSearchBackend):
         """The ``%(k)s`` visible, filtered samples nearest ``%(vector)s``, with distances.
 
         ``exact`` orders by an expression no vector index serves, so the filtered
-        rows are compared one by one.
+        rows are compared one by one. Several categories, and in an exact
+        search each of the compatible keys, are searched apart and merged: one
+        category's partial graph, or one (category, key, mode) range of the
+        covering index, each.
         """
-        several = len(filters.categories) > 1
-        where, params = filter_sql(
-            user, filters, alias="s", id_column="id", skip="category" if several else ""
-        )
+        categories = filters.categories if len(filters.categories) > 1 else ()
+        pairs = key_pairs(filters) if exact else []
+        skip = {"category"} if categories else set()
+        if pairs:
+            skip.add("key")
+        where, params = filter_sql(user, filters, alias="s", id_column="id", skip=skip)
         if exclude:
             where += " AND s.id <> ALL(%(exclude)s::uuid[])"
             params["exclude"] = list(exclude)
@@ -589,16 +718,21 @@ class PostgresSearchBackend(BaseSearchBackend):
         nearest = (
             f"SELECT s.id AS sample_id, {distance} AS distance FROM library_sample s"
             f" WHERE {self._visible_sql(user, 's')} AND s.embedding IS NOT NULL{where}"
-            "{category}"
+            "{branch}"
             f" ORDER BY {f'({distance}) + 0' if exact else distance} LIMIT %(k)s"
         )
-        if not several:
-            return nearest.format(category=""), params
-        # Each category through its own partial index, then merged.
+        if not categories and not pairs:
+            return nearest.format(branch=""), params
         branches = []
-        for n, category in enumerate(filters.categories):
-            params[f"category{n}"] = category
-            branches.append(f"({nearest.format(category=f' AND s.category = %(category{n})s')})")
+        for n, (category, pair) in enumerate(product(categories or [None], pairs or [None])):
+            branch = ""
+            if category is not None:
+                params[f"category{n}"] = category
+                branch += f" AND s.category = %(category{n})s"
+            if pair is not None:
+                params[f"key{n}"], params[f"mode{n}"] = pair
+                branch += f" AND s.key = %(key{n})s AND s.mode = %(mode{n})s"
+            branches.append(f"({nearest.format(branch=branch)})")
         return " UNION ALL ".join(branches), params
 
     def _estimated_rows(self, user, filters: SearchFilters) -> float:
@@ -655,14 +789,16 @@ class PostgresSearchBackend(BaseSearchBackend):
             "offset": offset,
             "last": last or query is None,
         }
+        ctes = ""
         if query is not None:
-            matches, text_params = self._matches_sql(user, filters, query, exclude)
+            ranked, text_params = self._ranked(user, filters, query, exclude, depth="%(k)s")
             params |= text_params
+            ctes = ranked.ctes
             # The best candidates first (a top-N sort), then numbered.
             text_ranked = (
                 "SELECT sample_id, rank, row_number() OVER"
                 " (ORDER BY rank DESC, created_at DESC, sample_id) AS position"
-                f" FROM (SELECT * FROM ({matches}) matches"
+                f" FROM (SELECT * FROM ({ranked.rows}) ranked"
                 " ORDER BY rank DESC, created_at DESC, sample_id LIMIT %(k)s) best"
             )
             highlights, highlight_params = _highlights_sql(query)
@@ -680,7 +816,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             " + coalesce(1.0::float8 / (%(rrf)s::float8 + v.position), 0)"
         )
         sql = (
-            f"WITH text_ranked AS ({text_ranked}),"
+            f"WITH {ctes}text_ranked AS ({text_ranked}),"
             # Not walked at all when the words find nothing and near spellings come next.
             f" knn AS (SELECT * FROM ({knn}) nearest"
             " WHERE %(last)s OR EXISTS (SELECT 1 FROM text_ranked)),"
@@ -727,21 +863,45 @@ class PostgresSearchBackend(BaseSearchBackend):
 
 @dataclass(frozen=True)
 class _TextQuery:
-    """A tsquery as SQL over the parameter ``%(text)s``, and that parameter's value."""
+    """A tsquery as SQL over the parameter ``%(text)s``, and that parameter's value.
+
+    ``spelled`` holds the words when the query is one word or alternatives to
+    one word, each plain ASCII letters or digits (one lexeme at most each, as
+    documents are split): the queries the postings can rank.
+    """
 
     sql: str
     value: str
+    spelled: tuple[str, ...] = ()
 
     @classmethod
     def plain(cls, text: str) -> _TextQuery:
         """Web-search syntax, normalised as documents are."""
         sql = f"websearch_to_tsquery('{TEXT_CONFIG}'::regconfig, search_normalise(%(text)s))"
-        return cls(sql, text)
+        word = text.strip()
+        return cls(sql, text, (word,) if _SIMPLE_WORD.fullmatch(word) else ())
 
     @classmethod
-    def raw(cls, query: str) -> _TextQuery:
-        """A tsquery built by :func:`raw_tsquery`."""
-        return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query)
+    def raw(cls, query: str, alternatives: Sequence[str] = ()) -> _TextQuery:
+        """A tsquery built by :func:`raw_tsquery`; ``alternatives`` when it is their OR alone."""
+        simple = all(_SIMPLE_WORD.fullmatch(word) for word in alternatives)
+        spelled = tuple(alternatives) if simple else ()
+        return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query, spelled)
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """A text search's matches as SQL pieces for one statement.
+
+    ``ctes`` go first in its ``WITH`` (each ends in ", "). ``rows`` gives
+    ``(sample_id, created_at, rank)`` rows among which are the best the
+    caller asked for (maybe not every match). ``total`` is an expression for
+    the number of matches.
+    """
+
+    ctes: str
+    rows: str
+    total: str
 
 
 def _vector_text(vector: Sequence[float]) -> str:

@@ -13,7 +13,7 @@ columns the same).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import connection
@@ -31,15 +31,15 @@ FACETED = ("bpm", "key", "category")
 
 
 def filter_sql(
-    user, filters: SearchFilters, *, alias: str, id_column: str, skip: str = ""
+    user, filters: SearchFilters, *, alias: str, id_column: str, skip: Collection[str] = ()
 ) -> tuple[str, Params]:
     """``filters`` as ``AND ...`` conditions on the table aliased ``alias`` ('' when none).
 
     ``id_column`` is the sample id column (``sample_id`` or ``id``); ``skip``
-    leaves out one facet's own filter ("bpm", "key" or "category").
+    leaves out facets' own filters ("bpm", "key", "category").
     """
     groups, params = filter_groups(user, filters, alias=alias, id_column=id_column)
-    parts = [part for name, group in groups.items() if name != skip for part in group]
+    parts = [part for name, group in groups.items() if name not in skip for part in group]
     return "".join(f" AND {part}" for part in parts), params
 
 
@@ -111,6 +111,18 @@ def filter_groups(
         else:
             groups["other"].append("false")
     return groups, params
+
+
+def key_pairs(filters: SearchFilters) -> list[tuple[str, str]]:
+    """The (key, mode) pairs a "compatible keys" filter accepts; empty for other filters.
+
+    Queries that read a (category, key, mode) index search each pair apart
+    and merge them: an ``OR`` of the pairs can only be read as a bitmap of
+    the rows, which visits every row's page.
+    """
+    if filters.key and filters.mode and filters.compatible_keys:
+        return list(compatible_keys(filters.key, filters.mode))
+    return []
 
 
 # What owners search in their own samples (their private collections' names too), and
