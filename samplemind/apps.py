@@ -9,6 +9,7 @@ class SampleMindConfig(AppConfig):
     verbose_name = "SampleMind"
 
     def ready(self) -> None:
-        from samplemind.ops.db import install_slow_query_logger
+        from samplemind.ops.db import install_fast_timestamps, install_slow_query_logger
 
         connection_created.connect(install_slow_query_logger, dispatch_uid="sm-slow-queries")
+        connection_created.connect(install_fast_timestamps, dispatch_uid="sm-fast-timestamps")

@@ -149,3 +149,47 @@ def test_prefork_workers_run_without_the_pool(settings):
     disable_pool_in_prefork_worker(sender=FakeWorker("prefork"), databases=databases)
     assert "pool" not in databases["default"]["OPTIONS"]
     assert databases["default"]["CONN_MAX_AGE"] == 0
+
+
+TIMESTAMPS = [
+    "2025-10-27 12:05:37.1234+00",
+    "2025-10-27 12:05:37+05:30",
+    "2025-03-30 01:30:00-03",
+    "1900-01-01 00:00:00+00:19:32",
+    "0099-06-01 12:00:00+00",
+    None,
+]
+
+
+def _load_timestamps(cursor) -> list:
+    cursor.execute(
+        "SELECT value::timestamptz FROM unnest(%s::text[]) WITH ORDINALITY AS t(value, n)"
+        " ORDER BY n",
+        [TIMESTAMPS],
+    )
+    return [value for (value,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_timestamps_read_the_fast_way_are_what_djangos_loader_gives():
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        fast = _load_timestamps(cursor)
+        loader = connection.connection.adapters.get_loader(1184, 0)  # timestamptz, text
+    with connection.connection.cursor() as raw:
+        register_tzloader(connection.timezone, raw)  # Django's own loader
+        djangos = _load_timestamps(raw)
+
+    assert loader.__name__ == "FastTimestamptzLoader"
+    assert fast == djangos
+    assert [v and v.utcoffset() for v in fast] == [v and v.utcoffset() for v in djangos]
+    assert fast[1].isoformat() == "2025-10-27T06:35:37+00:00"
+
+
+@pytest.mark.django_db
+def test_a_timestamp_fromisoformat_cannot_read_still_fails_as_before():
+    with connection.cursor() as cursor, pytest.raises(Exception, match="BC"):
+        cursor.execute("SELECT '2000-01-01 00:00:00+00 BC'::timestamptz")
+        cursor.fetchall()

@@ -1,9 +1,16 @@
-"""Database connections: the connection pool's settings and slow-query logging.
+"""Database connections: the connection pool's settings, slow-query logging, timestamps.
 
 Slow queries: every connection gets an execute wrapper (installed from the
 ``connection_created`` signal) that times each statement and logs those
 slower than ``SLOW_QUERY_MS`` on the ``samplemind.db.slow`` logger, with the
 SQL text but never its parameters (they may hold passwords or tokens).
+
+Timestamps: Django reads ``timestamptz`` values with a subclass of psycopg's
+pure-Python loader, about 10 µs a value, the most expensive column of a page
+of samples (three per row). Every connection gets a loader that parses them
+with ``datetime.fromisoformat`` (under 1 µs) and otherwise gives what
+Django's gives; values it cannot read (BC dates, years past 9999) go the
+old way.
 
 Pool: Django's psycopg pool (``OPTIONS["pool"]``) for web processes. In a
 Celery prefork worker it is switched off, because Celery's Django fixup closes
@@ -12,12 +19,15 @@ the connections, and with them the whole pool, before and after every task.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
+from psycopg.types.datetime import TimestamptzLoader
 
 logger = logging.getLogger("samplemind.db.slow")
 
@@ -75,6 +85,37 @@ def install_slow_query_logger(sender: Any, connection: Any, **kwargs: Any) -> No
     """
     if not any(isinstance(w, SlowQueryLogger) for w in connection.execute_wrappers):
         connection.execute_wrappers.append(SlowQueryLogger(connection.alias))
+
+
+@functools.cache
+def fast_timestamp_loader(timezone: tzinfo | None) -> type[TimestamptzLoader]:
+    """A text ``timestamptz`` loader giving what Django's gives for ``timezone``.
+
+    Django's loader takes the value in the session's time zone (which Django
+    sets to ``timezone``) and labels it ``timezone``, or drops the zone when
+    ``timezone`` is None (``USE_TZ = False``). ``timezone`` is also the class
+    attribute Django compares before it would put its own loader back.
+    """
+
+    class FastTimestamptzLoader(TimestamptzLoader):
+        def load(self, data: Any) -> datetime:
+            try:
+                value = datetime.fromisoformat(bytes(data).decode())
+            except ValueError:
+                value = super().load(data)
+            if timezone is None:
+                return value.replace(tzinfo=None)
+            return value.astimezone(timezone)
+
+    FastTimestamptzLoader.timezone = timezone
+    return FastTimestamptzLoader
+
+
+def install_fast_timestamps(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """``connection_created`` receiver: read this connection's timestamps the fast way."""
+    if connection.vendor == "postgresql" and hasattr(connection.connection, "adapters"):
+        loader = fast_timestamp_loader(connection.timezone)  # None without USE_TZ
+        connection.connection.adapters.register_loader("timestamptz", loader)
 
 
 def disable_pool_in_prefork_worker(
