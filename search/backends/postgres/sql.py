@@ -16,7 +16,7 @@ import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import DEFERRED
 
 from library.models import Visibility
@@ -180,6 +180,7 @@ def _owner_deferred() -> frozenset[str]:
     return frozenset(f.attname for f in User._meta.concrete_fields) - _OWNER_FIELDS
 
 
+@functools.cache
 def _hit_loaders() -> tuple[_Loader, _Loader]:
     """The loaders of a hit's sample and of its owner: what their columns are, in order."""
     from accounts.models import User
@@ -246,9 +247,11 @@ class _Loader:
         row = self.template.copy()
         for slot, value in zip(self.slots, values, strict=True):
             row[slot] = value
-        for slot, field, converter in self.converters:
-            row[slot] = converter(row[slot], field, connection)
-        return self.model.from_db(connection.alias, self.names, row)
+        if self.converters:
+            db = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up
+            for slot, field, converter in self.converters:
+                row[slot] = converter(row[slot], field, db)
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.names, row)
 
 
 @functools.cache

@@ -55,7 +55,8 @@ _VISIBLE_TERM = VISIBLE_WORD_SQL.format(word="term.word", witness="term.witness"
 
 # For each query word, the visible words nearest to it (trigram distance, GiST).
 NEAR_WORDS_SQL = f"""
-    SELECT wanted.word, near.word, 1 - near.distance AS similarity
+    SELECT wanted.word AS wanted, near.word AS near, 1 - near.distance AS similarity,
+           wanted.position
     FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)
     CROSS JOIN LATERAL (
         SELECT term.word, term.word <-> wanted.word AS distance
