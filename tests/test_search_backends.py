@@ -74,6 +74,26 @@ class SearchBackendContract:
         first, second = page.hits
         assert first.parts["text_rank"] > second.parts["text_rank"]
 
+    def test_excluded_words_leave_the_rest_ranked_by_relevance(self, backend, me, other):
+        SampleFactory(
+            owner=other, name="Warm pad", description="A kick under it", visibility="public"
+        )
+        SampleFactory(owner=other, name="Kick 1", visibility="public")
+        SampleFactory(owner=me, name="Kick snare", description="kick")
+        SampleFactory(owner=me, name="Kick 2", visibility="public")
+
+        page = backend.search(user=me, text="kick -snare")
+        misspelt = backend.search(user=me, text="kck -snare", fuzzy="on")
+
+        # Name matches first, whoever made them; the description match last.
+        assert names(page)[-1] == "Warm pad" and set(names(page)) == {
+            "Kick 1",
+            "Kick 2",
+            "Warm pad",
+        }
+        assert page.hits[0].parts["text_rank"] > page.hits[-1].parts["text_rank"]
+        assert names(misspelt)[-1] == "Warm pad" and len(misspelt.hits) == 3
+
     def test_tags_count_like_the_name_and_collection_names_between_name_and_description(
         self, backend, me
     ):
@@ -801,7 +821,10 @@ def test_ranking_from_postings_gives_the_pages_ranking_documents_gives():
         return page.total, [(hit.sample.name, round(hit.score or 0, 6)) for hit in page.hits]
 
     for user in (me, producers[0], AnonymousUser()):
-        for text in ("kick", "Kick", "snare", "808", "pad", "the", "zebra", "snre", "kik"):
+        for text in (
+            *("kick", "Kick", "snare", "808", "pad", "the", "zebra", "snre", "kik"),
+            *("kick -dusty", "kik -08", "snare -the -warm", "pad -pad"),
+        ):
             for offset in (0, 5):
                 asked = {"user": user, "text": text, "offset": offset, "limit": 5}
                 assert seen(with_postings.search(**asked)) == seen(without.search(**asked)), asked

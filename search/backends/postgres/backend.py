@@ -337,8 +337,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         # A word with no visible near spelling stays itself, so that it still has to
         # match (and, like any unknown word, finds nothing).
         groups = [expanded.get(word, [word]) for word in wanted]
-        alone = groups[0] if len(groups) == 1 and not excluded else ()
-        return _TextQuery.raw(raw_tsquery(groups, excluded), alone), expanded
+        return _TextQuery.raw(groups, excluded), expanded
 
     def _near_params(self, user, wanted: Sequence[str]) -> dict[str, Any]:
         """The parameters of :data:`NEAR_WORDS_SQL` for the query words ``wanted``."""
@@ -395,11 +394,17 @@ class PostgresSearchBackend(BaseSearchBackend):
         ``depth`` is the SQL of how many of the best a caller reads at most.
         """
         where, params = filter_sql(user, filters, alias="d", id_column="sample_id")
-        params |= {"text": query.value, "weights": self.weights, **self._visibility_params(user)}
+        params |= {
+            "text": query.value,
+            "rank_text": query.rank_value,
+            "weights": self.weights,
+            **self._visibility_params(user),
+        }
         if exclude:
             params["exclude"] = list(exclude)
         if self._postings_rank(query, where, sort_column):
             params["spelled"] = " ".join(query.spelled)
+            params["unspelled"] = " ".join(query.unspelled)
             return self._posting_ranked(user, query, exclude, depth), params
         # Without filters or another order, other people's matches are ranked in
         # the narrow table of public rows, which has just these columns.
@@ -409,7 +414,7 @@ class PostgresSearchBackend(BaseSearchBackend):
         columns = "d.sample_id, d.created_at"
         if sort_column and sort_column != "created_at":
             columns += f", d.{sort_column}"
-        rank = f"ts_rank(%(weights)s::float4[], {{document}}, {query.sql}) AS rank"
+        rank = f"ts_rank(%(weights)s::float4[], {{document}}, {query.rank_sql}) AS rank"
         matches = self._matching_sql(user, query, f"{columns}, {rank}", where, narrow_public=narrow)
         ranked = _Ranked(
             ctes=f"matches AS MATERIALIZED ({matches}), ",
@@ -423,7 +428,8 @@ class PostgresSearchBackend(BaseSearchBackend):
 
         Its postings hold one word's rank each, computed with the default
         weights: enough for a query of one word, or of near spellings of one
-        word (any of them), ranked by relevance without filters.
+        word (any of them), less any excluded words, ranked by relevance
+        without filters.
         """
         return (
             self.postings
@@ -449,6 +455,12 @@ class PostgresSearchBackend(BaseSearchBackend):
             where += " AND p.owner_id <> %(me)s"
         if exclude:
             where += " AND p.sample_id <> ALL(%(exclude)s::uuid[])"
+        if query.unspelled:
+            where += (
+                " AND NOT EXISTS (SELECT 1 FROM search_publicposting x"
+                " WHERE x.sample_id = p.sample_id AND x.lexeme = ANY(tsvector_to_array("
+                f"to_tsvector('{TEXT_CONFIG}'::regconfig, %(unspelled)s))))"
+            )
         one = (
             f"FROM search_publicposting p WHERE cardinality({lexemes}) = 1"
             f" AND p.lexeme = ({lexemes})[1]{where}"
@@ -475,7 +487,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             own_exclude = " AND d.sample_id <> ALL(%(exclude)s::uuid[])" if exclude else ""
             ctes.append(
                 "own AS MATERIALIZED (SELECT d.sample_id, d.created_at,"
-                f" ts_rank(%(weights)s::float4[], {OWN_DOCUMENT}, {query.sql}) AS rank"
+                f" ts_rank(%(weights)s::float4[], {OWN_DOCUMENT}, {query.rank_sql}) AS rank"
                 f" FROM search_sampledocument d WHERE {owned_by('me')}"
                 f" AND {OWN_DOCUMENT} @@ {query.sql}{own_exclude})"
             )
@@ -588,11 +600,13 @@ class PostgresSearchBackend(BaseSearchBackend):
         sql = (
             f"WITH {ranked.ctes}"
             f"page AS (SELECT * FROM ({ranked.rows}) ranked"
-            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)"
+            f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s),"
+            # Counted once, though read twice.
+            f" counted AS MATERIALIZED (SELECT {ranked.total} AS total)"
             " SELECT head.total, head.near, page.sample_id, page.rank,"
             f" {columns}, {highlights}"
-            f" FROM (SELECT total, {near} AS near FROM (SELECT {ranked.total} AS total) counted)"
-            f" head LEFT JOIN page ON true {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
+            f" FROM (SELECT total, {near} AS near FROM counted) head"
+            f" LEFT JOIN page ON true {SAMPLE_JOIN} ORDER BY {_prefixed(order, 'page')}"
         )
         params |= {**highlight_params, "limit": limit, "offset": offset, "depth": offset + limit}
         rows = fetch(sql, params, settings=settings)
@@ -900,30 +914,62 @@ class PostgresSearchBackend(BaseSearchBackend):
 
 @dataclass(frozen=True)
 class _TextQuery:
-    """A tsquery as SQL over the parameter ``%(text)s``, and that parameter's value.
+    """A tsquery as SQL over ``%(text)s`` (what matches), and one over ``%(rank_text)s``
+    (what ranks the matches), with those parameters' values.
 
-    ``spelled`` holds the words when the query is one word or alternatives to
-    one word, each plain ASCII letters or digits (one lexeme at most each, as
-    documents are split): the queries the postings can rank.
+    The ranking query leaves the excluded words out: ``ts_rank`` gives an AND
+    holding a NOT 1e-20 whatever the document, which would order "kick
+    -snare" by date alone.
+
+    ``spelled`` holds the wanted words when they are one word or alternatives
+    to one word, and ``unspelled`` the excluded ones, each plain ASCII letters
+    or digits (one lexeme at most each, as documents are split): the queries
+    the postings can rank. Otherwise ``spelled`` is empty.
     """
 
     sql: str
     value: str
+    rank_sql: str
+    rank_value: str
     spelled: tuple[str, ...] = ()
+    unspelled: tuple[str, ...] = ()
 
     @classmethod
     def plain(cls, text: str) -> _TextQuery:
         """Web-search syntax, normalised as documents are."""
-        sql = f"websearch_to_tsquery('{TEXT_CONFIG}'::regconfig, search_normalise(%(text)s))"
-        word = text.strip()
-        return cls(sql, text, (word,) if _SIMPLE_WORD.fullmatch(word) else ())
+        sql = f"websearch_to_tsquery('{TEXT_CONFIG}'::regconfig, search_normalise(%({{}})s))"
+        tokens = text.split()
+        kept = [token for token in tokens if not (token.startswith("-") and len(token) > 1)]
+        excluded = [token[1:] for token in tokens if token.startswith("-") and len(token) > 1]
+        spelled = tuple(kept) if len(kept) == 1 else ()
+        return cls._posted(
+            sql.format("text"),
+            text,
+            sql.format("rank_text" if excluded else "text"),
+            " ".join(kept),
+            spelled,
+            tuple(excluded),
+        )
 
     @classmethod
-    def raw(cls, query: str, alternatives: Sequence[str] = ()) -> _TextQuery:
-        """A tsquery built by :func:`raw_tsquery`; ``alternatives`` when it is their OR alone."""
-        simple = all(_SIMPLE_WORD.fullmatch(word) for word in alternatives)
-        spelled = tuple(alternatives) if simple else ()
-        return cls(f"to_tsquery('{TEXT_CONFIG}'::regconfig, %(text)s)", query, spelled)
+    def raw(cls, groups: list[list[str]], excluded: Sequence[str] = ()) -> _TextQuery:
+        """The tsquery :func:`raw_tsquery` builds from ``groups`` and ``excluded``."""
+        sql = f"to_tsquery('{TEXT_CONFIG}'::regconfig, %({{}})s)"
+        return cls._posted(
+            sql.format("text"),
+            raw_tsquery(groups, list(excluded)),
+            sql.format("rank_text" if excluded else "text"),
+            raw_tsquery(groups, []),
+            tuple(groups[0]) if len(groups) == 1 else (),
+            tuple(excluded),
+        )
+
+    @classmethod
+    def _posted(cls, sql, value, rank_sql, rank_value, spelled, unspelled) -> _TextQuery:
+        simple = all(_SIMPLE_WORD.fullmatch(word) for word in (*spelled, *unspelled))
+        if not simple:
+            spelled, unspelled = (), ()
+        return cls(sql, value, rank_sql, rank_value, spelled, unspelled)
 
 
 @dataclass(frozen=True)
