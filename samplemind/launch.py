@@ -4,7 +4,9 @@
 
 With ``DATABASE_URL`` / ``REDIS_URL`` unset, the private PostgreSQL and Redis
 under ``$SAMPLEMIND_DATA`` are started (unless already running) and their URLs
-exported to COMMAND; the ones started here are stopped when it ends. Set
+exported to COMMAND. Servers a launcher started are stopped by the last
+launcher on the same data folder to end (``make test`` while ``make run`` is
+up leaves them to ``make run``, whichever began first). Set
 URLs are checked for reachability first. ``--prepare`` migrates and makes sure
 an admin exists; ``--port`` refuses to start when the port is taken. Problems
 are reported as one line, not a traceback. ``make run`` and ``make test`` use
@@ -14,11 +16,14 @@ this.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,21 +82,62 @@ SERVICES = {
 }
 
 
-def start_services(data: Path, started: list[str]) -> None:
-    """Make DATABASE_URL and REDIS_URL point at running servers, noting what was started."""
-    for variable, (running_url, ensure, check, _) in SERVICES.items():
-        if os.environ.get(variable):
-            check(os.environ[variable])
-            continue
-        was_running = running_url(data) is not None
-        os.environ[variable] = ensure(data)
-        if not was_running:
-            started.append(variable)
+@contextlib.contextmanager
+def _launchers(data: Path) -> Iterator[Path]:
+    """The folder where running launchers sign in, held locked for one change."""
+    folder = data / "launchers"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def stop_services(data: Path, started: list[str]) -> None:
-    for variable in reversed(started):
-        SERVICES[variable][3](data)
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_services(data: Path) -> None:
+    """Make DATABASE_URL and REDIS_URL point at running servers; sign this launcher in.
+
+    A server started here is marked as started by a launcher, so that the
+    last launcher out stops it (see :func:`stop_services`).
+    """
+    with _launchers(data) as folder:
+        (folder / str(os.getpid())).touch()
+        for variable, (running_url, ensure, check, _) in SERVICES.items():
+            if os.environ.get(variable):
+                check(os.environ[variable])
+                continue
+            was_running = running_url(data) is not None
+            os.environ[variable] = ensure(data)
+            if not was_running:
+                (folder / f"started-{variable}").touch()
+
+
+def stop_services(data: Path) -> None:
+    """Sign this launcher out; the last one out stops the servers launchers started."""
+    with _launchers(data) as folder:
+        (folder / str(os.getpid())).unlink(missing_ok=True)
+        others = [entry for entry in folder.iterdir() if entry.name.isdigit()]
+        for entry in others:
+            if not _alive(int(entry.name)):  # ended without signing out (killed)
+                entry.unlink(missing_ok=True)
+        if any(entry.exists() for entry in others):
+            return
+        for variable in reversed(SERVICES):
+            marker = folder / f"started-{variable}"
+            if marker.exists():
+                SERVICES[variable][3](data)
+                marker.unlink()
 
 
 def _manage(*args: str) -> None:
@@ -131,11 +177,10 @@ def main(argv: list[str] | None = None) -> int:
 
     data = embedded.data_dir()
     os.environ["SAMPLEMIND_DATA"] = str(data)
-    started: list[str] = []
     try:
         if args.port:
             _check_port(args.port)
-        start_services(data, started)
+        start_services(data)
         if args.prepare:
             _manage("migrate", "--noinput", "-v", "0")
             _manage("ensure_admin")
@@ -152,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"error: command not found: {exc.filename}")
         return 127
     finally:
-        stop_services(data, started)
+        stop_services(data)
 
 
 if __name__ == "__main__":

@@ -213,3 +213,54 @@ def test_terminating_the_launcher_stops_its_command_and_its_servers(tmp_path):
 
     assert embedded.postgres_url(data) is None
     assert embedded.redis_url(data) is None
+
+
+def _launch_until(release: Path, env: dict[str, str]) -> subprocess.Popen:
+    """A launcher whose command runs until ``release`` exists."""
+    wait = (
+        f"import pathlib, time\nwhile not pathlib.Path({str(release)!r}).exists(): time.sleep(0.05)"
+    )
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "samplemind.launch", "--", sys.executable, "-c", wait],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.django_db
+def test_the_last_launcher_to_end_stops_the_servers_another_started(tmp_path):
+    """`make test` ending must not pull Redis away from a `make run` that joined it."""
+    data = tmp_path / "data"
+    env = {**os.environ, "SAMPLEMIND_DATA": str(data)}
+    env["DATABASE_URL"] = database_url(settings.DATABASES["default"])
+    env.pop("REDIS_URL", None)
+    first_done, second_done = tmp_path / "first-done", tmp_path / "second-done"
+    first = _launch_until(first_done, env)
+    second = None
+    try:
+        deadline = time.monotonic() + 60
+        while embedded.redis_url(data) is None:
+            assert time.monotonic() < deadline and first.poll() is None, "Redis never started"
+            time.sleep(0.1)
+        second = _launch_until(second_done, env)
+        while not (data / "launchers" / str(second.pid)).exists():
+            assert time.monotonic() < deadline and second.poll() is None, "never signed in"
+            time.sleep(0.1)
+
+        first_done.touch()  # the one that started Redis ends first
+        assert first.wait(timeout=60) == 0, first.stdout.read()
+        still_up = embedded.redis_url(data)
+        second_done.touch()
+        assert second.wait(timeout=60) == 0, second.stdout.read()
+    finally:  # never leave the launchers waiting
+        first_done.touch()
+        second_done.touch()
+        for process in (first, second):
+            if process is not None:
+                process.wait(timeout=60)
+
+    assert still_up is not None
+    assert embedded.redis_url(data) is None
