@@ -47,7 +47,8 @@ def data_dir() -> Path:
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the block."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -192,7 +193,7 @@ def ensure_redis(data: Path | None = None) -> str:
     """Start the private ``redis-server`` if needed and return its ``unix://`` URL."""
     data = data or data_dir()
     folder, sock, pid_file = _redis_paths(data)
-    with _file_lock(folder / ".lock"):
+    with file_lock(folder / ".lock"):
         if _redis_answers(sock):
             return f"unix://{sock}"
         binary = shutil.which("redis-server")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
 import signal
 import socket
@@ -86,13 +85,8 @@ SERVICES = {
 def _launchers(data: Path) -> Iterator[Path]:
     """The folder where running launchers sign in, held locked for one change."""
     folder = data / "launchers"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield folder
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with embedded.file_lock(folder / ".lock"):
+        yield folder
 
 
 def _alive(pid: int) -> bool:

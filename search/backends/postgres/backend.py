@@ -52,6 +52,7 @@ from search.backends.postgres.text import (
     highlighted,
     query_words,
     raw_tsquery,
+    split_exclusions,
     words,
 )
 from search.keys import camelot
@@ -485,12 +486,9 @@ class PostgresSearchBackend(BaseSearchBackend):
             total.append("(SELECT count(*) FROM several)")
         if user.is_authenticated:
             own_exclude = " AND d.sample_id <> ALL(%(exclude)s::uuid[])" if exclude else ""
-            ctes.append(
-                "own AS MATERIALIZED (SELECT d.sample_id, d.created_at,"
-                f" ts_rank(%(weights)s::float4[], {OWN_DOCUMENT}, {query.rank_sql}) AS rank"
-                f" FROM search_sampledocument d WHERE {owned_by('me')}"
-                f" AND {OWN_DOCUMENT} @@ {query.sql}{own_exclude})"
-            )
+            select = "d.sample_id, d.created_at, ts_rank(%(weights)s::float4[], {document},"
+            select += f" {query.rank_sql}) AS rank"
+            ctes.append(f"own AS MATERIALIZED ({_own_sql(query, select, own_exclude)})")
             rows.append("SELECT * FROM own")
             total.append("(SELECT count(*) FROM own)")
         return _Ranked(
@@ -525,11 +523,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             )
         if not user.is_authenticated:
             return public
-        own = (
-            f"SELECT {select.format(document=OWN_DOCUMENT)} FROM search_sampledocument d"
-            f" WHERE {owned_by('me')} AND {OWN_DOCUMENT} @@ {query.sql}{where}"
-        )
-        return f"{public} AND d.owner_id <> %(me)s UNION ALL {own}"
+        return f"{public} AND d.owner_id <> %(me)s UNION ALL {_own_sql(query, select, where)}"
 
     def _text_search(
         self,
@@ -938,9 +932,7 @@ class _TextQuery:
     def plain(cls, text: str) -> _TextQuery:
         """Web-search syntax, normalised as documents are."""
         sql = f"websearch_to_tsquery('{TEXT_CONFIG}'::regconfig, search_normalise(%({{}})s))"
-        tokens = text.split()
-        kept = [token for token in tokens if not (token.startswith("-") and len(token) > 1)]
-        excluded = [token[1:] for token in tokens if token.startswith("-") and len(token) > 1]
+        kept, excluded = split_exclusions(text)
         spelled = tuple(kept) if len(kept) == 1 else ()
         return cls._posted(
             sql.format("text"),
@@ -985,6 +977,19 @@ class _Ranked:
     ctes: str
     rows: str
     total: str
+
+
+def _own_sql(query: _TextQuery, select: str, where: str) -> str:
+    """``SELECT select`` over the caller's (``%(me)s``) documents matching ``query`` and ``where``.
+
+    Their private collections' names count for them; the (words, owner) GIN
+    index reads them without everybody else's matches. ``{document}`` in
+    ``select`` stands for what they search.
+    """
+    return (
+        f"SELECT {select.format(document=OWN_DOCUMENT)} FROM search_sampledocument d"
+        f" WHERE {owned_by('me')} AND {OWN_DOCUMENT} @@ {query.sql}{where}"
+    )
 
 
 def _vector_text(vector: Sequence[float]) -> str:

@@ -62,8 +62,8 @@ def filter_groups(
         add("bpm", "{t}.bpm >= {}", f.bpm_min)
     if f.bpm_max is not None:
         add("bpm", "{t}.bpm <= {}", f.bpm_max)
-    if f.key and f.compatible_keys and f.mode:
-        pairs = compatible_keys(f.key, f.mode)
+    pairs = key_pairs(f)
+    if pairs:
         add(
             "key",
             "(" + " OR ".join("({t}.key = {} AND {t}.mode = {})" for _ in pairs) + ")",

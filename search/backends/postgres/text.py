@@ -122,12 +122,27 @@ def query_words(text: str) -> tuple[list[str], list[str]]:
     """
     wanted: list[str] = []
     excluded: list[str] = []
-    for token in text.split():
-        target = excluded if token.startswith("-") and len(token) > 1 else wanted
-        for word in words(token):
+    kept, dropped = split_exclusions(text)
+    for target, tokens in ((wanted, kept), (excluded, dropped)):
+        for word in (word for token in tokens for word in words(token)):
             if word not in target and len(target) < 16:
                 target.append(word)
     return wanted, excluded
+
+
+def split_exclusions(text: str) -> tuple[list[str], list[str]]:
+    """A web-search query's tokens as ``(kept, excluded)``, the latter without their "-".
+
+    ``"dark pad -noise"`` -> ``(["dark", "pad"], ["noise"])``; a lone "-" is kept.
+    """
+    kept: list[str] = []
+    excluded: list[str] = []
+    for token in text.split():
+        if token.startswith("-") and len(token) > 1:
+            excluded.append(token[1:])
+        else:
+            kept.append(token)
+    return kept, excluded
 
 
 def raw_tsquery(alternatives: list[list[str]], excluded: list[str]) -> str:
