@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import schema, signals  # noqa: F401 - registers receivers and the schema
+        from accounts import page_limits, schema, signals  # noqa: F401 - receivers, schema
+
+        page_limits.install()

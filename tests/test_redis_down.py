@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.core import mail
 
-from accounts.models import Role
+from accounts.models import Role, User
 from library.models import Sample, SampleStatus
 from library.services.analysis import samples_requeue_stuck
 from samplemind import embedded
@@ -131,3 +132,36 @@ def test_an_upload_with_the_broker_down_is_kept_pending_and_queued_once_it_is_ba
     assert Sample.objects.get(pk=uploaded.json()["id"]).status == SampleStatus.PENDING
     with celery_app.connection_for_read() as connection:
         assert connection.default_channel.client.llen("analysis") == 1
+
+
+@pytest.mark.django_db
+def test_sign_in_sign_up_and_reset_pages_work_with_redis_stopped(
+    client, private_redis, tmp_path, caplog
+):
+    """allauth's page limits fail open, as the API's do, and the log says so."""
+    user = UserFactory(email="offline@example.com")
+    stop(private_redis, tmp_path)
+
+    signed_in = client.post(
+        "/accounts/login/", {"login": "offline@example.com", "password": "correct-horse-battery"}
+    )
+    signed_in_as = client.session.get("_auth_user_id")
+    client.logout()
+    signed_up = client.post(
+        "/accounts/signup/",
+        {
+            "email": "newcomer@example.com",
+            "password1": "a-long-passphrase",
+            "password2": "a-long-passphrase",
+        },
+    )
+    client.logout()
+    reset = client.post("/accounts/password/reset/", {"email": "offline@example.com"})
+
+    assert signed_in.status_code == 302, signed_in.content[:300]
+    assert signed_in_as == str(user.pk)
+    assert signed_up.status_code == 302, signed_up.content[:300]
+    assert User.objects.filter(email="newcomer@example.com").exists()
+    assert reset.status_code == 302 and reset["Location"] == "/accounts/password/reset/done/"
+    assert mail.outbox[-1].to == ["offline@example.com"]  # the reset link
+    assert "not rate limited: Redis is down" in caplog.text
