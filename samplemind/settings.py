@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from samplemind import embedded
 from samplemind.ops.db import pool_options
@@ -27,6 +28,9 @@ if (BASE_DIR / ".env").is_file():
 DATA_DIR = embedded.data_dir()
 
 DEBUG = env.bool("DEBUG", default=False)
+# People reach the site over HTTPS: secure cookies, https links in mail, HSTS. `make run`
+# serves plain http://127.0.0.1 with DEBUG off, so it sets this to false.
+SAMPLEMIND_HTTPS = env.bool("SAMPLEMIND_HTTPS", default=not DEBUG)
 
 
 def _secret_key() -> str:
@@ -248,7 +252,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 # "optional": a verification mail is sent and the account works at once.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SAMPLEMIND_HTTPS else "http"
 # Page rate limits (allauth's own, in the cache): per IP and per account. Wrong passwords
 # per account are counted by accounts.lockout instead, shared with the API (5 a minute,
 # then 429 with Retry-After); "login" is the API's 30 sign-in attempts a minute per IP.
@@ -292,8 +296,19 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=DATA_DIR / "static")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
-MEDIA_URL = "media/"
+# WhiteNoise serves STATIC_ROOT (filled by collectstatic: the image build, `make run`'s
+# --prepare); with DEBUG (`make dev`) it reads the app folders directly and sees edits.
+# Media have no URL at all: originals and previews leave through the views that check who
+# may have them (library/api/files.py), backups never.
+MEDIA_URL = None
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
+# How a permission-checked view hands a local media file over: "" (Django streams it),
+# "x-accel-redirect" (nginx: an `internal` location at SENDFILE_URL aliases MEDIA_ROOT) or
+# "x-sendfile" (Apache's mod_xsendfile, lighttpd: the file's absolute path). README: Production.
+SAMPLEMIND_SENDFILE = env.str("SAMPLEMIND_SENDFILE", default="")
+SAMPLEMIND_SENDFILE_URL = env.str("SAMPLEMIND_SENDFILE_URL", default="/protected-media/")
+if SAMPLEMIND_SENDFILE not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured("SAMPLEMIND_SENDFILE must be empty, x-accel-redirect or x-sendfile")
 
 # Uploads: the largest single file, and limits on what an archive may expand to.
 SAMPLEMIND_MAX_UPLOAD_BYTES = env.int("SAMPLEMIND_MAX_UPLOAD_BYTES", default=200 * 1024**2)
@@ -327,15 +342,32 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
             "default_acl": None,
+            # Downloads and previews redirect to a signed URL that is good this long.
             "querystring_auth": True,
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
             "file_overwrite": False,
+        },
+    }
+    # Backups: backups/ in BACKUP_BUCKET, or in the media bucket, whose objects are private
+    # (no view ever signs a URL for them).
+    _backup_storage = {
+        **_default_storage,
+        "OPTIONS": {
+            **_default_storage["OPTIONS"],
+            "bucket_name": env.str("BACKUP_BUCKET", default=AWS_STORAGE_BUCKET_NAME),
         },
     }
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    # Beside the media folder, not in it: backups/NAME.dump under the data folder.
+    _backup_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.path("BACKUP_ROOT", default=DATA_DIR), "base_url": None},
+    }
 
 STORAGES = {
     "default": _default_storage,
+    "backups": _backup_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -428,15 +460,15 @@ CELERY_BEAT_SCHEDULE["search-prune-terms"] = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SAMPLEMIND_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SAMPLEMIND_HTTPS)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: the header is
 # ignored (anybody can send it) and REMOTE_ADDR is the client. accounts.network.client_ip
 # is the one place that reads it: audit log, API key CIDR allowlists and every rate limit.
 TRUSTED_PROXY_COUNT = env.int("SAMPLEMIND_TRUSTED_PROXIES", default=0)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SAMPLEMIND_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # usually the proxy's job
 
@@ -512,8 +544,9 @@ CELERY_BEAT_SCHEDULE["billing-reconcile"] = {
 
 # --------------------------------------------------------------------------- backups
 
-# Backups go to this storage alias under backups/ (a private bucket is best in production).
-BACKUP_STORAGE = env.str("BACKUP_STORAGE", default="default")
+# Backups go to this storage alias under backups/: by default "backups" (see STORAGES),
+# which no URL reaches.
+BACKUP_STORAGE = env.str("BACKUP_STORAGE", default="backups")
 # Cron line (minute hour day month weekday, UTC) for the backup task; empty: no scheduled backups.
 BACKUP_SCHEDULE = env.str("BACKUP_SCHEDULE", default="30 2 * * *")
 BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)

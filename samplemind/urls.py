@@ -1,7 +1,5 @@
 """Root URL configuration: pages, the admin, and the versioned REST API."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -38,6 +36,5 @@ handler404 = "samplemind.api.not_found"
 handler500 = "samplemind.api.server_error"
 # allauth's rate limits answer through this one (a 429 page with Retry-After).
 handler429 = "accounts.views.handler429"
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No URL serves the media folder, not even with DEBUG: every original and preview is
+# private until a view has checked who asks (library/api/files.py).

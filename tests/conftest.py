@@ -60,6 +60,7 @@ def test_services(tmp_path_factory: pytest.TempPathFactory):
     url = redis_url_with_db(settings.REDIS_URL, TEST_REDIS_DB)
     broker = celery_url(url)
     media = tmp_path_factory.mktemp("media")
+    backup_root = tmp_path_factory.mktemp("backup-storage")
     caches = {"default": {**settings.CACHES["default"], "LOCATION": url}}
     with override_settings(
         REDIS_URL=url,
@@ -67,12 +68,27 @@ def test_services(tmp_path_factory: pytest.TempPathFactory):
         CELERY_BROKER_URL=broker,
         CELERY_RESULT_BACKEND=broker,
         MEDIA_ROOT=str(media),
+        STORAGES=backup_storage_at(backup_root),
         # Real hashing costs ~100 ms per password; the tests create hundreds of accounts.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     ):
         celery_app.conf.update(broker_url=broker, result_backend=broker)
         redis.Redis.from_url(url).flushdb()
-        yield {"redis_url": url, "broker_url": broker, "media_root": media}
+        yield {
+            "redis_url": url,
+            "broker_url": broker,
+            "media_root": media,
+            "backup_root": backup_root,
+        }
+
+
+def backup_storage_at(folder: Path) -> dict:
+    """STORAGES with the backups (never the media) kept in ``folder``."""
+    backups = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(folder), "base_url": None},
+    }
+    return {**settings.STORAGES, "backups": backups}
 
 
 @pytest.fixture(autouse=True)
@@ -119,6 +135,7 @@ def start_worker(
         "CELERY_BROKER_URL": services["broker_url"],
         "CELERY_RESULT_BACKEND": services["broker_url"],
         "MEDIA_ROOT": str(services["media_root"]),
+        "BACKUP_ROOT": str(services["backup_root"]),
         **env,
     }
     command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker"]

@@ -21,7 +21,7 @@ from django.db import connection
 
 from library.models import AnalysisResult, BatchJob, Collection, CollectionItem, Sample
 from samplemind.ops import backups, pg
-from tests.conftest import database_url
+from tests.conftest import backup_storage_at, database_url
 from tests.factories import SampleFactory, UserFactory
 
 BASE_DIR = settings.BASE_DIR
@@ -29,12 +29,13 @@ BASE_DIR = settings.BASE_DIR
 
 @pytest.fixture(autouse=True)
 def fresh_media(request, settings, tmp_path):
-    """A media folder of the test's own (the session's is shared with other tests).
+    """Media and backup folders of the test's own (the session's are shared with other tests).
 
     Tests with a real worker keep the session's folder: the worker process uses it.
     """
     if request.node.get_closest_marker("worker") is None:
         settings.MEDIA_ROOT = str(tmp_path / "media")
+        settings.STORAGES = backup_storage_at(tmp_path / "backup-storage")
 
 
 def make_library() -> dict:
@@ -71,7 +72,8 @@ def backup() -> str:
 
 
 def stored_backup_files() -> list[str]:
-    return default_storage.listdir("backups")[1] if default_storage.exists("backups") else []
+    storage = backups.backup_storage()
+    return storage.listdir("backups")[1] if storage.exists("backups") else []
 
 
 def database_exists(name: str) -> bool:
@@ -156,8 +158,8 @@ def test_verify_reports_rows_that_do_not_come_back():
     manifest = backups.backup_get(name=name)
     manifest["database"]["tables"]["public.library_sample"] += 1  # pretend one row was lost
     path = f"backups/{name}.json"
-    default_storage.delete(path)
-    default_storage.save(path, ContentFile(json.dumps(manifest).encode()))
+    backups.backup_storage().delete(path)
+    backups.backup_storage().save(path, ContentFile(json.dumps(manifest).encode()))
 
     out = StringIO()
     with pytest.raises(CommandError, match="does not restore faithfully: 1 of"):
@@ -170,7 +172,7 @@ def test_a_damaged_dump_is_refused_before_anything_is_restored():
     make_library()
     before = counts()
     name = backup()
-    with open(default_storage.path(f"backups/{name}.dump"), "r+b") as handle:
+    with open(backups.backup_storage().path(f"backups/{name}.dump"), "r+b") as handle:
         handle.seek(100)
         handle.write(b"\x00" * 16)
     UserFactory()
@@ -208,6 +210,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         **os.environ,
         "DATABASE_URL": database_url(settings.DATABASES["default"]),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "BACKUP_ROOT": backups.backup_storage().location,
         "REDIS_URL": settings.REDIS_URL,
         **env,
     }

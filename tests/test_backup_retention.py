@@ -8,21 +8,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from samplemind.ops import backups
+from tests.conftest import backup_storage_at
 
 NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # a Wednesday
 
 
 @pytest.fixture(autouse=True)
 def fresh_media(request, settings, tmp_path):
-    """A media folder of the test's own (the session's is shared with other tests).
+    """Media and backup folders of the test's own (the session's are shared with other tests).
 
     Tests with a real worker keep the session's folder: the worker process uses it.
     """
     if request.node.get_closest_marker("worker") is None:
         settings.MEDIA_ROOT = str(tmp_path / "media")
+        settings.STORAGES = backup_storage_at(tmp_path / "backup-storage")
 
 
 def every_six_hours(days: int) -> dict[str, datetime]:
@@ -60,8 +61,9 @@ def store_fake_backup(name: str, created: datetime) -> None:
         "database": {"file": f"backups/{name}.dump", "size": 4, "tables": {}},
         "media": {"count": 0, "bytes": 0, "files": []},
     }
-    default_storage.save(f"backups/{name}.dump", ContentFile(b"PGDMP"))
-    default_storage.save(f"backups/{name}.json", ContentFile(json.dumps(manifest).encode()))
+    storage = backups.backup_storage()
+    storage.save(f"backups/{name}.dump", ContentFile(b"PGDMP"))
+    storage.save(f"backups/{name}.json", ContentFile(json.dumps(manifest).encode()))
 
 
 def test_prune_deletes_old_backups_and_stale_orphan_dumps_from_storage(settings):
@@ -69,16 +71,17 @@ def test_prune_deletes_old_backups_and_stale_orphan_dumps_from_storage(settings)
     settings.BACKUP_KEEP_WEEKLY = 0
     for days in range(4):
         store_fake_backup(f"day{days}", NOW - timedelta(days=days))
-    default_storage.save("backups/crashed.dump", ContentFile(b"PGDMP"))
+    storage = backups.backup_storage()
+    storage.save("backups/crashed.dump", ContentFile(b"PGDMP"))
     old = (NOW - timedelta(days=3)).timestamp()
-    os.utime(default_storage.path("backups/crashed.dump"), (old, old))
-    default_storage.save("backups/running.dump", ContentFile(b"PGDMP"))  # a backup in progress
+    os.utime(storage.path("backups/crashed.dump"), (old, old))
+    storage.save("backups/running.dump", ContentFile(b"PGDMP"))  # a backup in progress
 
     deleted = backups.backups_prune()
 
     assert sorted(deleted) == ["crashed", "day2", "day3"]
     assert [m["name"] for m in backups.backups_list()] == ["day0", "day1"]
-    assert sorted(default_storage.listdir("backups")[1]) == [
+    assert sorted(storage.listdir("backups")[1]) == [
         "day0.dump",
         "day0.json",
         "day1.dump",

@@ -1,12 +1,19 @@
-"""Sending stored files: straight from disk, or a short-lived signed URL on S3."""
+"""Sending stored files: from disk (or by the proxy in front), or a short-lived signed URL on S3.
+
+These are the only ways media leave the server; no URL serves the media folder.
+"""
 
 from __future__ import annotations
 
+import mimetypes
 import tempfile
 from collections.abc import Iterable
+from urllib.parse import quote
 
+from django.conf import settings
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
 
 
 def zip_response(samples: Iterable, *, filename: str) -> FileResponse:
@@ -31,4 +38,18 @@ def stored_file_response(field: FieldFile, *, filename: str, attachment: bool) -
             parameters={"ResponseContentDisposition": f'{disposition}; filename="{filename}"'},
         )
         return HttpResponseRedirect(url)
+    if settings.SAMPLEMIND_SENDFILE:
+        return _sendfile_response(field.name, path, filename=filename, attachment=attachment)
     return FileResponse(open(path, "rb"), as_attachment=attachment, filename=filename)
+
+
+def _sendfile_response(name: str, path: str, *, filename: str, attachment: bool) -> HttpResponse:
+    """An empty answer whose header tells the proxy in front which file to send."""
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = HttpResponse(content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(attachment, filename)
+    if settings.SAMPLEMIND_SENDFILE == "x-sendfile":
+        response["X-Sendfile"] = path
+    else:  # nginx maps the internal location to MEDIA_ROOT
+        response["X-Accel-Redirect"] = settings.SAMPLEMIND_SENDFILE_URL + quote(name)
+    return response

@@ -1,7 +1,8 @@
 """Backups: a ``pg_dump`` of the database plus a manifest of the media files.
 
 A backup named ``NAME`` is two files in the backup storage (the storage alias
-``BACKUP_STORAGE``, by default the default storage) under ``backups/``:
+``BACKUP_STORAGE``: ``backups``, which no URL serves; ``$SAMPLEMIND_DATA`` or the
+bucket, beside the media, never in them) under ``backups/``:
 
 - ``NAME.dump``: ``pg_dump`` custom format, compressed (``BACKUP_COMPRESSION``);
 - ``NAME.json``: the manifest: when, which server, the dump's size and
@@ -11,8 +12,8 @@ A backup named ``NAME`` is two files in the backup storage (the storage alias
 Row counts and the dump come from one exported snapshot, so they agree even
 while the site is writing. Media files are listed, not copied: they already
 live in durable storage, and the manifest tells a restore which ones are
-missing or changed. Names end in a random part because a local media folder
-may be served over HTTP (``DEBUG``); they can be listed, never guessed.
+missing or changed. Names end in a random part, so that they can be listed,
+never guessed.
 """
 
 from __future__ import annotations
