@@ -35,6 +35,8 @@ KEY_CHOICES = [
 ]
 MODE_CHOICES = [("major", "major"), ("minor", "minor")]
 CATEGORY_CHOICES = [(name, name.replace("_", " ")) for name in CATEGORIES]
+# Promoted fields a producer may correct (``Sample.corrections``).
+CORRECTABLE = ("category", "bpm", "key", "mode", "is_loop")
 
 
 def sample_upload_to(instance: Sample, filename: str) -> str:
@@ -94,6 +96,9 @@ class Sample(models.Model):
         max_length=16, choices=CATEGORY_CHOICES, null=True, blank=True
     )
     descriptors = models.JSONField(default=dict, blank=True)
+    # The producer's values ({field: value}) for CORRECTABLE fields; the columns
+    # above hold them in place of the analyser's, which stay in ``descriptors``.
+    corrections = models.JSONField(default=dict, blank=True)
     embedding = VectorField(dimensions=EMBEDDING_DIM, null=True, blank=True)
 
     preview = models.FileField(upload_to=preview_upload_to, max_length=300, blank=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, ExpressionWrapper, FloatField, Q, QuerySet, Sum, Value
 from django.utils import timezone
+from pgvector.django import CosineDistance
 
 from accounts.models import User
 from accounts.rbac import quota
@@ -88,6 +91,31 @@ def samples_visible(*, user: User) -> QuerySet[Sample]:
 def sample_list(*, user: User) -> QuerySet[Sample]:
     """The user's library, with what a list page shows fetched in the same query."""
     return samples_owned(user=user).select_related("owner").defer("embedding")
+
+
+def corrected_neighbours(
+    *, owner_id: int, vector: Sequence[float], max_distance: float, k: int, exclude=None
+) -> list[tuple[str, float]]:
+    """The owner's samples with a corrected category nearest ``vector``: (category, distance).
+
+    At most ``k``, each under ``max_distance`` (cosine), nearest first. The
+    distance is ordered as ``distance + 0`` so that the comparison is exact:
+    an HNSW index would search everyone's samples and may drop the owner's few.
+    """
+    distance = ExpressionWrapper(
+        CosineDistance("embedding", list(vector)) + Value(0.0), output_field=FloatField()
+    )
+    rows = (
+        Sample.objects.filter(
+            owner_id=owner_id, corrections__has_key="category", embedding__isnull=False
+        )
+        .exclude(pk=exclude)
+        .annotate(distance=distance)
+        .filter(distance__lt=max_distance)
+        .order_by("distance")
+        .values_list("category", "distance")[:k]
+    )
+    return [(category, float(d)) for category, d in rows]
 
 
 def collections_visible(*, user: User) -> QuerySet[Collection]:

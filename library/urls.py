@@ -11,6 +11,7 @@ urlpatterns = [
     path("bulk", views.library_bulk, name="bulk"),
     path("upload/", views.upload, name="upload"),
     path("samples/<uuid:pk>/", views.sample_detail, name="sample"),
+    path("samples/<uuid:pk>/correct", views.sample_correction, name="sample-correct"),
     path("samples/<uuid:pk>/preview", views.sample_preview, name="sample-preview"),
     path("samples/<uuid:pk>/status", views.sample_status, name="sample-status"),
     path("samples/<uuid:pk>/similar", views.sample_similar, name="sample-similar"),

@@ -25,6 +25,7 @@ from library.forms import (
     AddToCollectionForm,
     CollectionForm,
     LibraryFilterForm,
+    SampleCorrectionForm,
     SampleEditForm,
 )
 from library.models import (
@@ -35,6 +36,7 @@ from library.models import (
     SampleStatus,
 )
 from library.services import collections as collection_services
+from library.services.corrections import sample_correct, samples_correct_bulk
 from library.services.samples import sample_delete, sample_update
 from library.services.uploads import batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed, ProductError
@@ -113,7 +115,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def library_bulk(request: HttpRequest) -> HttpResponse:
-    """Act on the ticked samples: tag, add to a collection, delete, or download as a zip."""
+    """Act on the ticked samples: tag, collect, correct, delete, or download as a zip."""
     ids = request.POST.getlist("sample")
     action = request.POST.get("action")
     samples = list(selectors.samples_owned(user=request.user).filter(pk__in=ids).order_by("name"))
@@ -148,6 +150,15 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
                 collection=collection, actor=request.user, sample_ids=[str(s.pk) for s in samples]
             )
             messages.success(request, f"Added {len(samples)} sample(s) to “{collection.name}”.")
+        elif action in ("category", "loop", "oneshot"):
+            if action == "category":
+                changes = {"category": request.POST.get("category")}
+            else:
+                changes = {"is_loop": action == "loop"}
+            count = samples_correct_bulk(
+                samples=samples, actor=request.user, changes=changes, request=request
+            )
+            messages.success(request, f"Corrected {count} sample(s).")
         elif action == "delete":
             for sample in samples:
                 sample_delete(sample=sample, actor=request.user, request=request)
@@ -202,6 +213,11 @@ def sample_detail(request: HttpRequest, pk) -> HttpResponse:
             else:
                 messages.success(request, "Saved.")
                 return redirect("library:sample", pk=sample.pk)
+    correction_form = None
+    if is_owner:
+        correction_form = SampleCorrectionForm(
+            initial=SampleCorrectionForm.initial_for(sample.corrections)
+        )
     add_form = None
     if request.user.is_authenticated:
         owned = selectors.collections_owned(user=request.user).order_by("name")
@@ -213,11 +229,31 @@ def sample_detail(request: HttpRequest, pk) -> HttpResponse:
             "sample": sample,
             "is_owner": is_owner,
             "edit_form": edit_form,
+            "correction_form": correction_form,
             "add_form": add_form,
             "can_similar": has_permission(request.user, "search:similar"),
             "can_download": has_permission(request.user, "audio:download"),
         },
     )
+
+
+@login_required
+@require_POST
+def sample_correction(request: HttpRequest, pk) -> HttpResponse:
+    """Set the producer's category, loop, tempo, key and mode; blanks return to the analysis."""
+    sample = get_object_or_404(selectors.samples_owned(user=request.user), pk=pk)
+    form = SampleCorrectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("library:sample", pk=sample.pk)
+    changes, reset = form.corrections()
+    try:
+        sample_correct(sample=sample, actor=request.user, changes=changes, reset=reset)
+    except ProductError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Corrections saved.")
+    return redirect("library:sample", pk=sample.pk)
 
 
 def sample_preview(request: HttpRequest, pk) -> HttpResponse:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from library.models import BatchJob, Collection, Sample, Visibility
+from library.models import (
+    CATEGORY_CHOICES,
+    CORRECTABLE,
+    KEY_CHOICES,
+    MODE_CHOICES,
+    BatchJob,
+    Collection,
+    Sample,
+    Visibility,
+)
+from library.services.corrections import BPM_MAX, BPM_MIN
 
 SAMPLE_FIELDS = (
     "id",
@@ -31,6 +41,8 @@ SAMPLE_FIELDS = (
     "peak_db",
     "is_loop",
     "category",
+    "corrections",
+    "machine",
     "analyzer_version",
     "owner",
     "is_owner",
@@ -46,6 +58,9 @@ class SampleSerializer(serializers.ModelSerializer):
     is_owner = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    machine = serializers.SerializerMethodField(
+        help_text="The analyser's reading of each correctable field, whatever the producer set."
+    )
 
     class Meta:
         model = Sample
@@ -60,6 +75,10 @@ class SampleSerializer(serializers.ModelSerializer):
     def get_is_owner(self, sample: Sample) -> bool:
         request = self.context.get("request")
         return bool(request and request.user.pk == sample.owner_id)
+
+    def get_machine(self, sample: Sample) -> dict:
+        reading = sample.descriptors or {}
+        return {field: reading.get(field) for field in CORRECTABLE}
 
     def get_preview_url(self, sample: Sample) -> str | None:
         if not sample.preview:
@@ -82,6 +101,34 @@ class SampleUpdateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=50), required=False, max_length=30
     )
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    # Corrections: the producer's value replaces the analyser's (which stays in ``machine``).
+    category = serializers.ChoiceField(choices=CATEGORY_CHOICES, required=False)
+    bpm = serializers.FloatField(
+        min_value=BPM_MIN,
+        max_value=BPM_MAX,
+        allow_null=True,
+        required=False,
+        help_text="null: no tempo.",
+    )
+    key = serializers.ChoiceField(
+        choices=KEY_CHOICES, allow_null=True, required=False, help_text="null: no key."
+    )
+    mode = serializers.ChoiceField(choices=MODE_CHOICES, allow_null=True, required=False)
+    is_loop = serializers.BooleanField(required=False)
+    reset = serializers.ListField(
+        child=serializers.ChoiceField(choices=CORRECTABLE),
+        required=False,
+        help_text="Corrections to drop: those fields show the analyser's reading again.",
+    )
+
+    def corrections(self) -> dict:
+        """The validated corrections, apart from the other changes."""
+        return {f: self.validated_data[f] for f in CORRECTABLE if f in self.validated_data}
+
+    def changes(self) -> dict:
+        """The validated name, description, tags and visibility."""
+        skip = {*CORRECTABLE, "reset"}
+        return {f: v for f, v in self.validated_data.items() if f not in skip}
 
 
 class UploadSerializer(serializers.Serializer):

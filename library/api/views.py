@@ -121,7 +121,13 @@ class SampleDetailView(generics.RetrieveUpdateDestroyAPIView):
         sample = self.get_object()
         data = s.SampleUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         data.is_valid(raise_exception=True)
-        sample = sample_update(sample=sample, actor=request.user, **data.validated_data)
+        sample = sample_update(
+            sample=sample,
+            actor=request.user,
+            corrections=data.corrections(),
+            reset=data.validated_data.get("reset", ()),
+            **data.changes(),
+        )
         return Response(self.get_serializer(sample).data)
 
     def perform_destroy(self, instance: Sample) -> None:

@@ -23,7 +23,10 @@ from library import analysis as analyser
 from library.analysis.descriptors import EXCERPT_SECONDS
 from library.analysis.preview import PREVIEW_MAX_SECONDS
 from library.models import AnalysisResult, BatchJob, BatchKind, BatchStatus, Sample, SampleStatus
+from library.selectors import corrected_neighbours
+from library.services import steering
 from library.services.batches import batch_jobs_refresh_for
+from library.services.corrections import corrected_columns
 from library.services.queue import enqueue_analysis
 from search.cache import generations_bump
 
@@ -148,11 +151,15 @@ def _store_success(
         old_preview = sample.preview.name if sample.preview else None
         with open(preview, "rb") as handle:
             sample.preview.save(f"{sample.pk.hex}{preview.suffix}", File(handle), save=False)
+        descriptors = _steered(sample, descriptors)
+        # The producer's corrections win; the reading stays in the descriptors.
+        kept = corrected_columns(sample.corrections)
         for field in PROMOTED:
-            if field in descriptors and descriptors[field] is not None:
+            if field in descriptors and descriptors[field] is not None and field not in kept:
                 setattr(sample, field, descriptors[field])
         for field in ("bpm", "bpm_confidence", "key", "mode", "key_confidence"):
-            setattr(sample, field, descriptors.get(field))  # None is a result here
+            if field not in kept:
+                setattr(sample, field, descriptors.get(field))  # None is a result here
         sample.embedding = descriptors.get("embedding")
         sample.descriptors = {k: v for k, v in descriptors.items() if k != "embedding"}
         sample.waveform = peaks
@@ -171,6 +178,25 @@ def _store_success(
             storage = sample.preview.storage
             transaction.on_commit(lambda: storage.delete(old_preview))
         batch_jobs_refresh_for(sample=sample)
+
+
+def _steered(sample: Sample, descriptors: dict) -> dict:
+    """The category leaning to the owner's corrections of near-identical sounds.
+
+    Applied after the cache (the same file in another library has other
+    examples); a sample whose own category is corrected needs no vote.
+    """
+    vector = descriptors.get("embedding")
+    if not vector or "category" in sample.corrections:
+        return descriptors
+    neighbours = corrected_neighbours(
+        owner_id=sample.owner_id,
+        vector=vector,
+        max_distance=steering.MAX_DISTANCE,
+        k=steering.NEIGHBOURS,
+        exclude=sample.pk,
+    )
+    return steering.category_steer(descriptors, neighbours) if neighbours else descriptors
 
 
 def _store_failure(sample: Sample, reason: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -11,6 +12,7 @@ from accounts.audit import audit_log_record
 from accounts.models import User
 from accounts.rbac import has_permission
 from library.models import Sample, SampleDeletion, Visibility
+from library.services.corrections import sample_correct
 from library.services.text import clean_description, clean_name, clean_tags
 from samplemind.errors import NotAllowed
 
@@ -19,10 +21,22 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def sample_update(*, sample: Sample, actor: User, **changes) -> Sample:
-    """Change a sample's name, description, tags or visibility (only its owner may)."""
+def sample_update(
+    *,
+    sample: Sample,
+    actor: User,
+    corrections: dict | None = None,
+    reset: Sequence[str] = (),
+    **changes,
+) -> Sample:
+    """Change a sample's name, description, tags or visibility (only its owner may).
+
+    ``corrections`` and ``reset`` go to ``sample_correct`` in the same transaction.
+    """
     if sample.owner_id != actor.pk:
         raise NotAllowed("Only the owner can change this sample.")
+    if corrections or reset:
+        sample = sample_correct(sample=sample, actor=actor, changes=corrections or {}, reset=reset)
     if "visibility" in changes and changes["visibility"] == Visibility.PUBLIC:
         if sample.visibility != Visibility.PUBLIC and not has_permission(actor, "audio:share"):
             raise NotAllowed("Your plan does not include sharing samples publicly (audio:share).")
