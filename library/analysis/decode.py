@@ -7,11 +7,19 @@ preview, and the rest only flows through the level meter (for files up to
 ``levels_max_seconds``) and the waveform peak meter (when asked), so peak,
 RMS, loudness and the drawn waveform describe the whole file while memory
 stays bounded by the excerpt, whatever the file's length.
+
+Some packs ship audio inside a container it does not belong in: an Ogg
+Vorbis stream in a RIFF/WAVE ``data`` chunk (the old Vorbis ACM codec), or a
+file behind an ID3 tag. When libsndfile refuses such a file, the stream
+inside is read on its own, again by its content (see ``_embedded_stream``).
 """
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,15 +156,98 @@ def _reason(exc: Exception) -> str:
     return text.rstrip(".") or type(exc).__name__
 
 
-def _open(path: str) -> sf.SoundFile:
+_SOUNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError, ValueError)
+# How many RIFF chunks are looked at for the data chunk before giving up.
+MAX_RIFF_CHUNKS = 64
+
+
+class _Window(io.RawIOBase):
+    """Bytes ``start`` to ``start + length`` of a file, read as a file of their own."""
+
+    def __init__(self, path: str, start: int, length: int) -> None:
+        super().__init__()
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._start, self._length, self._pos = start, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer) -> int:
+        wanted = max(0, min(len(buffer), self._length - self._pos))
+        if not wanted:
+            return 0
+        self._file.seek(self._start + self._pos)
+        got = self._file.readinto(memoryview(buffer)[:wanted]) or 0
+        self._pos += got
+        return got
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _embedded_stream(path: str) -> tuple[int, int] | None:
+    """Where a stream libsndfile may read sits inside a file it refused, as (start, length).
+
+    Two wrappings are unwrapped: an ID3v2 tag in front of the audio, and a
+    RIFF/WAVE file whose ``data`` chunk holds a whole stream of its own (Ogg
+    Vorbis written by the Vorbis ACM codec, modes 1 and 1+). None when the
+    file is neither; what the stream is, is again left to its bytes.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if head[:3] == b"ID3" and len(head) >= 10:
+            # ID3v2: 10-byte header, a syncsafe length, a 10-byte footer when flagged.
+            length = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+            start = 10 + length + (10 if head[5] & 0x10 else 0)
+            return (start, size - start) if start < size else None
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        offset = 12
+        for _ in range(MAX_RIFF_CHUNKS):
+            handle.seek(offset)
+            chunk = handle.read(8)
+            if len(chunk) < 8:
+                return None
+            chunk_id, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if chunk_id == b"data":
+                start = offset + 8
+                # A streamed or cut file's size field may be wrong: the file's end bounds it.
+                return (start, min(length, size - start)) if start < size else None
+            offset += 8 + length + (length & 1)
+    return None
+
+
+def _open(path: str, stack: ExitStack) -> sf.SoundFile:
+    """The file opened by libsndfile, or the stream wrapped inside it; closed with ``stack``."""
     try:
-        return sf.SoundFile(path)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        reason = _reason(exc)
-        # libsndfile answers "not a regular file" for some unrecognised short files.
-        if "not recognised" in reason or "not a regular file" in reason or "pipe" in reason:
-            reason = "format not recognised"
-        raise AudioDecodeError(f"This file is not audio we can read ({reason})") from None
+        return stack.enter_context(sf.SoundFile(path))
+    except _SOUNDFILE_ERRORS as exc:
+        refused = exc
+    inner = _embedded_stream(path)
+    if inner is not None:
+        window = stack.enter_context(_Window(path, *inner))
+        try:
+            return stack.enter_context(sf.SoundFile(window, mode="r"))
+        except _SOUNDFILE_ERRORS:
+            pass  # the wrapper's own reason says more than the payload's
+    reason = _reason(refused)
+    # libsndfile answers "not a regular file" for some unrecognised short files.
+    if "not recognised" in reason or "not a regular file" in reason or "pipe" in reason:
+        reason = "format not recognised"
+    raise AudioDecodeError(f"This file is not audio we can read ({reason})")
 
 
 def _read_excerpt(
@@ -214,7 +305,8 @@ def decode_audio(
         raise FileNotFoundError(f"No such file: {path}")
     if os.path.getsize(path) == 0:
         raise AudioDecodeError("The file is empty")
-    with _open(path) as f:
+    with ExitStack() as stack:
+        f = _open(path, stack)
         fmt = _FORMATS.get(f.format)
         if fmt is None:
             raise AudioDecodeError(
