@@ -42,7 +42,6 @@ SAMPLE_FIELDS = (
     "is_loop",
     "category",
     "corrections",
-    "machine",
     "analyzer_version",
     "owner",
     "is_owner",
@@ -64,7 +63,8 @@ class SampleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Sample
-        fields = SAMPLE_FIELDS
+        # ``machine`` reads the descriptors, which search hits leave unloaded.
+        fields = (*SAMPLE_FIELDS, "machine")
         read_only_fields = tuple(
             f for f in SAMPLE_FIELDS if f not in ("name", "description", "tags", "visibility")
         )
@@ -91,7 +91,7 @@ class SampleSerializer(serializers.ModelSerializer):
 
 class SampleDetailSerializer(SampleSerializer):
     class Meta(SampleSerializer.Meta):
-        fields = (*SAMPLE_FIELDS, "descriptors", "waveform")
+        fields = (*SampleSerializer.Meta.fields, "descriptors", "waveform")
 
 
 class SampleUpdateSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from django.http import QueryDict
 from rest_framework import serializers
 
 from library.analysis import CATEGORIES
-from library.api.serializers import SampleSerializer
+from library.api.serializers import SAMPLE_FIELDS, SampleSerializer
 from library.models import Visibility
 from search.backends.base import SORTABLE, SearchFilters
 from search.keys import MODES, UnknownKey, camelot, parse_key
@@ -175,7 +175,9 @@ class SearchResultSerializer(SampleSerializer):
     )
 
     class Meta(SampleSerializer.Meta):
-        fields = (*SampleSerializer.Meta.fields, "camelot", "score", "score_parts", "highlight")
+        # Not ``machine``: a hit's descriptors stay unloaded (its ``corrections`` say what the
+        # producer set; the sample's own page and JSON give the analyser's reading).
+        fields = (*SAMPLE_FIELDS, "camelot", "score", "score_parts", "highlight")
 
     def get_camelot(self, sample) -> str | None:
         return camelot(sample.key, sample.mode) if sample.key and sample.mode else None
