@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, FloatField, Q, QuerySet, Sum, Value
@@ -94,7 +95,12 @@ def sample_list(*, user: User) -> QuerySet[Sample]:
 
 
 def corrected_neighbours(
-    *, owner_id: int, vector: Sequence[float], max_distance: float, k: int, exclude=None
+    *,
+    owner_id: int,
+    vector: Sequence[float],
+    max_distance: float,
+    k: int,
+    exclude: UUID | None = None,
 ) -> list[tuple[str, float]]:
     """The owner's samples with a corrected category nearest ``vector``: (category, distance).
 

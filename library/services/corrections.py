@@ -61,11 +61,7 @@ def corrections_clean(changes: dict[str, Any], *, reset: Iterable[str] = ()) -> 
                 errors[field] = "Say true (a loop) or false (a one-shot)."
         elif field == "bpm":
             if value is not None:
-                number = value if not isinstance(value, bool) else None
-                try:
-                    value = float(number)  # type: ignore[arg-type]
-                except (TypeError, ValueError):
-                    value = math.nan
+                value = _number(value)
                 if not BPM_MIN <= value <= BPM_MAX:
                     errors[field] = f"A tempo is from {BPM_MIN:g} to {BPM_MAX:g} BPM (or null)."
         elif field == "key":
@@ -83,6 +79,16 @@ def corrections_clean(changes: dict[str, Any], *, reset: Iterable[str] = ()) -> 
     return cleaned
 
 
+def _number(value: Any) -> float:
+    """``value`` as a float; NaN (outside every range) when it is not a number."""
+    if isinstance(value, bool):  # JSON true is not 1 BPM
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _summary(errors: dict[str, str]) -> str:
     return " ".join(f"{field}: {message}" for field, message in errors.items())
 
@@ -90,27 +96,32 @@ def _summary(errors: dict[str, str]) -> str:
 def _apply(sample: Sample, changes: dict[str, Any], reset: Iterable[str]) -> list[str]:
     """Set ``sample``'s corrections and effective columns in memory; the columns to save."""
     corrections = dict(sample.corrections or {})
+    touched = [f for f in CORRECTABLE if f in changes or f in reset]
     for field in reset:
         corrections.pop(field, None)
     corrections.update(changes)
     # A sound with no key has no mode either.
     if changes.get("key", "") is None and "mode" not in changes:
         corrections["mode"] = None
+        touched.append("mode")
     machine = sample.descriptors or {}
-    for field in CORRECTABLE:
+    columns = ["corrections"]
+    for field in touched:
         value = corrections[field] if field in corrections else machine.get(field)
         setattr(sample, field, value)
+        columns.append(field)
         if field in CONFIDENCE_OF:
             corrected = None if value is None else 1.0
             confidence = corrected if field in corrections else machine.get(CONFIDENCE_OF[field])
             setattr(sample, CONFIDENCE_OF[field], confidence)
+            columns.append(CONFIDENCE_OF[field])
     if sample.mode is not None and sample.key is None:
         raise ProductError(
             "A mode needs a key: correct the key too.",
             details={"mode": "A mode needs a key: correct the key too."},
         )
     sample.corrections = corrections
-    return [*CORRECTABLE, *CONFIDENCE_OF.values(), "corrections"]
+    return columns
 
 
 def _check_actor(actor: User) -> None:
@@ -163,12 +174,12 @@ def samples_correct_bulk(
         if not locked:
             return 0
         now = timezone.now()
-        updated: list[str] = []
+        updated: set[str] = {"updated_at"}
         for sample in locked:
-            updated = _apply(sample, cleaned, reset)
+            updated.update(_apply(sample, cleaned, reset))
             sample.updated_at = now
         # bulk_update sends no signals; the search triggers still copy the columns.
-        Sample.objects.bulk_update(locked, [*updated, "updated_at"])
+        Sample.objects.bulk_update(locked, sorted(updated))
         generations_bump(
             owner_ids=[actor.pk],
             public=any(s.visibility == Visibility.PUBLIC for s in locked),
