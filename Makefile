@@ -10,10 +10,19 @@ LAUNCH := $(BIN)/python -m samplemind.launch
 export SAMPLEMIND_PORT := $(PORT)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test bench lint format install system-deps stop clean
+.PHONY: run dev test bench lint format install system-deps stop clean
 
-run: install ## Start database, Redis, web, worker and beat; Ctrl-C stops everything
-	DEBUG=$${DEBUG:-true} $(LAUNCH) --prepare --port $(PORT) -- honcho start -f Procfile
+# Served as in production (gunicorn, DEBUG off, WhiteNoise), over plain HTTP on 127.0.0.1.
+LOCAL := SAMPLEMIND_HTTPS=$${SAMPLEMIND_HTTPS:-false} LOG_FORMAT=$${LOG_FORMAT:-plain} \
+	LOG_REQUESTS=$${LOG_REQUESTS:-true}
+
+run: install ## Start database, Redis, web, worker and beat; a process that dies is restarted; Ctrl-C stops everything
+	DEBUG=$${DEBUG:-false} $(LOCAL) $(LAUNCH) --prepare --port $(PORT) -- \
+		python -m samplemind.supervise -f Procfile
+
+dev: install ## Like run, with DEBUG on and Django's autoreloading server
+	DEBUG=$${DEBUG:-true} $(LOCAL) $(LAUNCH) --prepare --port $(PORT) -- \
+		python -m samplemind.supervise -f Procfile.dev
 
 test: install ## Lint, then run the whole test suite against real services
 	$(BIN)/ruff check .

@@ -13,10 +13,14 @@ TRANSIENT = (OSError, OperationalError, InterfaceError, *gateway.TRANSIENT_ERROR
 @shared_task(
     name="billing.reconcile",
     ignore_result=True,
+    # Acknowledged on receipt: it may outlast the broker's visibility timeout, and a lost
+    # run waits for the next night's. A retry's countdown stays below that timeout, so
+    # Stripe is given about half an hour in many short steps.
+    acks_late=False,
     autoretry_for=TRANSIENT,
     retry_backoff=60,
-    retry_backoff_max=1800,
-    max_retries=5,
+    retry_backoff_max=90,
+    max_retries=20,
     soft_time_limit=600,
     time_limit=660,
 )
@@ -31,8 +35,8 @@ def reconcile() -> dict[str, int]:
     ignore_result=True,
     autoretry_for=TRANSIENT,
     retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=10,
+    retry_backoff_max=90,  # below the broker's visibility timeout: about an hour in all
+    max_retries=40,
 )
 def stripe_subscription_end(subscription_id: str) -> None:
     """Stop charging for a deleted account's subscription (ending twice is harmless)."""

@@ -7,6 +7,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
 from library.services import analysis, batches
+from samplemind.ops.locks import advisory_lock
 
 TRANSIENT = (OSError, OperationalError, InterfaceError)
 
@@ -26,12 +27,21 @@ class AnalysisTask(Task):
     name="library.analyze_sample",
     autoretry_for=TRANSIENT,
     retry_backoff=5,
-    retry_backoff_max=300,
+    retry_backoff_max=90,  # below the broker's visibility timeout (settings)
     max_retries=3,
     soft_time_limit=240,
     time_limit=300,
 )
 def analyze_sample(sample_id: str) -> str:
+    # The broker hands a task running longer than its visibility timeout to a second
+    # worker, and the stale re-queue may send another copy: the copy finds the lock taken.
+    with advisory_lock(f"library.analyze_sample:{sample_id}") as mine:
+        if not mine:
+            return "skipped"
+        return _analyze(sample_id)
+
+
+def _analyze(sample_id: str) -> str:
     try:
         return analysis.sample_analyze(sample_id=sample_id)
     except SoftTimeLimitExceeded:

@@ -7,10 +7,10 @@ under ``$SAMPLEMIND_DATA`` are started (unless already running) and their URLs
 exported to COMMAND. Servers a launcher started are stopped by the last
 launcher on the same data folder to end (``make test`` while ``make run`` is
 up leaves them to ``make run``, whichever began first). Set
-URLs are checked for reachability first. ``--prepare`` migrates and makes sure
-an admin exists; ``--port`` refuses to start when the port is taken. Problems
-are reported as one line, not a traceback. ``make run`` and ``make test`` use
-this.
+URLs are checked for reachability first. ``--prepare`` migrates, makes sure
+an admin exists and collects the static files; ``--port`` refuses to start
+when the port is taken. Problems are reported as one line, not a traceback.
+``make run`` and ``make test`` use this.
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ def _check_redis(url: str) -> None:
 
 def _check_port(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the web server binds: connections of a run just stopped (TIME_WAIT) are no
+        # obstacle, only a socket listening on the port is.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -161,7 +164,9 @@ def _run_child(command: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m samplemind.launch", description=__doc__)
-    parser.add_argument("--prepare", action="store_true", help="migrate and ensure an admin")
+    parser.add_argument(
+        "--prepare", action="store_true", help="migrate, ensure an admin, collect static files"
+    )
     parser.add_argument("--port", type=int, help="fail early when this port is taken")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
     args = parser.parse_args(argv)
@@ -178,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.prepare:
             _manage("migrate", "--noinput", "-v", "0")
             _manage("ensure_admin")
+            # WhiteNoise serves what is collected when DEBUG is off (make run).
+            _manage("collectstatic", "--noinput", "-v", "0")
         if args.port:
             _say(
                 f"starting on http://127.0.0.1:{args.port}/  "

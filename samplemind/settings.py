@@ -168,19 +168,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
-# A task is acknowledged once it has finished, so a killed worker's task runs again.
+# A task is acknowledged once it has finished, so a killed worker's task runs again
+# (see SAMPLEMIND_VISIBILITY_TIMEOUT below).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# Tasks that need longer say so (and see SAMPLEMIND_VISIBILITY_TIMEOUT).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=90)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=100)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers an unacknowledged task (its worker was killed) after this long; it must
-# exceed the hard limit, or a running task would be handed to a second worker.
-SAMPLEMIND_VISIBILITY_TIMEOUT = env.int(
-    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 2
-)
+# Redis hands an unacknowledged task (its worker was killed) to a worker again after this
+# long, so a crash costs about two minutes. The rule that keeps it safe, checked for every
+# task by tests/test_celery.py: a retry's countdown stays below it (a task waiting for its
+# ETA is unacknowledged too), and a task that may run longer either acknowledges on
+# receipt (acks_late=False) or refuses to run twice at once (analysis: an advisory lock).
+SAMPLEMIND_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=120)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": SAMPLEMIND_VISIBILITY_TIMEOUT,
     # Workers look for such tasks every 10 s (kombu's default scans every 100 s).
@@ -316,9 +319,11 @@ SAMPLEMIND_MAX_ARCHIVE_BYTES = env.int("SAMPLEMIND_MAX_ARCHIVE_BYTES", default=2
 SAMPLEMIND_MAX_ARCHIVE_MEMBERS = env.int("SAMPLEMIND_MAX_ARCHIVE_MEMBERS", default=2000)
 SAMPLEMIND_MAX_AUDIO_SECONDS = env.float("SAMPLEMIND_MAX_AUDIO_SECONDS", default=3600.0)
 # Analysis is retried this often before a sample is marked failed; a sample
-# "analyzing" for longer than the stale time is handed to a worker again.
+# "analyzing" for longer than the stale time is handed to a worker again. Killed workers'
+# tasks come back sooner through the broker (CELERY_VISIBILITY_TIMEOUT); this catches
+# messages lost altogether, and outlasts the analysis task's hard time limit (300 s).
 SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS = env.int("SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS", default=3)
-SAMPLEMIND_ANALYSIS_STALE_SECONDS = env.int("SAMPLEMIND_ANALYSIS_STALE_SECONDS", default=900)
+SAMPLEMIND_ANALYSIS_STALE_SECONDS = env.int("SAMPLEMIND_ANALYSIS_STALE_SECONDS", default=360)
 # One request carries at most a file's limit per file of the plan's batch
 # size, and never more than this; larger bodies are refused before they are read.
 SAMPLEMIND_MAX_REQUEST_BYTES = env.int("SAMPLEMIND_MAX_REQUEST_BYTES", default=2 * 1024**3)
@@ -354,7 +359,7 @@ if AWS_STORAGE_BUCKET_NAME:
         **_default_storage,
         "OPTIONS": {
             **_default_storage["OPTIONS"],
-            "bucket_name": env.str("BACKUP_BUCKET", default=AWS_STORAGE_BUCKET_NAME),
+            "bucket_name": env.str("BACKUP_BUCKET", default="") or AWS_STORAGE_BUCKET_NAME,
         },
     }
 else:
@@ -362,7 +367,10 @@ else:
     # Beside the media folder, not in it: backups/NAME.dump under the data folder.
     _backup_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env.path("BACKUP_ROOT", default=DATA_DIR), "base_url": None},
+        "OPTIONS": {
+            "location": env.str("BACKUP_ROOT", default="") or DATA_DIR,
+            "base_url": None,
+        },
     }
 
 STORAGES = {

@@ -11,8 +11,12 @@ from search.services import search_terms_prune
 @shared_task(
     name="search.prune_terms",
     ignore_result=True,
+    # Acknowledged on receipt: it may outlast the broker's visibility timeout, and a lost
+    # run waits for the next day's.
+    acks_late=False,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=30,
+    retry_backoff_max=90,  # below the broker's visibility timeout
     max_retries=3,
     soft_time_limit=300,
     time_limit=360,

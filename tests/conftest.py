@@ -127,20 +127,8 @@ def start_worker(
     ``own_session`` puts it in a process group of its own, so all of it can be killed.
     Returns the process and the worker's host name once it answers a ping.
     """
-    name = f"test-{uuid.uuid4().hex[:8]}@%h"
-    environ = {
-        **os.environ,
-        "DATABASE_URL": database_url(settings.DATABASES["default"]),
-        "REDIS_URL": services["redis_url"],
-        "CELERY_BROKER_URL": services["broker_url"],
-        "CELERY_RESULT_BACKEND": services["broker_url"],
-        "MEDIA_ROOT": str(services["media_root"]),
-        "BACKUP_ROOT": str(services["backup_root"]),
-        **env,
-    }
-    command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker"]
-    command += ["-Q", queues, "--concurrency", "1", "-l", "info", "-n", name]
-    command += ["--without-gossip", "--without-mingle"]
+    command, hostname = worker_command(queues)
+    environ = worker_environment(services, **env)
     with open(log, "a") as out:
         process = subprocess.Popen(  # noqa: S603 - our own worker command line
             command,
@@ -150,9 +138,8 @@ def start_worker(
             stderr=out,
             start_new_session=own_session,
         )
-    hostname = name.replace("%h", os.uname().nodename)
     try:
-        _wait_for_worker(process, hostname, log)
+        wait_for_worker(process, hostname, log)
     except BaseException:
         if own_session:
             os.killpg(process.pid, signal.SIGKILL)
@@ -163,7 +150,30 @@ def start_worker(
     return process, hostname
 
 
-def _wait_for_worker(process: subprocess.Popen, hostname: str, log: Path) -> None:
+def worker_command(queues: str) -> tuple[list[str], str]:
+    """A ``celery worker`` command line with a unique name, and the host name it answers to."""
+    name = f"test-{uuid.uuid4().hex[:8]}@%h"
+    command = [sys.executable, "-m", "celery", "-A", "samplemind", "worker"]
+    command += ["-Q", queues, "--concurrency", "1", "-l", "info", "-n", name]
+    command += ["--without-gossip", "--without-mingle"]
+    return command, name.replace("%h", os.uname().nodename)
+
+
+def worker_environment(services: dict, **env: str) -> dict[str, str]:
+    """The environment of a process that works on the tests' database, Redis and folders."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(settings.DATABASES["default"]),
+        "REDIS_URL": services["redis_url"],
+        "CELERY_BROKER_URL": services["broker_url"],
+        "CELERY_RESULT_BACKEND": services["broker_url"],
+        "MEDIA_ROOT": str(services["media_root"]),
+        "BACKUP_ROOT": str(services["backup_root"]),
+        **env,
+    }
+
+
+def wait_for_worker(process: subprocess.Popen, hostname: str, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -45,3 +45,31 @@ def test_task_messages_are_json_only():
     assert conf.task_time_limit > conf.task_soft_time_limit > 0
     assert {queue.name for queue in conf.task_queues} == {"celery", "analysis"}
     assert "worker-heartbeat" in conf.beat_schedule
+
+
+def test_a_killed_workers_tasks_come_back_within_two_minutes_and_never_twice_at_once():
+    """The rule beside SAMPLEMIND_VISIBILITY_TIMEOUT, for every task the workers run."""
+    conf = celery_app.conf
+    visibility = conf.broker_transport_options["visibility_timeout"]
+    # Tasks a second copy of which finds the first one's lock and does nothing.
+    guarded = {"library.analyze_sample"}
+    celery_app.loader.import_default_modules()
+    celery_app.autodiscover_tasks(force=True)  # every app's tasks module, as workers load them
+    assert visibility <= 120
+    assert (
+        settings.SAMPLEMIND_ANALYSIS_STALE_SECONDS
+        > celery_app.tasks["library.analyze_sample"].time_limit
+    )
+
+    checked = 0
+    for name, task in celery_app.tasks.items():
+        if name.startswith("celery."):
+            continue
+        checked += 1
+        if getattr(task, "autoretry_for", ()):
+            assert task.retry_backoff_max < visibility, f"{name}: a retry would wait unacknowledged"
+        time_limit = task.time_limit or conf.task_time_limit
+        acks_late = conf.task_acks_late if task.acks_late is None else task.acks_late
+        if acks_late and time_limit >= visibility:
+            assert name in guarded, f"{name} may run past the visibility timeout twice at once"
+    assert checked >= 8

@@ -120,22 +120,29 @@ def _wait_for_green_health(opener, base: str, process: subprocess.Popen, log: Pa
 
 @pytest.mark.worker
 def test_make_run_serves_admin_and_green_health_then_stops_everything_on_ctrl_c(tmp_path):
-    """The launcher as `make run` uses it, on a fresh data folder with no URLs set."""
+    """The launcher as `make run` uses it (DEBUG off, plain HTTP), on a fresh data folder."""
     data = tmp_path / "data"
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {
         "SAMPLEMIND_DATA": str(data),
         "SAMPLEMIND_PORT": str(port),
-        "DEBUG": "true",
+        "SAMPLEMIND_HTTPS": "false",
+        "LOG_FORMAT": "plain",
         "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
         "CELERY_CONCURRENCY": "1",
     }
-    for key in ("ADMIN_EMAIL", "ADMIN_PASSWORD", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+    for key in (
+        "ADMIN_EMAIL",
+        "ADMIN_PASSWORD",
+        "CELERY_BROKER_URL",
+        "CELERY_RESULT_BACKEND",
+        "DEBUG",
+    ):
         env.pop(key, None)
     log = tmp_path / "run.log"
     command = [sys.executable, "-m", "samplemind.launch", "--prepare", "--port", str(port)]
-    command += ["--", "honcho", "start", "-f", "Procfile"]
+    command += ["--", sys.executable, "-m", "samplemind.supervise", "-f", "Procfile"]
     with open(log, "w") as out:
         process = subprocess.Popen(  # noqa: S603
             command,
@@ -171,6 +178,10 @@ def test_make_run_serves_admin_and_green_health_then_stops_everything_on_ctrl_c(
         with opener.open(request, timeout=10) as response:
             assert response.url.endswith("/admin/")
             assert "Site administration" in response.read().decode()
+        # Collected by --prepare, served by WhiteNoise with DEBUG off.
+        assert _get(opener, base + "/static/css/base.css")[0] == 200
+        with opener.open(base + "/api/v1/health", timeout=10) as response:
+            assert response.headers["Server"] == "gunicorn"
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         try:

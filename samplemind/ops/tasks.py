@@ -18,9 +18,11 @@ logger = logging.getLogger(__name__)
     ignore_result=False,  # returns the backup's name
     acks_late=False,
     autoretry_for=(backups.BackupError,),
-    retry_backoff=900,
+    # Every 90 s for 15 minutes: a countdown must stay below the broker's visibility timeout.
+    retry_backoff=90,
+    retry_backoff_max=90,
     retry_jitter=False,
-    max_retries=1,
+    max_retries=10,
 )
 def backup() -> str:
     """Make a backup, then delete the ones outside the retention; return its name."""
