@@ -47,7 +47,7 @@ class SampleAdmin(admin.ModelAdmin):
         "id",
         "owner",
         "batch",
-        "file",
+        "stored_file",
         "original_filename",
         "sha256",
         "size_bytes",
@@ -71,13 +71,22 @@ class SampleAdmin(admin.ModelAdmin):
         "is_loop",
         "category",
         "descriptors",
-        "preview",
+        "stored_preview",
         "created_at",
         "updated_at",
     )
-    exclude = ("embedding", "waveform")
+    exclude = ("embedding", "waveform", "file", "preview")
     inlines = (AnalysisResultInline,)
     actions = ("reanalyze",)
+
+    # Media have no URL (the admin's default would link one): their stored names instead.
+    @admin.display(description="file")
+    def stored_file(self, sample: Sample) -> str:
+        return sample.file.name
+
+    @admin.display(description="preview")
+    def stored_preview(self, sample: Sample) -> str:
+        return sample.preview.name or ""
 
     @admin.action(description="Re-analyse the selected samples")
     def reanalyze(self, request, queryset) -> None:

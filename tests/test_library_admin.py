@@ -42,3 +42,14 @@ def test_the_reanalyse_action_creates_a_job_per_owner(admin_client):
         assert sample.status == SampleStatus.PENDING
     job = BatchJob.objects.filter(kind="reanalyze").first()
     assert admin_client.get(f"/admin/library/batchjob/{job.pk}/change/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_samples_admin_page_names_its_files_without_linking_media(admin_client):
+    sample = SampleFactory()
+
+    page = admin_client.get(f"/admin/library/sample/{sample.pk}/change/")
+
+    assert page.status_code == 200
+    assert sample.file.name in page.content.decode()
+    assert 'href="/media/' not in page.content.decode()
