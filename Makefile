@@ -10,7 +10,7 @@ LAUNCH := $(BIN)/python -m samplemind.launch
 export SAMPLEMIND_PORT := $(PORT)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run dev test bench lint format install system-deps stop clean
+.PHONY: run dev test bench model lint format install system-deps test-deps train-deps stop clean
 
 # Served as in production (gunicorn, DEBUG off, WhiteNoise), over plain HTTP on 127.0.0.1.
 LOCAL := SAMPLEMIND_HTTPS=$${SAMPLEMIND_HTTPS:-false} LOG_FORMAT=$${LOG_FORMAT:-plain} \
@@ -24,13 +24,16 @@ dev: install ## Like run, with DEBUG on and Django's autoreloading server
 	DEBUG=$${DEBUG:-true} $(LOCAL) $(LAUNCH) --prepare --port $(PORT) -- \
 		python -m samplemind.supervise -f Procfile.dev
 
-test: install ## Lint, then run the whole test suite against real services
+test: install test-deps ## Lint, then run the whole test suite against real services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(LAUNCH) -- pytest $(PYTEST_ARGS)
 
-bench: install ## Run the benchmarks and print their figures
+bench: install train-deps $(VENV)/.trained ## Run the benchmarks and print their figures
 	$(LAUNCH) -- python -m benchmarks
+
+model: install train-deps $(VENV)/.trained ## Render the training data, validate and retrain the classifier
+	$(BIN)/python -m library.analysis.training
 
 lint: install
 	$(BIN)/ruff check .
@@ -53,6 +56,24 @@ system-deps:
 	@# The browser tests drive Debian's chromium (never a downloaded browser).
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The classifier's tests render GM notes with fluidsynth (TimGM6mb, 6 MB) and speak with espeak-ng.
+test-deps:
+	@command -v fluidsynth >/dev/null && command -v espeak-ng >/dev/null && \
+		test -f /usr/share/sounds/sf2/TimGM6mb.sf2 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq fluidsynth timgm6mb-soundfont espeak-ng >/dev/null; }
+
+# Training and the analysis benchmark render every GM soundfont the model card lists.
+train-deps: test-deps
+	@test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 && test -f /usr/share/sounds/sf2/sf_GMbank.sf2 && \
+		test -f /usr/share/sounds/sf2/OPL-3_FM_128M.sf2 && \
+		test -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq fluid-soundfont-gm musescore-general-soundfont \
+		opl3-soundfont csound-soundfont >/dev/null; }
+
+$(VENV)/.trained: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev,train]'
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

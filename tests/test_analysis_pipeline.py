@@ -60,6 +60,9 @@ def test_an_upload_becomes_ready_with_descriptors_preview_and_peaks(
     assert AnalysisResult.objects.filter(sample=sample, status="ready").count() == 1
     detail = client.get(f"/api/v1/audio/{sample.pk}", **bearer(user)).json()
     assert detail["status"] == "ready" and detail["bpm"] == pytest.approx(120, rel=0.04)
+    assert [name for name, _ in detail["category_top"]][0] == "drum_loop"
+    assert len(detail["category_top"]) == 3 and 0 < detail["category_confidence"] <= 1
+    assert detail["root_note"] is None
     preview = client.get(detail["preview_url"], **bearer(user))
     assert b"".join(preview.streaming_content)[:4] in (b"OggS", b"ID3\x03", b"\xff\xfb\x90\x00")
 

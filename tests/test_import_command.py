@@ -88,6 +88,23 @@ def test_reanalyze_failed_queues_only_failed_samples(django_capture_on_commit_ca
     assert ready.status == SampleStatus.READY
 
 
+@pytest.mark.django_db
+def test_reanalyze_outdated_queues_what_an_older_analyser_read(django_capture_on_commit_callbacks):
+    from library.analysis import ANALYZER_VERSION
+
+    old = SampleFactory(status=SampleStatus.READY, analyzer_version="1.1.0")
+    current = SampleFactory(status=SampleStatus.READY, analyzer_version=ANALYZER_VERSION)
+    out = io.StringIO()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("reanalyze", "--outdated", stdout=out, verbosity=0)
+
+    assert "Queued 1 samples" in out.getvalue()
+    assert _queued(callbacks) == {str(old.pk)}
+    current.refresh_from_db()
+    assert current.status == SampleStatus.READY
+
+
 @pytest.mark.django_db(transaction=True)
 def test_import_wait_prints_the_summary_when_every_file_is_a_duplicate(tree):
     UserFactory(email="crate@example.com")
@@ -206,5 +223,5 @@ def test_a_large_jobs_progress_is_exact_whenever_it_is_read(
 
 @pytest.mark.django_db
 def test_reanalyze_needs_to_be_told_which_samples():
-    with pytest.raises(CommandError, match="--all, --failed or --owner"):
+    with pytest.raises(CommandError, match="--all, --failed, --outdated or --owner"):
         call_command("reanalyze", stdout=io.StringIO(), verbosity=0)

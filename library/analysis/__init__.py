@@ -24,7 +24,7 @@ pitch), ``envelope`` (attack, decay), ``classify`` (loop, category),
 ``descriptors`` (the pipeline).
 """
 
-ANALYZER_VERSION = "1.1.0"
+ANALYZER_VERSION = "2.0.0"
 EMBEDDING_DIM = 64
 CATEGORIES = (
     "kick",

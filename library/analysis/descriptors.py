@@ -36,14 +36,20 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from library.analysis import classify, embedding, envelope, rhythm, spectral, tonal
+from library.analysis import category, classify, embedding, envelope, rhythm, spectral, tonal
 from library.analysis.decode import Audio, decode_audio
 from library.analysis.loudness import measure_levels
 
 EXCERPT_SECONDS = 60.0
 SILENCE_PEAK = 1e-4  # -80 dBFS
 SINGLE_NOTE_CATEGORIES = ("bass", "synth", "keys")
-NO_KEY_CATEGORIES = classify.DRUM_CATEGORIES | {"fx", "other"}
+ROOT_NOTE_CATEGORIES = frozenset({"bass", "synth", "keys", "pad", "vocal", "other"})
+NO_KEY_CATEGORIES = classify.DRUM_CATEGORIES
+# A tempo is looked for when the model gives loops this much; whole bars at a clear tempo
+# (confidence at least BAR_FIT_CONFIDENCE) then multiply the odds of a loop by BAR_FIT_ODDS.
+LOOP_EVIDENCE = 0.1
+BAR_FIT_CONFIDENCE = 0.5
+BAR_FIT_ODDS = 10.0
 NO_PITCH_CATEGORIES = frozenset({"snare", "clap", "hihat", "cymbal", "fx"})
 
 
@@ -100,6 +106,23 @@ def analyze_audio(audio: Audio, *, filename: str | None = None, embedding: bool 
     return _finite(result)
 
 
+def tonal_evidence(
+    y: np.ndarray, spec: spectral.Spectrum
+) -> tuple[envelope.Envelope, float | None, float, tonal.TonalProfile]:
+    """The envelope, the fundamental (Hz or None) and its periodicity, and the pitch-class
+    profile: what the classifier and the key and pitch read."""
+    env = envelope.describe_envelope(y)
+    start = env.peak_index * envelope.BLOCK + int(0.03 * spectral.SR)
+    pitch_hz, periodicity = tonal.estimate_pitch(y, min(start, max(0, y.size - 4096)))
+    if pitch_hz and not (
+        spectral.has_energy_near(spec, pitch_hz) or spectral.has_energy_near(spec, 2 * pitch_hz)
+    ):
+        # A period with nothing at the fundamental or its octave is a chord's
+        # common (virtual) fundamental, not a note.
+        pitch_hz, periodicity = None, min(periodicity, 0.5)
+    return env, pitch_hz, periodicity, tonal.tonal_profile(y)
+
+
 def _describe(
     y: np.ndarray, duration: float, whole: bool, filename: str | None, with_embedding: bool
 ) -> dict:
@@ -110,79 +133,54 @@ def _describe(
     noisiness = spectral.noisiness(spec)
     analysed = y.size / spectral.SR
 
+    env, pitch_hz, periodicity, profile = tonal_evidence(y, spec)
+    features = category.features(y, spec, duration, profile.tonalness, periodicity)
+    decision = classify.classify(features, filename)
     circular = whole and duration <= rhythm.LOOP_MAX_SECONDS
     flux = rhythm.onset_envelope(spec, circular=circular)
     onsets = rhythm.onset_frames(flux, spec.fps)
-    drumness = min(1.0, max(0.0, (noisiness - 0.04) / 0.1))
-    tempo = rhythm.estimate_tempo(
-        flux,
-        spec.fps,
-        duration if whole else analysed,
-        circular=circular,
-        onsets=int(onsets.size),
-        drumness=drumness,
-        hint_bpm=rhythm.bpm_from_name(filename or ""),
-    )
+    tempo = rhythm.Tempo(None, 0.0)
+    if decision.loop_share >= LOOP_EVIDENCE:
+        # Only what may be a loop gets a tempo: a pad's swells or a cymbal's shimmer are
+        # not a pulse.
+        tempo = rhythm.estimate_tempo(
+            flux,
+            spec.fps,
+            duration if whole else analysed,
+            circular=circular,
+            onsets=int(onsets.size),
+            drumness=min(1.0, max(0.0, (noisiness - 0.04) / 0.1)),
+            hint_bpm=rhythm.bpm_from_name(filename or ""),
+        )
+        if not decision.is_loop and tempo.bars and tempo.confidence >= BAR_FIT_CONFIDENCE:
+            # A clear pulse over whole bars is evidence of a loop the model cannot see.
+            decision = classify.classify(features, filename, loop_odds=BAR_FIT_ODDS)
+    is_loop = decision.is_loop
+    bpm, bpm_confidence = (tempo.bpm, tempo.confidence) if is_loop else (None, 0.0)
 
-    env = envelope.describe_envelope(y)
-    start = env.peak_index * envelope.BLOCK + int(0.03 * spectral.SR)
-    pitch_hz, periodicity = tonal.estimate_pitch(y, min(start, max(0, y.size - 4096)))
-    if pitch_hz and not (
-        spectral.has_energy_near(spec, pitch_hz) or spectral.has_energy_near(spec, 2 * pitch_hz)
-    ):
-        # A period with nothing at the fundamental or its octave is a chord's
-        # common (virtual) fundamental, not a note.
-        pitch_hz, periodicity = None, min(periodicity, 0.5)
-    profile = tonal.tonal_profile(y)
-
-    power = spec.power
-    total = float(power.sum()) or 1.0
-    low_share = float(power[:, spec.freqs < 150].sum()) / total
-    high_share = float(power[:, spec.freqs > 5000].sum()) / total
-    loud = spec.energy > spec.energy.max() * 0.01
-    track = np.log2(np.maximum(shape["centroid_track"][loud], 20.0))
-    motion = float(np.percentile(track, 90) - np.percentile(track, 10)) if track.size > 2 else 0.0
-    features = classify.Features(
-        duration=duration,
-        onsets=int(onsets.size),
-        tempo_confidence=tempo.confidence if tempo.bpm else 0.0,
-        bars=tempo.bars,
-        centroid=shape["spectral_centroid"],
-        noisiness=noisiness,
-        tonalness=profile.tonalness,
-        periodicity=periodicity,
-        pitch_hz=pitch_hz,
-        low_share=low_share,
-        high_share=high_share,
-        attack=env.attack_time or 0.0,
-        decay=env.decay_time or 0.0,
-        sustain=env.sustain,
-        micro_onsets=envelope.micro_onsets(y, env),
-        centroid_motion=motion,
-    )
-    is_loop, category, category_confidence = classify.classify(features, filename)
-
-    bpm, bpm_confidence = tempo.bpm, tempo.confidence
-    if not is_loop and not (bpm and duration > 8.0):
-        # A one-shot has no tempo, whatever its envelope's ripples suggest.
-        bpm = None
-    if bpm is None:
-        bpm_confidence = min(bpm_confidence, 0.1)
-
-    if category in NO_PITCH_CATEGORIES or is_loop or periodicity < 0.6:
+    category_name = decision.category
+    if category_name in NO_PITCH_CATEGORIES or is_loop or periodicity < 0.6:
         pitch_hz = None
     key, mode, key_confidence = None, None, 0.0
-    if category not in NO_KEY_CATEGORIES:
-        if not is_loop and category in SINGLE_NOTE_CATEGORIES and pitch_hz and periodicity > 0.8:
+    if category_name not in NO_KEY_CATEGORIES:
+        if (
+            not is_loop
+            and category_name in SINGLE_NOTE_CATEGORIES
+            and pitch_hz
+            and periodicity > 0.8
+        ):
             note = int(round(69 + 12 * math.log2(pitch_hz / 440.0)))
             key, key_confidence = tonal.NOTE_NAMES[note % 12], periodicity * profile.tonalness
         else:
             found = tonal.estimate_key(
                 profile,
                 hint=tonal.key_from_name(filename or ""),
-                min_tonalness=0.15 if category == "music_loop" else tonal.MIN_TONALNESS,
+                min_tonalness=0.15 if category_name == "music_loop" else tonal.MIN_TONALNESS,
             )
             key, mode, key_confidence = found.key, found.mode, found.confidence
+    root_note = None
+    if pitch_hz and not is_loop and category_name in ROOT_NOTE_CATEGORIES:
+        root_note = tonal.note_name(pitch_hz)
 
     result = {
         "spectral_centroid": _round(shape["spectral_centroid"], 1),
@@ -202,13 +200,20 @@ def _describe(
         "key_confidence": _round(key_confidence, 3),
         "pitch_hz": _round(pitch_hz, 2),
         "pitch_note": tonal.note_name(pitch_hz) if pitch_hz else None,
+        "root_note": root_note,
         "is_loop": bool(is_loop),
-        "category": category,
-        "category_confidence": _round(category_confidence, 3),
+        "category": category_name,
+        "category_confidence": _round(decision.confidence, 3),
+        "category_top": [[c, p] for c, p in decision.top],
+        "category_probabilities": decision.probabilities,
         "tonalness": _round(profile.tonalness, 3),
         "noisiness": _round(noisiness, 4),
     }
     if with_embedding:
+        power = spec.power
+        total = float(power.sum()) or 1.0
+        low_share = float(power[:, spec.freqs < 150].sum()) / total
+        high_share = float(power[:, spec.freqs > 5000].sum()) / total
         scalars = {
             "centroid": shape["spectral_centroid"],
             "rolloff": shape["spectral_rolloff"],
@@ -228,7 +233,7 @@ def _describe(
             "high_share": high_share,
         }
         raw = embedding.raw_features(spec, mfccs, scalars)
-        result["embedding"] = embedding.timbre_embedding(raw)
+        result["embedding"] = embedding.sound_embedding(decision.hidden, raw)
     return result
 
 
@@ -251,9 +256,12 @@ def _silent(with_embedding: bool) -> dict:
         "key_confidence": 0.0,
         "pitch_hz": None,
         "pitch_note": None,
+        "root_note": None,
         "is_loop": False,
         "category": "other",
         "category_confidence": 1.0,
+        "category_top": [["other", 1.0]],
+        "category_probabilities": {c: float(c == "other") for c in classify.CATEGORIES},
         "tonalness": 0.0,
         "noisiness": 0.0,
     }

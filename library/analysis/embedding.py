@@ -28,6 +28,9 @@ import numpy as np
 from library.analysis.spectral import Spectrum, weighted_stats
 
 DIM = 64
+SCALARS = 16  # the last group of the raw features
+LEARNED = DIM - SCALARS  # the classifier's second hidden layer
+LEARNED_SHARE = 0.8
 GROUPS = (("mfcc_mean", 12, 1.0), ("mfcc_std", 12, 0.7), ("shape", 16, 0.9))
 GROUPS += (("motion", 8, 0.5), ("scalars", 16, 1.0))
 SCALAR_NAMES = (
@@ -117,6 +120,22 @@ def _group_weights() -> np.ndarray:
     for _, size, weight in GROUPS:
         weights += [weight / math.sqrt(size)] * size
     return np.array(weights)
+
+
+def sound_embedding(hidden: np.ndarray, raw: np.ndarray) -> list[float]:
+    """The stored vector: the classifier's hidden layer (what kind of sound) beside the
+    timbre scalars (how bright, how long, how sharp), so the nearest sounds are of the
+    same kind first and alike within it. ``LEARNED_SHARE`` of the cosine comes from the
+    hidden layer."""
+    scalars = np.clip((raw - CENTRE) / SCALE, -4.0, 4.0)[-SCALARS:]
+    parts = []
+    for part, share in ((hidden, LEARNED_SHARE), (scalars, 1.0 - LEARNED_SHARE)):
+        norm = float(np.linalg.norm(part))
+        parts.append(part / norm * math.sqrt(share) if norm > 1e-9 else np.zeros(part.size))
+    vector = np.concatenate(parts)
+    if float(np.linalg.norm(vector)) < 1e-9:
+        return silence_embedding()
+    return [round(float(v), 6) for v in vector / np.linalg.norm(vector)]
 
 
 def timbre_embedding(raw: np.ndarray) -> list[float]:

@@ -1,4 +1,4 @@
-"""Amplitude envelope: attack, decay and the shape numbers the classifier uses.
+"""Amplitude envelope: attack, decay, and the shape numbers the embedding uses.
 
 The envelope is the peak absolute sample per 1.45 ms block (32 samples at
 22.05 kHz). Attack and decay describe the first event: attack is the time
@@ -73,36 +73,3 @@ def describe_envelope(y: np.ndarray) -> Envelope:
         temporal_centroid=centroid,
         sustain=sustain,
     )
-
-
-def micro_onsets(y: np.ndarray, env: Envelope, seconds: float = 0.06) -> int:
-    """Separate bursts in the first ``seconds`` of the first event (a clap has 3-4).
-
-    Counted on an RMS envelope smoothed over ~6 ms: a rise by a third after a
-    dip to two thirds of the last burst's top starts a new burst.
-    """
-    values = env.values
-    top = float(values.max()) if values.size else 0.0
-    if top <= 0:
-        return 0
-    start = int(np.argmax(values >= 0.1 * top)) * BLOCK
-    segment = y[start : start + int(seconds * SR)].astype(np.float64)
-    blocks = segment.size // BLOCK
-    if blocks < 6:
-        return 1
-    rms = np.sqrt((segment[: blocks * BLOCK] ** 2).reshape(blocks, BLOCK).mean(axis=1))
-    smooth = np.convolve(rms, np.ones(4) / 4, mode="valid")
-    ceiling = float(smooth.max())
-    bursts, high, low, falling = 1, float(smooth[0]), float(smooth[0]), False
-    for value in smooth[1:]:
-        value = float(value)
-        if not falling:
-            high = max(high, value)
-            if value < 0.67 * high:
-                falling, low = True, value
-        else:
-            low = min(low, value)
-            if value > 1.33 * low and value > 0.3 * ceiling:
-                bursts += 1
-                falling, high = False, value
-    return bursts

@@ -90,8 +90,34 @@ class SampleSerializer(serializers.ModelSerializer):
 
 
 class SampleDetailSerializer(SampleSerializer):
+    category_confidence = serializers.SerializerMethodField(
+        help_text="How sure the analyser is of its category (0..1)."
+    )
+    category_top = serializers.SerializerMethodField(
+        help_text="The analyser's three likeliest categories, as [category, probability]."
+    )
+    root_note = serializers.SerializerMethodField(
+        help_text='The root note of a tonal one-shot, e.g. "C2"; null otherwise.'
+    )
+
     class Meta(SampleSerializer.Meta):
-        fields = (*SampleSerializer.Meta.fields, "descriptors", "waveform")
+        fields = (
+            *SampleSerializer.Meta.fields,
+            "category_confidence",
+            "category_top",
+            "root_note",
+            "descriptors",
+            "waveform",
+        )
+
+    def get_category_confidence(self, sample: Sample) -> float | None:
+        return (sample.descriptors or {}).get("category_confidence")
+
+    def get_category_top(self, sample: Sample) -> list[list]:
+        return (sample.descriptors or {}).get("category_top") or []
+
+    def get_root_note(self, sample: Sample) -> str | None:
+        return (sample.descriptors or {}).get("root_note")
 
 
 class SampleUpdateSerializer(serializers.Serializer):

@@ -1,7 +1,9 @@
-"""Queue samples for analysis again: all of them, only failed ones, or one account's.
+"""Queue samples for analysis again: all of them, failed or outdated ones, or one account's.
 
-    python manage.py reanalyze (--all | --failed | --owner EMAIL) [--failed] [--owner EMAIL]
+    python manage.py reanalyze (--all | --failed | --outdated | --owner EMAIL) [--owner EMAIL]
 
+``--outdated`` takes the samples a previous analyser version read (after an
+upgrade brings a new model, this brings every category and embedding up to date).
 ``--owner`` alone means all of that account's samples; with ``--failed``, only
 its failed ones. Each owner gets a batch job of kind ``reanalyze`` whose
 progress shows in the API (``/api/v1/audio/batch/{id}``) and the admin.
@@ -13,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts.models import User
+from library.analysis import ANALYZER_VERSION
 from library.models import Sample, SampleStatus
 from library.services.analysis import samples_reanalyze
 
@@ -25,16 +28,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--failed", action="store_true", help="only samples whose analysis failed"
         )
+        parser.add_argument(
+            "--outdated", action="store_true", help="only samples an older analyser read"
+        )
         parser.add_argument("--owner", help="only this account's samples (email)")
 
-    def handle(self, *args, every: bool, failed: bool, owner: str | None, **options) -> None:
-        if every and (failed or owner):
-            raise CommandError("--all means every sample; leave out --failed and --owner")
-        if not (every or failed or owner):
-            raise CommandError("say which samples: --all, --failed or --owner EMAIL")
+    def handle(
+        self, *args, every: bool, failed: bool, outdated: bool, owner: str | None, **options
+    ) -> None:
+        if every and (failed or outdated or owner):
+            raise CommandError("--all means every sample; leave out the other options")
+        if not (every or failed or outdated or owner):
+            raise CommandError("say which samples: --all, --failed, --outdated or --owner EMAIL")
         samples = Sample.objects.all()
         if failed:
             samples = samples.filter(status=SampleStatus.FAILED)
+        if outdated:
+            samples = samples.filter(status=SampleStatus.READY).exclude(
+                analyzer_version=ANALYZER_VERSION
+            )
         if owner:
             user = User.objects.filter(email__iexact=owner).first()
             if user is None:

@@ -1,0 +1,3 @@
+from library.analysis.training.train import main
+
+main()
