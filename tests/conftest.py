@@ -101,6 +101,34 @@ def _clear_cache(test_services):
 
 
 @pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest):
+    """pytest-django's live server, serving the site as production does: no media folder.
+
+    Django's ``LiveServerThread`` wraps the site in a handler that serves
+    ``MEDIA_ROOT`` at ``MEDIA_URL``. The site has no media URL (``MEDIA_URL`` is
+    None, so storages refuse to build one, and that handler fails on every
+    request); originals and previews leave only through the views that check who
+    asks. Static files are served as pytest-django serves them.
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    # The thread passes the site wrapped in its media handler; serve the site itself.
+    server.thread.static_handler = lambda media_handler: StaticFilesHandler(
+        media_handler.application
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, test_services, tmp_path_factory):
     """A real ``celery worker`` process on the test database, Redis database and media folder.
 

@@ -129,9 +129,11 @@ def shot(page, name: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_path):
+    from django.core.files.storage import default_storage
     from django.db import connections
 
     from accounts.models import User
+    from library.models import Collection, Sample
 
     page, errors = browser_page
     bind_worker_queues()
@@ -195,6 +197,11 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     shot(page, "upload-pending")
     expect(page.locator('#upload-queue [data-status="ready"]')).to_have_count(2, timeout=120_000)
     shot(page, "upload-ready")
+    # A stored original has no URL, even for its owner on a real HTTP server.
+    stored = Sample.objects.values_list("file", flat=True).first()
+    connections["default"].close()
+    assert default_storage.exists(stored)
+    assert page.request.get(f"{base}/media/{stored}").status == 404
 
     page.get_by_role("link", name="Library", exact=True).click()
     expect(page.locator(".sample-row")).to_have_count(2)
@@ -311,8 +318,6 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     assert all(name.endswith(".wav") for name in names)
 
     # Share it: make the collection and its samples public (the share flow is tested elsewhere).
-    from library.models import Collection, Sample
-
     Collection.objects.filter(name="Journey picks").update(visibility="public")
     Sample.objects.update(visibility="public")
     connections["default"].close()
