@@ -448,3 +448,39 @@ def test_free_accounts_have_no_batch_uploads(client, tmp_path):
 
     assert response.status_code == 403
     assert "audio:batch" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"", None),
+        (b"", "application/x-www-form-urlencoded"),
+        (b'{"files": ["kick.wav"]}', "application/json"),
+        (b"visibility=public&tags=drums", "application/x-www-form-urlencoded"),
+        (b"files=not-a-file", "application/x-www-form-urlencoded"),
+    ],
+    ids=["empty", "empty-form", "json", "no-files", "files-not-a-file"],
+)
+def test_an_empty_or_malformed_batch_is_refused_with_the_error_shape(
+    client, producer, settings, body, content_type
+):
+    extra = {"content_type": content_type} if content_type else {}
+
+    response = client.generic("POST", BATCH, body, **extra, **bearer(producer))
+
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "details"}
+    assert "files" in error["message"] or "files" in error["details"]
+    assert not BatchJob.objects.exists()
+    assert stored_files(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_multipart_batch_whose_files_field_is_text_is_refused(client, producer):
+    response = client.post(BATCH, {"files": "kick.wav", "visibility": "public"}, **bearer(producer))
+
+    assert response.status_code == 400
+    assert "files" in response.json()["error"]["details"]
+    assert not BatchJob.objects.exists()

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,7 +55,8 @@ class UploadView(APIView):
 class BatchUploadView(APIView):
     """Upload several files (field ``files``) or zip archives of packs as one batch job."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    # JSON is parsed only to refuse it with a 400 that says what to send instead.
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
     permission_classes = [Allowed("audio:upload", "audio:batch")]
 
     @extend_schema(
@@ -63,7 +65,11 @@ class BatchUploadView(APIView):
     )
     def post(self, request: Request) -> Response:
         uploads = request.FILES.getlist("files") or request.FILES.getlist("file")
-        data = s.BatchUploadSerializer(data={**request.data.dict(), "files": uploads})
+        if not uploads:
+            message = "Send the audio files or zip archives as multipart form data in `files`."
+            raise ValidationError({"files": [message]})
+        options = {key: request.data[key] for key in ("tags", "visibility") if key in request.data}
+        data = s.BatchUploadSerializer(data={**options, "files": uploads})
         data.is_valid(raise_exception=True)
         fields = SampleFields(
             tags=data.validated_data.get("tags"), visibility=data.validated_data["visibility"]
