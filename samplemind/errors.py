@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
+
 
 class ProductError(Exception):
     status = 400
@@ -45,3 +47,13 @@ class Duplicate(ProductError):
 class NotAllowed(ProductError):
     status = 403
     code = "permission_denied"
+
+
+class FileMissing(ProductError, Http404):
+    """A row whose stored file is gone (e.g. after restoring an older backup).
+
+    Also an ``Http404``, so pages answer their usual 404 page.
+    """
+
+    status = 404
+    code = "file_missing"

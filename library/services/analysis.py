@@ -144,40 +144,61 @@ def _descriptors(audio, sample: Sample) -> dict:
 def _store_success(
     sample_id: str, descriptors: dict, peaks: list[float], preview: Path, started
 ) -> None:
-    with transaction.atomic():
-        sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
-        if sample is None:  # deleted while it was being analysed
-            return
-        old_preview = sample.preview.name if sample.preview else None
-        with open(preview, "rb") as handle:
-            sample.preview.save(f"{sample.pk.hex}{preview.suffix}", File(handle), save=False)
-        descriptors = _steered(sample, descriptors)
-        # The producer's corrections win; the reading stays in the descriptors.
-        kept = corrected_columns(sample.corrections)
-        for field in PROMOTED:
-            if field in descriptors and descriptors[field] is not None and field not in kept:
-                setattr(sample, field, descriptors[field])
-        for field in ("bpm", "bpm_confidence", "key", "mode", "key_confidence"):
-            if field not in kept:
-                setattr(sample, field, descriptors.get(field))  # None is a result here
-        sample.embedding = descriptors.get("embedding")
-        sample.descriptors = {k: v for k, v in descriptors.items() if k != "embedding"}
-        sample.waveform = peaks
-        sample.status = SampleStatus.READY
-        sample.error = ""
-        sample.analyzer_version = descriptors.get("analyzer_version", analyser.ANALYZER_VERSION)
-        sample.save()
-        AnalysisResult.objects.create(
-            sample=sample,
-            analyzer_version=sample.analyzer_version,
-            status=SampleStatus.READY,
-            descriptors=sample.descriptors,
-            seconds=(timezone.now() - started).total_seconds(),
-        )
-        if old_preview and old_preview != sample.preview.name:
-            storage = sample.preview.storage
-            transaction.on_commit(lambda: storage.delete(old_preview))
-        batch_jobs_refresh_for(sample=sample)
+    written: list[str] = []
+    try:
+        _store_success_atomic(sample_id, descriptors, peaks, preview, started, written)
+    except BaseException:
+        # The row was rolled back, so no row names the preview just stored.
+        storage = Sample._meta.get_field("preview").storage
+        for name in written:
+            storage.delete(name)
+        raise
+
+
+@transaction.atomic
+def _store_success_atomic(
+    sample_id: str,
+    descriptors: dict,
+    peaks: list[float],
+    preview: Path,
+    started,
+    written: list[str],
+) -> None:
+    sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+    if sample is None:  # deleted while it was being analysed
+        return
+    old_preview = sample.preview.name if sample.preview else None
+    with open(preview, "rb") as handle:
+        sample.preview.save(f"{sample.pk.hex}{preview.suffix}", File(handle), save=False)
+    written.append(sample.preview.name)
+    descriptors = _steered(sample, descriptors)
+    # The producer's corrections win; the reading stays in the descriptors.
+    kept = corrected_columns(sample.corrections)
+    for field in PROMOTED:
+        if field in descriptors and descriptors[field] is not None and field not in kept:
+            setattr(sample, field, descriptors[field])
+    for field in ("bpm", "bpm_confidence", "key", "mode", "key_confidence"):
+        if field not in kept:
+            setattr(sample, field, descriptors.get(field))  # None is a result here
+    sample.embedding = descriptors.get("embedding")
+    sample.descriptors = {k: v for k, v in descriptors.items() if k != "embedding"}
+    sample.waveform = peaks
+    sample.status = SampleStatus.READY
+    sample.error = ""
+    sample.analyzer_version = descriptors.get("analyzer_version", analyser.ANALYZER_VERSION)
+    sample.save()
+    AnalysisResult.objects.create(
+        sample=sample,
+        analyzer_version=sample.analyzer_version,
+        status=SampleStatus.READY,
+        descriptors=sample.descriptors,
+        seconds=(timezone.now() - started).total_seconds(),
+    )
+    if old_preview and old_preview != sample.preview.name:
+        storage = sample.preview.storage
+        # Robust: a failure here must not reach _store_success, which would delete the new one.
+        transaction.on_commit(lambda: storage.delete(old_preview), robust=True)
+    batch_jobs_refresh_for(sample=sample)
 
 
 def _steered(sample: Sample, descriptors: dict) -> dict:

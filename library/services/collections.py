@@ -153,10 +153,16 @@ def zip_entries(samples: Iterable[Sample]) -> Iterator[tuple[str, Sample]]:
         yield name, sample
 
 
-def write_zip(target, samples: Iterable[Sample]) -> None:
-    """Write the samples' original files into a zip (stored, not recompressed: audio)."""
+def write_zip(target, samples: Iterable[Sample], *, missing: Iterable[Sample] = ()) -> None:
+    """Write the samples' original files into a zip (stored, not recompressed: audio).
+
+    ``missing`` samples (files no longer stored) are listed in ``MISSING.txt``.
+    """
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as bundle:
         for name, sample in zip_entries(samples):
             with sample.file.open("rb") as source, bundle.open(name, "w", force_zip64=True) as out:
                 while chunk := source.read(1024 * 1024):
                     out.write(chunk)
+        if lines := [f"{sample.name} ({sample.original_filename})" for sample in missing]:
+            header = "These samples' files are no longer stored and were left out:"
+            bundle.writestr("MISSING.txt", "\n".join([header, *lines, ""]))

@@ -44,6 +44,8 @@ from samplemind.ops import pg
 logger = logging.getLogger(__name__)
 
 FOLDER = "backups"
+# Where sample rows keep their files (library.models.sample_upload_to, preview_upload_to).
+MEDIA_FOLDERS = ("samples", "previews")
 MANIFEST_FORMAT = 1
 CHUNK = 1024 * 1024
 # Backups, verifications and restores take this session lock so they never overlap.
@@ -232,6 +234,34 @@ def media_check(files: Iterable[dict[str, Any]], storage: Storage | None = None)
         if size != entry["size"] or sha256 != entry["sha256"]:
             result.changed.append(entry["path"])
     return result
+
+
+def media_orphans(storage: Storage | None = None) -> list[str]:
+    """Sample files and previews in the media storage that no sample row names.
+
+    After restoring an older backup these are the files of samples uploaded
+    since; an analysis killed outright can leave a preview behind too.
+    """
+    from library.models import Sample  # ops stays importable before the apps load
+
+    storage = storage or default_storage
+    known = set()
+    for original, preview in Sample.objects.values_list("file", "preview").iterator():
+        known.update((original, preview))
+    return [
+        path for folder in MEDIA_FOLDERS for path in _walk(storage, folder) if path not in known
+    ]
+
+
+def media_orphans_remove(paths: Iterable[str], storage: Storage | None = None) -> int:
+    """Delete the given orphaned media files; returns how many were deleted."""
+    storage = storage or default_storage
+    removed = 0
+    for path in paths:
+        storage.delete(path)
+        removed += 1
+    logger.warning("removed %s orphaned media files", removed)
+    return removed
 
 
 # --------------------------------------------------------------------------- backup

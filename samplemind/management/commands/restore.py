@@ -33,6 +33,12 @@ class Command(BaseCommand):
             action="store_true",
             help="do not read the media files back (faster on large libraries)",
         )
+        parser.add_argument(
+            "--remove-orphans",
+            action="store_true",
+            help="delete sample files and previews that no restored row names "
+            "(stop uploads first: a file being uploaded has no row yet)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -62,6 +68,7 @@ class Command(BaseCommand):
         )
         if result.mismatched:
             raise CommandError(f"{len(result.mismatched)} tables differ from the backup's counts")
+        self._orphans(remove=options["remove_orphans"])
         media = result.media
         if media is None:
             return
@@ -78,4 +85,22 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             self.style.SUCCESS(f"media: all {media.checked} files present and unchanged")
+        )
+
+    def _orphans(self, *, remove: bool) -> None:
+        """Report (or delete) the files on disk that no restored row names."""
+        orphans = backups.media_orphans()
+        if not orphans:
+            return
+        if remove:
+            removed = backups.media_orphans_remove(orphans)
+            self.stdout.write(f"media: removed {removed} orphaned files (no row names them)")
+            return
+        for path in orphans[:SHOW_AT_MOST]:
+            self.stdout.write(f"  media orphan: {path}")
+        if len(orphans) > SHOW_AT_MOST:
+            self.stdout.write(f"  ... and {len(orphans) - SHOW_AT_MOST} more orphans")
+        self.stdout.write(
+            f"media: {len(orphans)} files have no row (newer than the backup); "
+            "--remove-orphans deletes them"
         )
