@@ -9,7 +9,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from accounts.models import ApiKey
-from accounts.rbac import PERMISSIONS, api_key_may, has_permission
+from accounts.rbac import PERMISSIONS, api_key_may, has_permission, permissions_for
 
 KEY_REFUSED = (
     "This API key's scopes do not allow this request; "
@@ -20,6 +20,19 @@ KEY_REFUSED = (
 def request_allows(request: Request, permission: str) -> bool:
     api_key = request.auth if isinstance(request.auth, ApiKey) else None
     return has_permission(request.user, permission, api_key=api_key)
+
+
+def refusal_message(request: Request, permissions: tuple[str, ...] | list[str]) -> str:
+    """Why ``permissions`` are refused: the plan lacks them, or only the API key's scopes do."""
+    role = permissions_for(request.user)
+    unplanned = [name for name in permissions if name not in role]
+    if unplanned:
+        return f"Your plan does not include {', '.join(unplanned)}."
+    unscoped = [name for name in permissions if not request_allows(request, name)]
+    return (
+        f"This API key lacks the scope {', '.join(unscoped)}; "
+        "create a key with it (your plan includes it)."
+    )
 
 
 def key_allows_plain_request(request: Request) -> bool:
@@ -59,7 +72,10 @@ def Allowed(*permissions: str) -> type[BasePermission]:  # noqa: N802 - reads li
         required = permissions
 
         def has_permission(self, request: Request, view: object) -> bool:
-            return all(request_allows(request, name) for name in permissions)
+            if all(request_allows(request, name) for name in permissions):
+                return True
+            self.message = refusal_message(request, permissions)
+            return False
 
     _Allowed.__name__ = f"Allowed({', '.join(permissions)})"
     return _Allowed
@@ -101,5 +117,5 @@ class MethodPermissions(BasePermission):
             return key_allows_plain_request(request)
         missing = [name for name in needed if not request_allows(request, name)]
         if missing:
-            self.message = f"Your plan does not include {', '.join(missing)}."
+            self.message = refusal_message(request, missing)
         return not missing

@@ -145,14 +145,32 @@ def collection_items(*, collection: Collection, user: User) -> QuerySet[Collecti
     )
 
 
-def collections_with_counts(*, user: User) -> QuerySet[Collection]:
+def collections_with_counts(*, user: User, scope: str = "visible") -> QuerySet[Collection]:
+    """Collections with ``sample_count``: how many of their samples ``user`` may open.
+
+    ``scope``: "visible" (yours and public ones), "owned" or "public" (public
+    ones only, yours included only when public).
+    """
+    if scope == "owned":
+        collections = collections_owned(user=user)
+    elif scope == "public":
+        collections = Collection.objects.filter(visibility=Visibility.PUBLIC)
+    else:
+        collections = collections_visible(user=user)
     # A GROUP BY query ignores Meta.ordering: order explicitly so pages are stable.
     return (
-        collections_visible(user=user)
-        .select_related("owner")
-        .annotate(sample_count=Count("items"))
+        collections.select_related("owner")
+        .annotate(sample_count=_visible_item_count(user))
         .order_by("name", "id")
     )
+
+
+def _visible_item_count(user: User) -> Count:
+    """Count a collection's items whose sample ``user`` may open (see ``samples_visible``)."""
+    visible = Q(items__sample__visibility=Visibility.PUBLIC)
+    if user.is_authenticated:
+        visible |= Q(items__sample__owner=user)
+    return Count("items", filter=visible)
 
 
 def batch_jobs_owned(*, user: User) -> QuerySet[BatchJob]:

@@ -354,7 +354,7 @@ def collection_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created “{collection.name}”.")
             return redirect("library:collection", pk=collection.pk)
-    collections = selectors.collections_with_counts(user=request.user).filter(owner=request.user)
+    collections = selectors.collections_with_counts(user=request.user, scope="owned")
     return render(
         request,
         "collections/list.html",

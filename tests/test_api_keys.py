@@ -359,3 +359,23 @@ def test_a_key_can_only_make_keys_with_scopes_it_has_itself(client, pro):
     assert "audio:delete" in wider.json()["error"]["message"]
     assert default.status_code == 201
     assert default.json()["scopes"] == ["api:keys", "search:basic"]
+
+
+@pytest.mark.django_db
+def test_a_key_without_a_scope_is_told_the_key_lacks_it_not_the_plan(client, pro):
+    key = _key(pro, "search:basic")
+
+    upload = client.post("/api/v1/audio/upload", {}, **key)
+    delete = client.delete(f"/api/v1/audio/{SampleFactory(owner=pro).pk}", **key)
+    free = UserFactory(role=Role.FREE)
+    planned = client.post("/api/v1/audio/batch", {}, **_key(free, "audio:upload"))
+
+    assert upload.status_code == 403
+    assert upload.json()["error"]["message"].startswith(
+        "This API key lacks the scope audio:upload"
+    )
+    assert "plan" not in upload.json()["error"]["message"].split(";")[0]
+    assert delete.status_code == 403
+    assert "This API key lacks the scope audio:delete" in delete.json()["error"]["message"]
+    # Without the permission in the plan, the plan is what to change.
+    assert planned.json()["error"]["message"] == "Your plan does not include audio:batch."

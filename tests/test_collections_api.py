@@ -181,3 +181,34 @@ def test_collection_list_query_count_is_flat(client, me, django_assert_max_num_q
         response = client.get(COLLECTIONS, **bearer(me))
 
     assert len(response.json()["results"]) == 30
+
+
+@pytest.mark.django_db
+def test_a_public_collections_count_is_what_the_caller_may_open(client, me):
+    other = UserFactory(role=Role.PRO)
+    collection = Collection.objects.create(owner=other, name="mixed", visibility="public")
+    for position, visibility in enumerate(["public", "private", "private"]):
+        sample = SampleFactory(owner=other, visibility=visibility)
+        collection.items.create(sample=sample, position=position)
+
+    detail = client.get(f"{COLLECTIONS}/{collection.pk}", **bearer(me)).json()
+    listed = client.get(COLLECTIONS, {"scope": "public"}, **bearer(me)).json()["results"]
+    owners = client.get(f"{COLLECTIONS}/{collection.pk}", **bearer(other)).json()
+
+    assert detail["sample_count"] == len(detail["samples"]) == 1
+    assert [c["sample_count"] for c in listed] == [1]
+    assert owners["sample_count"] == 3
+
+
+@pytest.mark.django_db
+def test_scope_public_lists_only_public_collections_mine_included(client, me):
+    Collection.objects.create(owner=me, name="my private")
+    Collection.objects.create(owner=me, name="my public", visibility="public")
+    Collection.objects.create(owner=UserFactory(), name="their private")
+    Collection.objects.create(owner=UserFactory(), name="their public", visibility="public")
+
+    public = client.get(COLLECTIONS, {"scope": "public"}, **bearer(me)).json()["results"]
+    mine = client.get(COLLECTIONS, **bearer(me)).json()["results"]
+
+    assert [c["name"] for c in public] == ["my public", "their public"]
+    assert [c["name"] for c in mine] == ["my private", "my public"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -185,10 +184,10 @@ class CollectionListView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Collection.objects.none()
-        queryset = selectors.collections_with_counts(user=self.request.user)
-        if self.request.query_params.get("scope") != "public":
-            queryset = queryset.filter(owner=self.request.user)
-        return queryset
+        public = self.request.query_params.get("scope") == "public"
+        return selectors.collections_with_counts(
+            user=self.request.user, scope="public" if public else "owned"
+        )
 
     def perform_create(self, serializer: s.CollectionSerializer) -> None:
         collection = collection_services.collection_create(
@@ -210,11 +209,7 @@ class CollectionDetailView(generics.RetrieveUpdateDestroyAPIView):
     }
 
     def get_queryset(self):
-        return (
-            selectors.collections_visible(user=self.request.user)
-            .select_related("owner")
-            .annotate(sample_count=Count("items"))
-        )
+        return selectors.collections_with_counts(user=self.request.user)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
