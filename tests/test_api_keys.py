@@ -371,9 +371,7 @@ def test_a_key_without_a_scope_is_told_the_key_lacks_it_not_the_plan(client, pro
     planned = client.post("/api/v1/audio/batch", {}, **_key(free, "audio:upload"))
 
     assert upload.status_code == 403
-    assert upload.json()["error"]["message"].startswith(
-        "This API key lacks the scope audio:upload"
-    )
+    assert upload.json()["error"]["message"].startswith("This API key lacks the scope audio:upload")
     assert "plan" not in upload.json()["error"]["message"].split(";")[0]
     assert delete.status_code == 403
     assert "This API key lacks the scope audio:delete" in delete.json()["error"]["message"]
