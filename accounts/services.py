@@ -7,7 +7,9 @@ import ipaddress
 import secrets
 from datetime import datetime
 
+from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
+from allauth.core import context
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -18,6 +20,7 @@ from django.utils import timezone
 from accounts.audit import audit_log_record
 from accounts.models import ApiKey, RateLimitOverride, Role, User
 from accounts.rbac import has_permission, permissions_for
+from accounts.selectors import email_verification_required
 from samplemind.text import plain_text
 
 API_KEY_PREFIX = "sm_live_"
@@ -30,14 +33,25 @@ def api_key_hash(key: str) -> str:
 @transaction.atomic
 def user_register(
     *, email: str, password: str, display_name: str = "", request: HttpRequest | None = None
-) -> User:
-    """Create a free account; the email is unique whatever its case."""
+) -> User | None:
+    """Create a free account; the email is unique whatever its case.
+
+    A taken address returns None when the address must be confirmed before
+    sign-in (``ACCOUNT_EMAIL_VERIFICATION=mandatory``): its owner gets allauth's
+    "someone tried to sign up" mail, and the caller answers as for a new
+    account, so sign-up does not tell who has one (allauth's enumeration
+    prevention). Otherwise a taken address is a ``ValidationError``.
+    """
     email = User.objects.normalize_email(email).strip()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "An account with this email address already exists."})
     user = User(email=email, display_name=plain_text(display_name)[:150])
-    validate_password(password, user)
-    user.set_password(password)
+    validate_password(password, user)  # first, so a weak password answers alike
+    user.set_password(password)  # also for a taken address: the same work, the same delay
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is not None:
+        if not email_verification_required():
+            raise ValidationError({"email": "An account with this email address already exists."})
+        _mail_account_exists(owner.email, request)
+        return None
     user.save()
     # The same email record and confirmation mail as a sign-up through the pages.
     address = EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
@@ -45,6 +59,14 @@ def user_register(
         address.send_confirmation(getattr(request, "_request", request), signup=True)
     audit_log_record(action="user.signed_up", actor=user, target=user, request=request)
     return user
+
+
+def _mail_account_exists(email: str, request: HttpRequest | None) -> None:
+    """allauth's mail to an address's owner: someone tried to sign up with it."""
+    if request is None:
+        return
+    with context.request_context(getattr(request, "_request", request)):
+        get_adapter().send_account_already_exists_mail(email)
 
 
 @transaction.atomic

@@ -354,3 +354,26 @@ def test_password_change_page_requires_sign_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_with_mandatory_verification_sign_up_does_not_tell_whether_an_account_exists(
+    client, settings
+):
+    """allauth's enumeration prevention (ACCOUNT_PREVENT_ENUMERATION, on by default)."""
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    owner = UserFactory(email="taken@example.com")
+
+    def sign_up(email):
+        response = Client().post(
+            "/accounts/signup/",
+            {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        )
+        return response.status_code, response.get("Location")
+
+    assert sign_up("Taken@example.com") == sign_up("fresh@example.com")
+    assert sign_up("fresh2@example.com")[1] == "/accounts/confirm-email/"
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+    assert mail.outbox[0].to == ["taken@example.com"]
+    assert "already exists" in mail.outbox[0].subject.lower()

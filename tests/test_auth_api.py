@@ -266,3 +266,34 @@ def test_refresh_for_a_disabled_account_is_401(api):
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "no_active_account"
+
+
+@pytest.mark.django_db
+@override_settings(ACCOUNT_EMAIL_VERIFICATION="mandatory")
+def test_with_mandatory_verification_register_does_not_tell_whether_an_account_exists(
+    api, mailoutbox
+):
+    owner = UserFactory(email="taken@example.com")
+
+    new = api("post", "auth/register", {"email": "fresh@example.com", "password": PASSWORD})
+    taken = api(
+        "post", "auth/register", {"email": "TAKEN@example.com", "password": "x-" + PASSWORD}
+    )
+
+    assert (new.status_code, taken.status_code) == (201, 201)
+    assert set(new.json()) == set(taken.json()) == {"email", "email_verification"}
+    assert taken.json() == {"email": "TAKEN@example.com", "email_verification": "sent"}
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+    # Each address's owner hears of it: a confirmation link, or "someone tried to sign up".
+    assert [m.to for m in mailoutbox] == [["fresh@example.com"], ["taken@example.com"]]
+    assert "/accounts/confirm-email/" in mailoutbox[0].body
+    assert "already exists" in mailoutbox[1].subject.lower()
+    assert "/accounts/password/reset/" in mailoutbox[1].body
+    # A weak password is refused alike, whoever owns the address.
+    weak = [
+        api("post", "auth/register", {"email": email, "password": "123"}).json()
+        for email in ("taken@example.com", "another@example.com")
+    ]
+    assert weak[0] == weak[1]

@@ -60,7 +60,8 @@ class RegisterView(PublicEndpoint):
             201: OpenApiResponse(
                 s.TokenPairSerializer,
                 description="The new account (`user`) and a JWT pair. With mandatory "
-                "email verification there are no tokens: `email_verification` is `sent`, "
+                "email verification only `email` and `email_verification: sent`, whether "
+                "or not the address already has an account (its owner is mailed instead), "
                 "and `auth/login` answers 403 `email_unverified` until the link is followed.",
             )
         },
@@ -76,11 +77,11 @@ class RegisterView(PublicEndpoint):
             user = services.user_register(**data.validated_data, request=request)
         except DjangoValidationError as error:
             raise _validation_error(error) from None
-        body = {"user": s.UserSerializer(user).data}
-        if selectors.email_verification_required():
-            body["email_verification"] = "sent"
+        if user is None or selectors.email_verification_required():
+            # The same answer whether or not the address already had an account.
+            body = {"email": data.validated_data["email"], "email_verification": "sent"}
         else:
-            body |= _tokens(user)
+            body = {"user": s.UserSerializer(user).data} | _tokens(user)
         return Response(body, status=status.HTTP_201_CREATED)
 
 
