@@ -295,9 +295,13 @@ def admin_ensure(*, email: str, password: str | None) -> tuple[User, str | None]
     if user is None:
         shown = None if password else secrets.token_urlsafe(12)
         user = User.objects.create_superuser(email, password or shown)
-        return user, shown
-    user.role, user.is_superuser, user.is_active = Role.ADMIN, True, True
-    if password:
-        user.set_password(password)
-    user.save()
+    else:
+        user.role, user.is_superuser, user.is_active = Role.ADMIN, True, True
+        if password:
+            user.set_password(password)
+        user.save()
+    # The operator chose this address: with mandatory verification it must not wait for a mail.
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
     return user, shown

@@ -63,3 +63,26 @@ def test_non_admin_roles_cannot_open_the_admin(client):
     client.force_login(user)
 
     assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("existing", [False, True])
+def test_the_admin_signs_in_at_once_with_mandatory_email_verification(
+    client, monkeypatch, settings, existing
+):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    if existing:
+        UserFactory(email="boss@studio.example")
+    _ensure_admin(monkeypatch, "boss@studio.example", "s3cret-Enough-1")
+
+    api = client.post(
+        "/api/v1/auth/login",
+        {"email": "boss@studio.example", "password": "s3cret-Enough-1"},
+        content_type="application/json",
+    )
+    page = client.post(
+        "/accounts/login/", {"login": "boss@studio.example", "password": "s3cret-Enough-1"}
+    )
+
+    assert api.status_code == 200, api.json()
+    assert page.status_code == 302 and page["Location"] == "/"
