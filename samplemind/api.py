@@ -5,6 +5,7 @@ Every API error reads ``{"error": {"code": ..., "message": ..., "details": {...}
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -68,6 +69,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    from samplemind.outage import database_unavailable, is_database_outage  # imports this module
+
+    # Django calls this while it handles the exception: an outage met outside a view.
+    if is_database_outage(sys.exc_info()[1]):
+        return database_unavailable(request)
     if request.path.startswith("/api/"):
         message = "Something went wrong on our side; it has been logged."
         return JsonResponse(error_body("server_error", message), status=500)

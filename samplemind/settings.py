@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "samplemind.ops.logs.RequestIdMiddleware",
     # Health probes come from addresses ALLOWED_HOSTS leaves out, over plain HTTP.
     "samplemind.health.HealthProbeMiddleware",
+    # A database that does not answer: a 503 page or API error instead of a 500.
+    "samplemind.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,7 +126,9 @@ def _database(url: str) -> dict:
     config["HOST"] = unquote(str(config.get("HOST", "")))
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
-    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
+    # libpq's own wait for a server that does not answer (its minimum is 2 s); a
+    # ?connect_timeout= in DATABASE_URL wins.
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     # psycopg's pool (DB_POOL, on by default); Django's pool requires CONN_MAX_AGE=0.
     # Celery prefork workers switch it off (samplemind.ops.db).
     if pool := pool_options(env):
@@ -394,7 +398,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SampleMind <noreply@
 # --------------------------------------------------------------------------- API
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "samplemind.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": [
@@ -437,6 +441,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SampleStatusEnum": "library.models.SampleStatus",
         "BatchStatusEnum": "library.models.BatchStatus",
+        "CategoryEnum": "library.models.CATEGORY_CHOICES",
     },
 }
 

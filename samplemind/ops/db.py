@@ -41,8 +41,14 @@ def pool_options(env: Any) -> dict[str, Any] | None:
     return {
         "min_size": env.int("DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-        # Waiting longer than this for a free connection is an error, not a hang.
-        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+        # How long a request waits for a connection. Gunicorn's sync workers use one at a
+        # time, so a wait means PostgreSQL is not answering: the request then gets a 503
+        # (samplemind.outage) and the health check says so within its 2 s.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=1.0),
+        # After this long failing to reconnect (backoff 1, 2, 4 s...) the pool stops, and
+        # the next request tries again at once, so the site is back seconds after the
+        # database instead of after psycopg_pool's 5-minute backoff.
+        "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=5.0),
         "max_idle": env.float("DB_POOL_MAX_IDLE", default=300.0),
     }
 

@@ -28,6 +28,8 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.functional import LazyObject, empty
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 task_id_var: ContextVar[str | None] = ContextVar("task_id", default=None)
 task_name_var: ContextVar[str | None] = ContextVar("task_name", default=None)
@@ -167,7 +169,6 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response[HEADER] = request_id
         if request_logger.isEnabledFor(logging.INFO):
-            user = getattr(request, "user", None)
             elapsed = round((time.perf_counter() - started) * 1000, 1)
             request_logger.info(
                 "%s %s %s %.0f ms",
@@ -180,10 +181,22 @@ class RequestIdMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": elapsed,
-                    "user_id": getattr(user, "pk", None),
+                    "user_id": loaded_user_id(request),
                 },
             )
         return response
+
+
+def loaded_user_id(request: Any) -> int | None:
+    """The user's id if the request already looked them up; logging never queries for it.
+
+    A view that failed because the database does not answer left ``request.user``
+    unloaded; loading it here would wait for the database again.
+    """
+    user = getattr(request, "user", None)
+    if isinstance(user, LazyObject) and user._wrapped is empty:
+        return None
+    return getattr(user, "pk", None)
 
 
 def clear_request_id(**kwargs: Any) -> None:
