@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,10 +19,48 @@ from samplemind.errors import ProductError
 
 
 class Pagination(PageNumberPagination):
-    """Pages of 50 by default; ``?page_size=`` up to 200."""
+    """Pages of 50 by default; ``?page_size=`` up to 200.
+
+    A ``page`` or ``page_size`` that is not a whole number in range answers 400
+    (DRF would quietly use the default size); a page past the last answers 404.
+    """
 
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        return self._number(request, self.page_size_query_param, self.max_page_size) or (
+            self.page_size
+        )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._number(request, self.page_query_param)
+        return super().paginate_queryset(queryset, request, view)
+
+    @staticmethod
+    def _number(request, name: str, maximum: int | None = None) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        field = serializers.IntegerField(min_value=1, max_value=maximum)
+        try:
+            return field.run_validation(raw)
+        except exceptions.ValidationError as exc:
+            raise exceptions.ValidationError({name: exc.detail}) from None
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {
+                "minimum": 1,
+                "maximum": self.max_page_size,
+                "default": self.page_size,
+            },
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict:

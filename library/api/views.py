@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -32,6 +32,7 @@ class UploadView(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [Allowed("audio:upload")]
+    openapi_errors = (409,)  # the file is already in the library
 
     @extend_schema(
         request={"multipart/form-data": s.UploadSerializer}, responses={201: s.SampleSerializer}
@@ -57,6 +58,7 @@ class BatchUploadView(APIView):
     # JSON is parsed only to refuse it with a 400 that says what to send instead.
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     permission_classes = [Allowed("audio:upload", "audio:batch")]
+    openapi_errors = (409,)  # a file already in the library
 
     @extend_schema(
         request={"multipart/form-data": s.BatchUploadSerializer},
@@ -174,12 +176,24 @@ class SampleReanalyzeView(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "scope",
+                enum=["owned", "public"],
+                description="owned (default): your collections; public: everyone's public ones.",
+            )
+        ]
+    )
+)
 class CollectionListView(generics.ListCreateAPIView):
     """Your collections (and public ones with ``?scope=public``); POST creates one."""
 
     serializer_class = s.CollectionSerializer
     permission_classes = [MethodPermissions]
     required_permissions = {"POST": ("collection:create",)}
+    openapi_errors = (409,)  # a name the owner already uses
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -202,6 +216,7 @@ class CollectionDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     serializer_class = s.CollectionDetailSerializer
     permission_classes = [MethodPermissions]
+    openapi_errors = (409,)  # renamed to a name the owner already uses (PUT, PATCH)
     required_permissions = {
         "PUT": ("collection:edit",),
         "PATCH": ("collection:edit",),
@@ -256,6 +271,7 @@ class CollectionSamplesView(APIView):
     """POST adds samples (``sample_ids``) at the end; DELETE removes them."""
 
     permission_classes = [Allowed("collection:edit")]
+    openapi_errors = {"DELETE": (400,)}  # DELETE reads ``sample_ids`` from its body too
 
     @extend_schema(request=s.SampleIdsSerializer, responses={200: dict})
     def post(self, request: Request, pk: int) -> Response:

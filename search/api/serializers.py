@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from library.analysis import CATEGORIES
@@ -32,12 +33,32 @@ def _comma_list(value: str) -> list[str]:
     return [part.strip().lower() for part in value.split(",") if part.strip()]
 
 
+# What search.keys.parse_key reads, as an OpenAPI (ECMA) pattern: a Camelot code, or a
+# note name with an optional accidental and mode, any case.
+KEY_PATTERN = (
+    r"^\s*(?:(?:1[0-2]|[1-9])\s*[ABab]|[A-Ga-g][#b♯♭]?\s*"
+    r"(?:[Mm][Ii][Nn](?:[Oo][Rr])?|[Mm][Aa][Jj](?:[Oo][Rr])?|[Mm])?)\s*$"
+)
+
+
+@extend_schema_field({"type": "string", "pattern": KEY_PATTERN, "maxLength": 12})
+class KeyField(serializers.CharField):
+    """A key as people type it; read by ``validate`` with search.keys.parse_key."""
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "enum": list(CATEGORIES)}, "maxItems": 20}
+)
+class CategoryList(serializers.CharField):
+    """Categories, comma-separated (``kick,snare``) or the parameter repeated."""
+
+
 class FilterParams(serializers.Serializer):
     """The filters every search route takes."""
 
     bpm_min = serializers.FloatField(required=False, min_value=0, max_value=999)
     bpm_max = serializers.FloatField(required=False, min_value=0, max_value=999)
-    key = serializers.CharField(
+    key = KeyField(
         required=False,
         max_length=12,
         help_text="C, F#, Bb, Am, F#m, A minor or a Camelot code (8A).",
@@ -56,9 +77,7 @@ class FilterParams(serializers.Serializer):
     loudness_max = serializers.FloatField(
         required=False, min_value=-100, max_value=20, help_text="LUFS."
     )
-    category = serializers.CharField(
-        required=False, max_length=400, help_text="Comma-separated; any of them."
-    )
+    category = CategoryList(required=False, max_length=400, help_text="Any of them.")
     is_loop = serializers.BooleanField(allow_null=True, default=None)
     tags = serializers.CharField(
         required=False, max_length=1000, help_text="Comma-separated; every one of them."
