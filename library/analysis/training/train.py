@@ -286,6 +286,10 @@ Recall per class on each held-out source:
   be read as pads or effects.
 - The labels follow General MIDI's families, not a producer's taste: a
   string ensemble is a pad, an organ is keys.
+- Sounds unlike anything rendered (pure sine chords with hard edges, some
+  synthetic chord loops) can get confident wrong readings, often "fx"; each
+  retraining moves such edge cases around, so check `tests/test_classifier.py`
+  and `tests/test_analysis.py` after `make model`.
 """
 
 
