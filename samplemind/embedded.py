@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 DATABASE_NAME = "samplemind"
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -261,3 +261,20 @@ def _last_line(path: Path) -> str:
     except OSError:
         return ""
     return lines[-1].strip() if lines else ""
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """``url`` (TCP or unix socket) pointing at Redis database ``db``."""
+    if url.startswith("unix://"):
+        path, _, query = url.partition("?")
+        return f"{path}?{urlencode(dict(parse_qsl(query)) | {'db': str(db)})}"
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+def database_url(config: dict) -> str:
+    """A DATABASE_URL for a Django database dict (the socket folder percent-encoded)."""
+    user = quote(config["USER"] or "", safe="")
+    password = quote(config["PASSWORD"] or "", safe="")
+    host = quote(config["HOST"] or "", safe="")
+    credentials = f"{user}:{password}@" if password else f"{user}@"
+    return f"postgres://{credentials}{host}:{config['PORT'] or 5432}/{config['NAME']}"

@@ -208,6 +208,9 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 # Nothing reads most tasks' return values (a sample's state lives in its row); tasks
 # whose callers wait for one say ignore_result=False.
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup closes the database connection around every task; a prefork
+# process reuses it for this many tasks instead (samplemind.ops.db).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
 CELERY_WORKER_HEARTBEAT_INTERVAL = 30
 CELERY_TASK_ROUTES = {"library.analyze_sample": {"queue": "analysis"}}
 CELERY_BEAT_SCHEDULE = {

@@ -15,7 +15,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -23,6 +22,7 @@ from django.conf import settings
 from django.test.utils import override_settings
 
 from samplemind.celery import app as celery_app
+from samplemind.embedded import database_url, redis_url_with_db  # noqa: F401 - tests import them from here
 from samplemind.settings import BASE_DIR, celery_url
 
 # Two test runs at once (two people, or two terminals) each need their own test
@@ -36,22 +36,6 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     if TEST_RUN:
         test = settings.DATABASES["default"].setdefault("TEST", {})
         test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{TEST_RUN}"
-
-
-def redis_url_with_db(url: str, db: int) -> str:
-    if url.startswith("unix://"):
-        path, _, query = url.partition("?")
-        return f"{path}?{urlencode(dict(parse_qsl(query)) | {'db': str(db)})}"
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
-
-
-def database_url(config: dict) -> str:
-    """A DATABASE_URL for a Django database dict (the socket folder percent-encoded)."""
-    user = quote(config["USER"] or "", safe="")
-    password = quote(config["PASSWORD"] or "", safe="")
-    host = quote(config["HOST"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else f"{user}@"
-    return f"postgres://{credentials}{host}:{config['PORT'] or 5432}/{config['NAME']}"
 
 
 @pytest.fixture(scope="session", autouse=True)

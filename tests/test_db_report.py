@@ -12,7 +12,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import override_settings
 
-from samplemind.ops.db import SlowQueryLogger, disable_pool_in_prefork_worker
+from samplemind.ops.db import (
+    WORKER_CONN_MAX_AGE,
+    SlowQueryLogger,
+    disable_pool_in_prefork_worker,
+)
 from tests.factories import SampleFactory
 
 
@@ -148,7 +152,7 @@ def test_prefork_workers_run_without_the_pool(settings):
 
     disable_pool_in_prefork_worker(sender=FakeWorker("prefork"), databases=databases)
     assert "pool" not in databases["default"]["OPTIONS"]
-    assert databases["default"]["CONN_MAX_AGE"] == 0
+    assert databases["default"]["CONN_MAX_AGE"] == WORKER_CONN_MAX_AGE
 
 
 TIMESTAMPS = [

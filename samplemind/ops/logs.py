@@ -257,10 +257,11 @@ def connect_celery_signals() -> None:
     """Connect the receivers above (idempotent: Celery deduplicates by ``dispatch_uid``)."""
     from celery import signals
 
-    from samplemind.ops.db import disable_pool_in_prefork_worker
+    from samplemind.ops.db import close_failed_connections, disable_pool_in_prefork_worker
 
     signals.before_task_publish.connect(on_before_task_publish, dispatch_uid="sm-request-id-pub")
     signals.task_prerun.connect(on_task_prerun, dispatch_uid="sm-request-id-prerun")
     signals.task_postrun.connect(on_task_postrun, dispatch_uid="sm-request-id-postrun")
     signals.setup_logging.connect(on_setup_logging, dispatch_uid="sm-setup-logging")
     signals.worker_init.connect(disable_pool_in_prefork_worker, dispatch_uid="sm-db-pool")
+    signals.task_prerun.connect(close_failed_connections, dispatch_uid="sm-db-close-failed")
