@@ -148,8 +148,13 @@ def disable_pool_in_prefork_worker(
             config["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE
 
 
-def close_failed_connections(**kwargs: Any) -> None:
-    """``task_prerun`` receiver: drop connections that failed or outlived their age."""
+def close_failed_connections(task: Any = None, **kwargs: Any) -> None:
+    """``task_prerun`` receiver: drop connections that failed or outlived their age.
+
+    Only in a worker: a task run eagerly shares its caller's connection, perhaps
+    inside the caller's transaction."""
     from django.db import close_old_connections
 
+    if task is not None and task.request.is_eager:
+        return
     close_old_connections()
