@@ -232,8 +232,8 @@ def _describe(
             "low_share": low_share,
             "high_share": high_share,
         }
-        raw = embedding.raw_features(spec, mfccs, scalars)
-        result["embedding"] = embedding.sound_embedding(decision.hidden, raw)
+        timbre = embedding.timbre_scalars(scalars)
+        result["embedding"] = embedding.sound_embedding(decision.hidden, timbre)
     return result
 
 
