@@ -20,7 +20,7 @@ STFT (level-free: every spectrum is relative to the sound's loudest band):
 ``library.analysis.training`` (see ``models/MODEL_CARD.md``), run with numpy:
 standardise, two ReLU layers, softmax. Its second hidden layer, normalised,
 is the learned part of the timbre embedding. The file name is evidence too,
-combined as calibrated odds (``with_name``): a clear name settles a sound the
+combined as calibrated odds (``scale_odds``): a clear name settles a sound the
 audio leaves open, and cannot overturn a confident reading.
 """
 
@@ -69,15 +69,23 @@ def _repetition(flux: np.ndarray, fps: float) -> tuple[float, float]:
     return beat, bar
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What the analyser has already read from the signal, shared with the classifier."""
+
+    shape: dict  # spectral.spectral_descriptors
+    mfcc_mean: np.ndarray
+    mfcc_std: np.ndarray
+    noisiness: float
+    tonalness: float  # 0..1, tonal.TonalProfile
+    periodicity: float  # 0..1, of the fundamental
+
+
 def features(
-    y: np.ndarray,
-    spec: spectral.Spectrum,
-    duration: float,
-    tonalness: float,
-    periodicity: float,
+    y: np.ndarray, spec: spectral.Spectrum, duration: float, measured: Measured
 ) -> np.ndarray:
-    """The classifier's input for the peak-normalised analysis signal ``y``, its STFT, and
-    the tonal analysis's tonalness and the fundamental's periodicity (both 0..1)."""
+    """The classifier's input for the peak-normalised analysis signal ``y``, its STFT and
+    what the analyser ``measured`` from them."""
     bands = _bands(spec.mel_db)
     bands = bands - bands.max()
     frames = bands.shape[0]
@@ -106,28 +114,39 @@ def features(
         math.log10(max(t90 - t10, 1) / envelope.ENVELOPE_RATE),
     ]
 
-    mfccs = spectral.mfcc(spec)
-    mfcc_mean, mfcc_std = spectral.weighted_stats(mfccs, spec.weights)
-    flux = onset_envelope(spec, circular=False).sum(axis=1)
-    onsets = onset_frames(onset_envelope(spec, circular=False), spec.fps).size
+    regions = onset_envelope(spec, circular=False)
+    flux = regions.sum(axis=1)
+    onsets = onset_frames(regions, spec.fps).size
     seconds = frames / spec.fps
     beat, bar = _repetition(flux, spec.fps)
     rhythm = [onsets / max(seconds, 0.1), math.log1p(onsets), beat, bar]
 
-    shape_d = spectral.spectral_descriptors(spec, y)
+    shape_d = measured.shape
     magnitude = spec.weights @ spec.magnitude[:, 5:232]  # 50 Hz - 2.5 kHz
     peakiness = float(magnitude.max() / (magnitude.mean() + 1e-9))
     timbre = [
         math.log10(max(shape_d["spectral_centroid"], 20.0)),
         math.log10(max(shape_d["spectral_flatness"], 1e-6)),
-        spectral.noisiness(spec),
+        measured.noisiness,
         math.log10(max(shape_d["zero_crossing_rate"], 1e-4)),
         math.log10(peakiness),
-        tonalness,
-        periodicity,
+        measured.tonalness,
+        measured.periodicity,
     ]
     vector = np.concatenate(
-        [average, attack, body, tail, motion, after, shape, mfcc_mean, mfcc_std, rhythm, timbre]
+        [
+            average,
+            attack,
+            body,
+            tail,
+            motion,
+            after,
+            shape,
+            measured.mfcc_mean,
+            measured.mfcc_std,
+            rhythm,
+            timbre,
+        ]
     )
     return np.nan_to_num(vector.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
@@ -138,11 +157,6 @@ class Reading:
 
     probabilities: dict[str, float]  # every category, summing to 1
     hidden: np.ndarray  # the second hidden layer, unit length
-
-    @property
-    def top(self) -> list[tuple[str, float]]:
-        ranked = sorted(self.probabilities.items(), key=lambda kv: -kv[1])
-        return ranked[:3]
 
 
 class Model:
@@ -179,17 +193,14 @@ class Model:
             hidden / norm if norm > 0 else hidden,
         )
 
-    def with_name(
-        self, probabilities: dict[str, float], named: set[str], *, odds: float | None = None
-    ) -> dict[str, float]:
-        """Multiply the odds of the ``named`` categories by ``odds`` (default: the fitted
-        ``name_odds`` a file name's words get)."""
-        if not named:
-            return dict(probabilities)
-        factor = self.name_odds if odds is None else odds
-        scaled = {c: p * (factor if c in named else 1.0) for c, p in probabilities.items()}
-        total = sum(scaled.values())
-        return {c: p / total for c, p in scaled.items()}
+
+def scale_odds(probabilities: dict[str, float], named: set[str], odds: float) -> dict[str, float]:
+    """Multiply the odds of the ``named`` categories by ``odds`` and renormalise."""
+    if not named:
+        return dict(probabilities)
+    scaled = {c: p * (odds if c in named else 1.0) for c, p in probabilities.items()}
+    total = sum(scaled.values())
+    return {c: p / total for c, p in scaled.items()}
 
 
 @lru_cache(maxsize=1)

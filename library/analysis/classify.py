@@ -11,7 +11,7 @@ confident reading. A sound is a loop when its category is a loop category.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -105,35 +105,47 @@ def named_categories(filename: str | None) -> set[str]:
 
 @dataclass(frozen=True)
 class Decision:
-    category: str
-    confidence: float
-    top: list[tuple[str, float]]  # the three likeliest, with probabilities
+    """The category reading of one sound; everything else derives from its probabilities."""
+
     probabilities: dict[str, float]  # every category, after the name's evidence
-    is_loop: bool
     hidden: np.ndarray  # the model's second hidden layer, unit length
+
+    @property
+    def ranked(self) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda kv: -kv[1])
+
+    @property
+    def category(self) -> str:
+        return self.ranked[0][0]
+
+    @property
+    def confidence(self) -> float:
+        return self.ranked[0][1]
+
+    @property
+    def top(self) -> list[tuple[str, float]]:
+        """The three likeliest, with probabilities."""
+        return [(c, round(p, 4)) for c, p in self.ranked[:3]]
+
+    @property
+    def is_loop(self) -> bool:
+        return self.category in model_category.LOOP_CATEGORIES
 
     @property
     def loop_share(self) -> float:
         return sum(self.probabilities[c] for c in model_category.LOOP_CATEGORIES)
 
+    def with_loop_evidence(self, odds: float) -> Decision:
+        """The same reading with the odds of the loop categories multiplied by ``odds``."""
+        loops = set(model_category.LOOP_CATEGORIES)
+        probabilities = model_category.scale_odds(self.probabilities, loops, odds)
+        return replace(self, probabilities=probabilities)
 
-def classify(features: np.ndarray, filename: str | None, *, loop_odds: float = 1.0) -> Decision:
-    """The category of a sound from its ``category.features`` and its file name;
-    ``loop_odds`` multiplies the odds of the loop categories (other evidence of a loop)."""
+
+def classify(features: np.ndarray, filename: str | None) -> Decision:
+    """The category of a sound from its ``category.features`` and its file name."""
     model = model_category.model()
     reading = model.read(features)
-    probabilities = model.with_name(reading.probabilities, named_categories(filename))
-    if loop_odds != 1.0:
-        probabilities = model.with_name(
-            probabilities, set(model_category.LOOP_CATEGORIES), odds=loop_odds
-        )
-    ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])
-    best, confidence = ranked[0]
-    return Decision(
-        category=best,
-        confidence=confidence,
-        top=[(c, round(p, 4)) for c, p in ranked[:3]],
-        probabilities={c: round(p, 5) for c, p in probabilities.items()},
-        is_loop=best in model_category.LOOP_CATEGORIES,
-        hidden=reading.hidden,
-    )
+    named = named_categories(filename)
+    probabilities = model_category.scale_odds(reading.probabilities, named, model.name_odds)
+    return Decision(probabilities, reading.hidden)

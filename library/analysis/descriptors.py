@@ -134,8 +134,10 @@ def _describe(
     analysed = y.size / spectral.SR
 
     env, pitch_hz, periodicity, profile = tonal_evidence(y, spec)
-    features = category.features(y, spec, duration, profile.tonalness, periodicity)
-    decision = classify.classify(features, filename)
+    measured = category.Measured(
+        shape, mfcc_mean, mfcc_std, noisiness, profile.tonalness, periodicity
+    )
+    decision = classify.classify(category.features(y, spec, duration, measured), filename)
     circular = whole and duration <= rhythm.LOOP_MAX_SECONDS
     flux = rhythm.onset_envelope(spec, circular=circular)
     onsets = rhythm.onset_frames(flux, spec.fps)
@@ -154,7 +156,7 @@ def _describe(
         )
         if not decision.is_loop and tempo.bars and tempo.confidence >= BAR_FIT_CONFIDENCE:
             # A clear pulse over whole bars is evidence of a loop the model cannot see.
-            decision = classify.classify(features, filename, loop_odds=BAR_FIT_ODDS)
+            decision = decision.with_loop_evidence(BAR_FIT_ODDS)
     is_loop = decision.is_loop
     bpm, bpm_confidence = (tempo.bpm, tempo.confidence) if is_loop else (None, 0.0)
 
@@ -205,7 +207,7 @@ def _describe(
         "category": category_name,
         "category_confidence": _round(decision.confidence, 3),
         "category_top": [[c, p] for c, p in decision.top],
-        "category_probabilities": decision.probabilities,
+        "category_probabilities": {c: round(p, 5) for c, p in decision.probabilities.items()},
         "tonalness": _round(profile.tonalness, 3),
         "noisiness": _round(noisiness, 4),
     }

@@ -149,7 +149,16 @@ def clip_features(audio: np.ndarray) -> np.ndarray | None:
     y = np.ascontiguousarray(audio[: int(60 * SR)] / peak, dtype=np.float32)
     spec = spectral.compute_spectrum(y)
     _, _, periodicity, profile = tonal_evidence(y, spec)
-    return category.features(y, spec, audio.size / SR, profile.tonalness, periodicity)
+    mfcc_mean, mfcc_std = spectral.weighted_stats(spectral.mfcc(spec), spec.weights)
+    measured = category.Measured(
+        spectral.spectral_descriptors(spec, y),
+        mfcc_mean,
+        mfcc_std,
+        spectral.noisiness(spec),
+        profile.tonalness,
+        periodicity,
+    )
+    return category.features(y, spec, audio.size / SR, measured)
 
 
 def _rows(job: tuple[list[Clip], int, int]) -> list[tuple[int, int, np.ndarray]]:

@@ -25,13 +25,6 @@ def _programs(category: str) -> list[int]:
     return [p for p in range(128) if labels.program_category(p) == category]
 
 
-def _step(step: int, beat: float, swing: float) -> float:
-    base = step * beat / 4
-    if swing and step % 2:
-        base += (swing - 0.5) * beat / 2
-    return base
-
-
 def drum_part(rng: np.random.Generator, style: str, bpm: float, bars: int, at: float) -> list[Note]:
     """The notes of a ``style`` groove (see ``synth.STYLES``) starting at ``at`` seconds."""
     _, kicks, snares, hats, opens, swing = synth.STYLES[style]
@@ -42,7 +35,7 @@ def drum_part(rng: np.random.Generator, style: str, bpm: float, bars: int, at: f
     notes = []
     for bar in range(bars):
         for step in range(16):
-            t = at + max(0.0, _step(bar * 16 + step, beat, swing) + rng.normal(0, 0.004))
+            t = at + max(0.0, synth.step_time(bar * 16 + step, beat, swing) + rng.normal(0, 0.004))
             if step in kicks:
                 notes.append(Note(t, 0.1, KICK, int(rng.integers(100, 127)), DRUM_CHANNEL))
             if step in snares:

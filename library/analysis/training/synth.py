@@ -260,7 +260,7 @@ def _place(out: np.ndarray, sound: np.ndarray, at: float, gain: float = 1.0) -> 
     out[start:end] += gain * sound[: end - start]
 
 
-def _step_time(step: int, beat: float, swing: float) -> float:
+def step_time(step: int, beat: float, swing: float) -> float:
     """Start of a 16th ``step`` in seconds; swing delays the off-beat 16ths."""
     base = step * beat / 4
     if swing and step % 2:
@@ -276,7 +276,7 @@ def drum_loop(rng: np.random.Generator, style: str, bpm: float, bars: int) -> np
     closed, open_ = hihat(rng), hihat(rng, open_=True)
     for bar in range(bars):
         for step in range(16):
-            at = _step_time(bar * 16 + step, beat, swing) + rng.normal(0, 0.003)
+            at = step_time(bar * 16 + step, beat, swing) + rng.normal(0, 0.003)
             at = max(at, 0.0)
             if step in kicks or (bar % 2 and style == "boombap" and step == 14):
                 _place(out, sounds["k"], at, rng.uniform(0.85, 1.0))

@@ -93,8 +93,9 @@ def build(cache: Path, copies: int) -> dict[str, np.ndarray]:
     return data
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> category.Model:
-    """An MLP on standardised features, classes weighted equally; exported for numpy."""
+def fit(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """An MLP on standardised features, classes weighted equally, as the arrays
+    ``category.Model`` runs and ``category.npz`` stores."""
     from sklearn.neural_network import MLPClassifier
 
     mean = x.mean(axis=0)
@@ -131,16 +132,6 @@ def fit(x: np.ndarray, y: np.ndarray) -> category.Model:
         "temperature": np.array(1.0),
         "prior": np.array([PRIOR.get(c, 1.0) for c in CATEGORIES], dtype=np.float32),
     }
-    return category.Model(arrays)
-
-
-def _arrays(model: category.Model) -> dict[str, np.ndarray]:
-    arrays = {"classes": np.array(model.classes), "mean": model.mean, "scale": model.scale}
-    for i, (w, b) in enumerate(model.layers):
-        arrays[f"w{i}"], arrays[f"b{i}"] = w, b
-    arrays["name_odds"] = np.array(model.name_odds)
-    arrays["temperature"] = np.array(model.temperature)
-    arrays["prior"] = model.prior
     return arrays
 
 
@@ -170,7 +161,7 @@ def leave_one_source_out(
     report, held_p, held_y = {}, [], []
     for s, name in enumerate(dataset.SOURCE_NAMES):
         train, test = data["source"] != s, data["source"] == s
-        model = fit(data["x"][train], data["y"][train])
+        model = category.Model(fit(data["x"][train], data["y"][train]))
         readings = [model.read(row) for row in data["x"][test]]
         p = np.array([[r.probabilities[c] for c in CATEGORIES] for r in readings])
         hidden = np.array([r.hidden for r in readings])
@@ -208,11 +199,16 @@ def fit_temperature(p: np.ndarray, y: np.ndarray) -> float:
     return round(float(grid[int(np.argmin(losses))]), 3)
 
 
+def _misleading(y: np.ndarray) -> np.ndarray:
+    """For each true label, another category drawn at random: a file name that misleads."""
+    shift = np.random.default_rng(SEED).integers(1, len(CATEGORIES), y.size)
+    return (y + shift) % len(CATEGORIES)
+
+
 def fit_name_odds(p: np.ndarray, y: np.ndarray, right_share: float = RIGHT_NAMES) -> float:
     """The odds multiplier for named categories that maximises the held-out log-likelihood
     when names are right ``right_share`` of the time and name another class otherwise."""
-    rng = np.random.default_rng(SEED)
-    wrong = (y + rng.integers(1, len(CATEGORIES), y.size)) % len(CATEGORIES)
+    wrong = _misleading(y)
     best, best_score = 1.0, -np.inf
     for odds in np.exp(np.linspace(0, np.log(100), 60)):
         scores = []
@@ -336,7 +332,7 @@ def name_figures(p: np.ndarray, y: np.ndarray, odds: float) -> dict[str, float]:
     """Held-out accuracy from audio alone and with a right name, and how many confident
     right readings (p >= 0.9) a misleading name leaves alone."""
     rows = np.arange(y.size)
-    wrong = (y + np.random.default_rng(SEED).integers(1, len(CATEGORIES), y.size)) % len(CATEGORIES)
+    wrong = _misleading(y)
 
     def named(names: np.ndarray) -> np.ndarray:
         q = p.copy()
@@ -369,10 +365,10 @@ def main(argv: list[str] | None = None) -> None:
         temperature = fit_temperature(p, y)
         odds = fit_name_odds(_sharpen(p, temperature), y)
         names = name_figures(_sharpen(p, temperature), y, odds)
-    model = fit(data["x"], data["y"])
-    model.name_odds, model.temperature = odds, temperature
+    arrays = fit(data["x"], data["y"])
+    arrays["name_odds"], arrays["temperature"] = np.array(odds), np.array(temperature)
     MODEL_DIR.mkdir(exist_ok=True)
-    np.savez_compressed(category.MODEL_PATH, **_arrays(model))
+    np.savez_compressed(category.MODEL_PATH, **arrays)
     from library.analysis import ANALYZER_VERSION
 
     summary = {
