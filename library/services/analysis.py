@@ -77,7 +77,9 @@ def local_copy(field: FieldFile) -> Iterator[Path]:
 def _claim(sample_id: str) -> Sample | None:
     """Mark the sample as being analysed; None when there is nothing to do."""
     with transaction.atomic():
-        sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+        # NO KEY UPDATE: rows that merely point at the sample (a collection item added
+        # meanwhile) need not wait for its analysis, which is how two waits deadlocked.
+        sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
         if sample is None:
             return None
         if (
@@ -164,7 +166,7 @@ def _store_success_atomic(
     started,
     written: list[str],
 ) -> None:
-    sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+    sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
     if sample is None:  # deleted while it was being analysed
         return
     old_preview = sample.preview.name if sample.preview else None
@@ -236,7 +238,7 @@ def _store_failure(sample: Sample, reason: str) -> None:
 def sample_analysis_failed(*, sample_id: str, reason: str) -> None:
     """Record a failure with its reason (the file's fault, or retries used up)."""
     with transaction.atomic():
-        sample = Sample.objects.select_for_update().filter(pk=sample_id).first()
+        sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
         if sample is not None and sample.status != SampleStatus.READY:
             _store_failure(sample, reason)
 

@@ -29,7 +29,7 @@ def _check_visibility(owner: User, visibility: str, current: str | None = None) 
 def collection_create(
     *, owner: User, name: str, description: str = "", visibility: str = Visibility.PRIVATE
 ) -> Collection:
-    User.objects.select_for_update().filter(pk=owner.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
     limit = quota(owner, "collections")
     if limit is not None and selectors.collections_owned(user=owner).count() >= limit:
         raise QuotaExceeded(

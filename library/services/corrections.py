@@ -142,7 +142,7 @@ def sample_correct(
         raise NotAllowed("Only the owner can correct this sample.")
     _check_actor(actor)
     cleaned = corrections_clean(changes, reset=reset)
-    Sample.objects.select_for_update().filter(pk=sample.pk).values_list("pk").first()
+    Sample.objects.select_for_update(no_key=True).filter(pk=sample.pk).values_list("pk").first()
     sample.refresh_from_db(fields=["descriptors", "corrections", *CORRECTABLE])
     updated = _apply(sample, cleaned, reset)
     sample.save(update_fields=[*updated, "updated_at"])
@@ -166,7 +166,7 @@ def samples_correct_bulk(
     ids = [sample.pk for sample in samples]
     with transaction.atomic():
         locked = list(
-            Sample.objects.select_for_update()
+            Sample.objects.select_for_update(no_key=True)
             .filter(pk__in=ids, owner=actor)
             .order_by("pk")
             .only("pk", "owner_id", "visibility", "descriptors", "corrections", *CORRECTABLE)

@@ -234,7 +234,8 @@ def sample_create(
     with transaction.atomic():
         # One upload at a time per owner, so two parallel requests cannot both
         # squeeze under a quota.
-        User.objects.select_for_update().filter(pk=owner.pk).first()
+        # Serialises quota checks; NO KEY leaves foreign-key checks on the account free.
+        User.objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
         if enforce_quotas:
             _check_quotas(owner, files=1, size=spooled.size)
         with open(spooled.path, "rb") as handle:
