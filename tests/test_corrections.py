@@ -265,18 +265,21 @@ def test_the_vote_is_mixed_with_the_models_probabilities():
     assert one_distant["category"] == "kick"  # one distant example does not outvote the model
 
 
-def test_without_probabilities_the_reading_is_spread_from_its_confidence():
-    analysis = {"category": "kick", "category_confidence": 0.6}
+def test_the_vote_stays_on_the_readings_side_of_loop_and_one_shot():
+    probabilities = {c: 0.0 for c in CATEGORIES} | {"kick": 0.6, "tom": 0.4}
+    analysis = {"category": "kick", "is_loop": False, "category_probabilities": probabilities}
 
-    steered = category_steer(analysis, [("tom", 0.01)])
     many = category_steer(analysis, [("tom", 0.0)] * 50)
+    looped = category_steer(analysis, [("drum_loop", 0.0)] * 5)
+    unknown = category_steer({"category": "kick", "is_loop": False}, [("tom", 0.0)])
 
-    assert steered["category"] == "tom"
-    assert [c for c, _p in steered["category_top"][:2]] == ["tom", "kick"]
-    assert "category_probabilities" not in steered
     # However many examples agree, the model keeps a fifth of the say.
-    assert many["category_confidence"] < MAX_WEIGHT + 0.01
-    assert dict(many["category_top"])["kick"] > 0.1
+    assert many["category"] == "tom"
+    assert dict(many["category_top"])["kick"] >= (1 - MAX_WEIGHT) * 0.6 - 0.001
+    # A one-shot is never steered into a loop (its tempo was never measured).
+    assert looped["category"] == "kick"
+    # An analysis without probabilities (an older analyser) is left as it is.
+    assert unknown["category"] == "kick"
 
 
 def _upload_and_analyse(client, user, path) -> Sample:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from library.analysis import CATEGORIES
+from library.analysis.category import LOOP_CATEGORIES
 
 MAX_DISTANCE = 0.15
 NEIGHBOURS = 10
@@ -26,25 +27,13 @@ HALF_MASS = 0.5
 
 
 def model_probabilities(analysis: dict) -> dict[str, float]:
-    """The analyser's probability for every category, summing to 1 ({} when unknown).
-
-    Taken from ``category_probabilities`` when the analyser gives them, else
-    spread from ``category`` and ``category_confidence``: the rest of the
-    confidence shared equally by the other categories.
-    """
+    """The analyser's ``category_probabilities`` normalised to sum to 1 ({} when absent)."""
     given = analysis.get("category_probabilities")
-    if isinstance(given, dict) and given:
-        probabilities = {c: max(0.0, float(given.get(c) or 0.0)) for c in CATEGORIES}
-        total = sum(probabilities.values())
-        if total > 0:
-            return {c: p / total for c, p in probabilities.items()}
-    category = analysis.get("category")
-    if category not in CATEGORIES:
+    if not isinstance(given, dict):
         return {}
-    confidence = analysis.get("category_confidence")
-    confidence = 1.0 if confidence is None else min(1.0, max(0.0, float(confidence)))
-    rest = (1.0 - confidence) / (len(CATEGORIES) - 1)
-    return {c: confidence if c == category else rest for c in CATEGORIES}
+    probabilities = {c: max(0.0, float(given.get(c) or 0.0)) for c in CATEGORIES}
+    total = sum(probabilities.values())
+    return {c: p / total for c, p in probabilities.items()} if total > 0 else {}
 
 
 def _top(probabilities: dict[str, float], n: int = 3) -> list[list]:
@@ -56,20 +45,22 @@ def category_steer(analysis: dict, neighbours: Sequence[tuple[str, float]]) -> d
     """``analysis`` with its category reconsidered in the light of corrected neighbours.
 
     ``neighbours`` are ``(corrected category, cosine distance)`` pairs of the
-    owner's corrected samples; those past ``MAX_DISTANCE`` or outside the
-    vocabulary are ignored. Each votes with its closeness
+    owner's corrected samples; those past ``MAX_DISTANCE``, outside the
+    vocabulary, or on the other side of loop / one-shot from the reading are
+    ignored (the tempo and loop flag were measured for that side). Each votes with its closeness
     (``1 - distance / MAX_DISTANCE``); the vote's weight grows with the total
     closeness up to ``MAX_WEIGHT``, and ``p = (1 - w) * p_model + w * vote``.
     Returns a new dict with ``category``, ``category_confidence``,
-    ``category_top`` (and ``category_probabilities`` when the analyser gave
-    them) recomputed, the analyser's own reading kept in ``category_model``
-    and the vote in ``category_steering``; ``analysis`` itself when nothing
-    votes.
+    ``category_top`` and ``category_probabilities`` recomputed, the
+    analyser's own reading kept in ``category_model`` and the vote in
+    ``category_steering``; ``analysis`` itself when nothing votes.
     """
     votes: dict[str, float] = {}
     counted = 0
+    is_loop = bool(analysis.get("is_loop"))
     for label, distance in neighbours:
-        if label in CATEGORIES and distance is not None and distance < MAX_DISTANCE:
+        same_side = (label in LOOP_CATEGORIES) == is_loop
+        if label in CATEGORIES and same_side and distance is not None and distance < MAX_DISTANCE:
             votes[label] = votes.get(label, 0.0) + 1.0 - max(0.0, distance) / MAX_DISTANCE
             counted += 1
     mass = sum(votes.values())
@@ -87,8 +78,7 @@ def category_steer(analysis: dict, neighbours: Sequence[tuple[str, float]]) -> d
     }
     steered["category"], steered["category_confidence"] = top[0]
     steered["category_top"] = top
-    if "category_probabilities" in analysis:
-        steered["category_probabilities"] = {c: round(p, 4) for c, p in mixed.items()}
+    steered["category_probabilities"] = {c: round(p, 4) for c, p in mixed.items()}
     steered["category_steering"] = {
         "neighbours": counted,
         "weight": round(weight, 3),
