@@ -125,6 +125,7 @@ def has_permission(user: User | Any, permission: str, *, api_key: ApiKey | None 
 # API keys: changing the profile, signing out and billing need the person (session/JWT).
 API_KEY_SCOPES_FOR_READS: dict[tuple[str, str], tuple[str, ...]] = {
     ("auth-me", "GET"): (),
+    ("studio-project", "GET"): (),
     ("audio-list", "GET"): ("audio:download", "search:basic"),
     ("audio-detail", "GET"): ("audio:download", "search:basic"),
     ("audio-preview", "GET"): ("audio:download", "search:basic"),

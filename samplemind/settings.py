@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "library",
     "search",
     "billing",
+    "studio",
     "samplemind",
 ]
 

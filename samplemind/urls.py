@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("library.api.urls")),
     path("", include("search.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("studio.api.urls")),
 ]
 
 urlpatterns = [

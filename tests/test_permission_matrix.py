@@ -109,6 +109,10 @@ ENDPOINTS = [
         {"sample_ids": ["{sample_id}"]},
     ),
     Endpoint("get", "/api/v1/collections/{collection_id}/download", "audio:download"),
+    # studio
+    Endpoint("get", "/api/v1/studio/project", SIGNED_IN, keys=ANY_KEY),
+    Endpoint("put", "/api/v1/studio/project", SIGNED_IN, {"bpm": 120}, keys=NEVER),
+    Endpoint("patch", "/api/v1/studio/project", SIGNED_IN, {"key": "Am"}, keys=NEVER),
     # billing: Stripe is not configured here, so checkout and portal answer 409 billing_manual
     Endpoint("get", "/api/v1/billing/plans", PUBLIC),
     Endpoint("get", "/api/v1/billing/subscription", SIGNED_IN, keys=NEVER),

@@ -1,0 +1,9 @@
+"""Studio endpoints under /api/v1/."""
+
+from django.urls import path
+
+from studio.api import views
+
+urlpatterns = [
+    path("studio/project", views.ProjectView.as_view(), name="studio-project"),
+]

@@ -1,0 +1,1 @@
+"""Writes for the studio, one module per thing: project, renders, kits, slices."""
