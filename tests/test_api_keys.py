@@ -13,9 +13,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import ApiKey, AuditLog, Role
 from accounts.services import api_key_create, rate_limit_override_set
-from library.models import BatchJob, Collection, Sample
+from library.models import Collection, Sample
 from tests import audio
-from tests.factories import SampleFactory, UserFactory, api_key_headers, bearer
+from tests.factories import (
+    BatchJobFactory,
+    CollectionFactory,
+    SampleFactory,
+    UserFactory,
+    api_key_headers,
+    bearer,
+)
 
 KEYS = "/api/v1/auth/api-keys"
 ME = "/api/v1/auth/me"
@@ -272,7 +279,7 @@ def test_collection_keys_without_collection_share_cannot_publish_collections(cli
         content_type="application/json",
         **_key(pro, "collection:create"),
     )
-    own = Collection.objects.create(owner=pro, name="Mine")
+    own = CollectionFactory(owner=pro, name="Mine")
     changed = client.patch(
         f"/api/v1/collections/{own.pk}",
         {"visibility": "public"},
@@ -290,8 +297,8 @@ def test_collection_keys_without_collection_share_cannot_publish_collections(cli
 @pytest.mark.django_db
 def test_a_key_without_scopes_reads_nothing_but_whose_key_it_is(client, pro):
     sample = SampleFactory(owner=pro)
-    collection = Collection.objects.create(owner=pro, name="Mine")
-    batch = BatchJob.objects.create(owner=pro, kind="upload", total=0)
+    collection = CollectionFactory(owner=pro, name="Mine")
+    batch = BatchJobFactory(owner=pro, kind="upload", total=0)
     key = _key(pro)
 
     refused = [
@@ -315,7 +322,7 @@ def test_a_key_without_scopes_reads_nothing_but_whose_key_it_is(client, pro):
 @pytest.mark.django_db
 def test_reading_the_library_takes_a_search_or_download_scope(client, pro):
     sample = SampleFactory(owner=pro)
-    batch = BatchJob.objects.create(owner=pro, kind="upload", total=0)
+    batch = BatchJobFactory(owner=pro, kind="upload", total=0)
     search_key = _key(pro, "search:basic")
     upload_key = _key(pro, "audio:upload")
 

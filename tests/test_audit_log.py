@@ -4,8 +4,7 @@ import pytest
 
 from accounts.models import ApiKey, AuditLog, Role, User
 from accounts.services import api_key_create, user_role_set
-from library.models import Collection
-from tests.factories import UserFactory, bearer
+from tests.factories import CollectionFactory, UserFactory, bearer
 
 
 @pytest.fixture
@@ -184,7 +183,7 @@ def test_api_keys_can_be_revoked_in_the_admin_but_never_deleted(admin_client):
 @pytest.mark.django_db
 def test_deleting_a_collection_is_audited(client):
     owner = UserFactory()
-    collection = Collection.objects.create(owner=owner, name="Old drums")
+    collection = CollectionFactory(owner=owner, name="Old drums")
 
     response = client.delete(
         f"/api/v1/collections/{collection.pk}", REMOTE_ADDR="198.51.100.4", **bearer(owner)

@@ -19,10 +19,10 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from library.models import AnalysisResult, BatchJob, Collection, CollectionItem, Sample
+from library.models import AnalysisResult, Collection, CollectionItem, Sample
 from samplemind.ops import backups, pg
 from tests.conftest import backup_storage_at, database_url
-from tests.factories import SampleFactory, UserFactory
+from tests.factories import BatchJobFactory, CollectionFactory, SampleFactory, UserFactory
 
 BASE_DIR = settings.BASE_DIR
 
@@ -41,14 +41,14 @@ def fresh_media(request, settings, tmp_path):
 def make_library() -> dict:
     """Users, samples with files (one with a preview), a collection, a batch, analyses."""
     alice, bob = UserFactory(), UserFactory()
-    batch = BatchJob.objects.create(owner=alice, kind="upload", total=2, done=2)
+    batch = BatchJobFactory(owner=alice, kind="upload", total=2, done=2)
     samples = [SampleFactory(owner=alice, batch=batch) for _ in range(3)] + [
         SampleFactory(owner=bob)
     ]
     samples[0].preview.save("preview.mp3", ContentFile(b"ID3 preview bytes"))
     for sample in samples:
         AnalysisResult.objects.create(sample=sample, analyzer_version="1", status="ready")
-    crate = Collection.objects.create(owner=alice, name="Crate")
+    crate = CollectionFactory(owner=alice, name="Crate")
     for position, sample in enumerate(samples[:3]):
         CollectionItem.objects.create(collection=crate, sample=sample, position=position)
     return {"users": [alice, bob], "samples": samples, "collection": crate}

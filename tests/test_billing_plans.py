@@ -13,8 +13,13 @@ from accounts.rbac import ROLE_QUOTAS
 from billing import tasks
 from billing.models import Plan, PlanCode, Subscription, SubscriptionStatus
 from billing.testing import plans_seed
-from library.models import Collection
-from tests.factories import SampleFactory, UserFactory, bearer
+from tests.factories import (
+    CollectionFactory,
+    SampleFactory,
+    SubscriptionFactory,
+    UserFactory,
+    bearer,
+)
 
 GB = 1024**3
 
@@ -95,7 +100,7 @@ def test_subscription_api_reports_plan_and_usage_from_real_data(client, plans):
     SampleFactory(owner=user, size_bytes=3000)
     old = SampleFactory(owner=user, size_bytes=7000)
     old.__class__.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
-    Collection.objects.create(owner=user, name="Drums")
+    CollectionFactory(owner=user, name="Drums")
     SampleFactory(size_bytes=10**6)  # someone else's
     for _ in range(3):
         assert client.get("/api/v1/auth/me", **bearer(user)).status_code == 200
@@ -173,7 +178,7 @@ def test_pricing_page_in_manual_mode_offers_no_checkout(client, plans):
 def test_overview_page_shows_plan_and_usage_bars(client, plans):
     user = UserFactory(role=Role.FREE)
     SampleFactory.create_batch(2, owner=user, size_bytes=30 * 1024**2)
-    Collection.objects.create(owner=user, name="One")
+    CollectionFactory(owner=user, name="One")
     client.force_login(user)
 
     page = client.get("/billing/").content.decode()
@@ -252,7 +257,7 @@ def test_admin_end_now_action_and_delete_move_people_back_to_free(admin_client):
     pro = Plan.objects.get(code="pro")
     first, second = UserFactory(), UserFactory()
     for user in (first, second):
-        Subscription.objects.create(user=user, plan=pro)
+        SubscriptionFactory(user=user, plan=pro)
         user.role = Role.PRO
         user.save()
 
@@ -273,7 +278,7 @@ def test_admin_end_now_action_and_delete_move_people_back_to_free(admin_client):
 
 @pytest.mark.django_db
 def test_admin_cannot_edit_a_stripe_subscription(admin_client):
-    subscription = Subscription.objects.create(
+    subscription = SubscriptionFactory(
         user=UserFactory(), plan=Plan.objects.get(code="pro"), stripe_subscription_id="sub_1"
     )
     url = f"/admin/billing/subscription/{subscription.pk}/change/"
@@ -288,15 +293,15 @@ def test_admin_cannot_edit_a_stripe_subscription(admin_client):
 def test_admin_overview_shows_subscribers_per_plan_and_mrr(admin_client):
     pro, studio = Plan.objects.get(code="pro"), Plan.objects.get(code="studio")
     for _ in range(3):
-        Subscription.objects.create(
+        SubscriptionFactory(
             user=UserFactory(role=Role.PRO), plan=pro, stripe_subscription_id=f"sub_{_}"
         )
-    Subscription.objects.create(user=UserFactory(role=Role.STUDIO), plan=studio)  # manual
-    Subscription.objects.create(
+    SubscriptionFactory(user=UserFactory(role=Role.STUDIO), plan=studio)  # manual
+    SubscriptionFactory(
         user=UserFactory(), plan=studio, status=SubscriptionStatus.CANCELED,
         stripe_subscription_id="sub_old",
     )  # fmt: skip
-    Subscription.objects.create(
+    SubscriptionFactory(
         user=UserFactory(role=Role.PRO), plan=pro, status=SubscriptionStatus.PAST_DUE,
         stripe_subscription_id="sub_late",
     )  # fmt: skip
@@ -343,12 +348,8 @@ def test_admin_plan_page_shows_the_roles_quotas_read_only(admin_client):
 def test_nightly_task_ends_manual_plans_past_their_end_date(plans):
     user, keeps = UserFactory(role=Role.PRO), UserFactory(role=Role.PRO)
     pro = Plan.objects.get(code="pro")
-    Subscription.objects.create(
-        user=user, plan=pro, current_period_end=timezone.now() - timedelta(hours=1)
-    )
-    Subscription.objects.create(
-        user=keeps, plan=pro, current_period_end=timezone.now() + timedelta(days=3)
-    )
+    SubscriptionFactory(user=user, plan=pro, current_period_end=timezone.now() - timedelta(hours=1))
+    SubscriptionFactory(user=keeps, plan=pro, current_period_end=timezone.now() + timedelta(days=3))
 
     assert tasks.reconcile.apply().get() == {"manual_ended": 1, "seen": 0, "applied": 0}
 

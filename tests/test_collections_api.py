@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 
 from accounts.models import Role
 from library.models import Collection, Sample
-from tests.factories import SampleFactory, UserFactory, bearer
+from tests.factories import CollectionFactory, SampleFactory, UserFactory, bearer
 
 COLLECTIONS = "/api/v1/collections"
 
@@ -103,8 +103,8 @@ def test_duplicate_collection_name_is_409(client, me):
 @pytest.mark.django_db
 def test_others_collections_private_404_public_read_only(client, me):
     other = UserFactory(role=Role.PRO)
-    private = Collection.objects.create(owner=other, name="secret")
-    public = Collection.objects.create(owner=other, name="shared", visibility="public")
+    private = CollectionFactory(owner=other, name="secret")
+    public = CollectionFactory(owner=other, name="shared", visibility="public")
 
     assert client.get(f"{COLLECTIONS}/{private.pk}", **bearer(me)).status_code == 404
     assert client.get(f"{COLLECTIONS}/{public.pk}", **bearer(me)).status_code == 200
@@ -134,7 +134,7 @@ def test_a_public_collection_hides_its_owners_private_samples_from_others(client
     other = UserFactory(role=Role.PRO)
     shared = SampleFactory(owner=other, name="shared", visibility="public")
     hidden = SampleFactory(owner=other, name="hidden")
-    collection = Collection.objects.create(owner=other, name="mixed", visibility="public")
+    collection = CollectionFactory(owner=other, name="mixed", visibility="public")
     collection.items.create(sample=shared, position=0)
     collection.items.create(sample=hidden, position=1)
 
@@ -157,8 +157,9 @@ def test_download_a_collection_as_a_zip_in_order(client, me):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert bundle.namelist() == ["001 Kick.wav", "002 Snare_.._x.flac"]
-    assert bundle.read("001 Kick.wav") == b"kick bytes"
+    # Original file names, in the collection's order.
+    assert bundle.namelist() == ["k.wav", "s.flac"]
+    assert bundle.read("k.wav") == b"kick bytes"
 
 
 @pytest.mark.django_db
@@ -175,7 +176,7 @@ def test_deleting_a_collection_keeps_its_samples(client, me):
 @pytest.mark.django_db
 def test_collection_list_query_count_is_flat(client, me, django_assert_max_num_queries):
     for n in range(30):
-        Collection.objects.create(owner=me, name=f"c{n}")
+        CollectionFactory(owner=me, name=f"c{n}")
 
     with django_assert_max_num_queries(6):
         response = client.get(COLLECTIONS, **bearer(me))
@@ -186,7 +187,7 @@ def test_collection_list_query_count_is_flat(client, me, django_assert_max_num_q
 @pytest.mark.django_db
 def test_a_public_collections_count_is_what_the_caller_may_open(client, me):
     other = UserFactory(role=Role.PRO)
-    collection = Collection.objects.create(owner=other, name="mixed", visibility="public")
+    collection = CollectionFactory(owner=other, name="mixed", visibility="public")
     for position, visibility in enumerate(["public", "private", "private"]):
         sample = SampleFactory(owner=other, visibility=visibility)
         collection.items.create(sample=sample, position=position)
@@ -202,10 +203,10 @@ def test_a_public_collections_count_is_what_the_caller_may_open(client, me):
 
 @pytest.mark.django_db
 def test_scope_public_lists_only_public_collections_mine_included(client, me):
-    Collection.objects.create(owner=me, name="my private")
-    Collection.objects.create(owner=me, name="my public", visibility="public")
-    Collection.objects.create(owner=UserFactory(), name="their private")
-    Collection.objects.create(owner=UserFactory(), name="their public", visibility="public")
+    CollectionFactory(owner=me, name="my private")
+    CollectionFactory(owner=me, name="my public", visibility="public")
+    CollectionFactory(owner=UserFactory(), name="their private")
+    CollectionFactory(owner=UserFactory(), name="their public", visibility="public")
 
     public = client.get(COLLECTIONS, {"scope": "public"}, **bearer(me)).json()["results"]
     mine = client.get(COLLECTIONS, **bearer(me)).json()["results"]

@@ -18,7 +18,14 @@ from django.core.files.base import ContentFile
 from accounts.models import ApiKey, Role
 from accounts.services import api_key_create
 from library.models import BatchJob, Collection, Sample
-from tests.factories import SampleFactory, UserFactory, api_key_headers, bearer
+from tests.factories import (
+    BatchJobFactory,
+    CollectionFactory,
+    SampleFactory,
+    UserFactory,
+    api_key_headers,
+    bearer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +36,12 @@ def victim():
     private = SampleFactory(owner=owner, name="Secret Kick", tags=["mine"])
     private.preview.save("p.ogg", ContentFile(b"OggS"), save=True)
     public = SampleFactory(owner=owner, name="Shared Snare", visibility="public")
-    hidden = Collection.objects.create(owner=owner, name="Unreleased")
+    hidden = CollectionFactory(owner=owner, name="Unreleased")
     hidden.items.create(sample=private, position=0)
     hidden.items.create(sample=public, position=1)
-    shown = Collection.objects.create(owner=owner, name="Showcase", visibility="public")
+    shown = CollectionFactory(owner=owner, name="Showcase", visibility="public")
     shown.items.create(sample=public, position=0)
-    batch = BatchJob.objects.create(owner=owner, kind="upload", total=1)
+    batch = BatchJobFactory(owner=owner, kind="upload", total=1)
     key, _ = api_key_create(owner=owner, name="victim's key")
     return {
         "owner": owner,
@@ -170,7 +177,7 @@ def test_another_users_public_things_cannot_be_changed_on_the_api(
 def test_another_users_private_sample_ids_cannot_be_added_to_your_collection(
     client, victim, mallory
 ):
-    own = Collection.objects.create(owner=mallory, name="Loot")
+    own = CollectionFactory(owner=mallory, name="Loot")
     url = f"/api/v1/collections/{own.pk}/samples"
 
     foreign = _call(

@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from library import analysis
-from library.models import Collection, CollectionItem
+from library.models import CollectionItem
 from tests import audio
-from tests.factories import SampleFactory, UserFactory, bearer
+from tests.factories import CollectionFactory, SampleFactory, UserFactory, bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +310,7 @@ def test_privacy_rule_through_every_route(client, get, studio, tmp_path):
         mode="minor",
         embedding=embedding,
     )
-    secret_collection = Collection.objects.create(owner=other, name="Hidden")
+    secret_collection = CollectionFactory(owner=other, name="Hidden")
     CollectionItem.objects.create(collection=secret_collection, sample=secret)
     visible = {"Public kick", "My kick"}
 

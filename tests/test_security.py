@@ -8,9 +8,8 @@ from django.conf import settings as django_settings
 
 from accounts.models import Role
 from accounts.rbac import ROLE_QUOTAS
-from library.models import Collection
 from samplemind.text import plain_text, safe_html
-from tests.factories import SampleFactory, UserFactory, bearer
+from tests.factories import CollectionFactory, SampleFactory, UserFactory, bearer
 
 
 @pytest.mark.django_db
@@ -137,7 +136,7 @@ def test_anonymous_clients_are_throttled_per_address(client):
 def test_a_description_shows_once_escaped_on_the_pages_and_as_clean_html_in_the_api(client):
     owner = UserFactory(role=Role.PRO)
     sample = SampleFactory(owner=owner)
-    collection = Collection.objects.create(owner=owner, name="Low end")
+    collection = CollectionFactory(owner=owner, name="Low end")
     typed = "Bass & Sub <b>heavy</b> a < b<script>steal()</script>"
     api = bearer(owner)
     client.patch(
@@ -173,7 +172,7 @@ def test_a_description_shows_once_escaped_on_the_pages_and_as_clean_html_in_the_
 def test_markup_in_a_name_is_text_escaped_on_every_page_and_plain_in_the_api(client):
     owner = UserFactory(role=Role.PRO)
     sample = SampleFactory(owner=owner)
-    collection = Collection.objects.create(owner=owner, name="Mine")
+    collection = CollectionFactory(owner=owner, name="Mine")
     collection.items.create(sample=sample, position=0)
     typed = "&lt;script&gt;alert(1)&lt;/script&gt; a < b"
     client.patch(
