@@ -61,6 +61,9 @@ class Sample(models.Model):
     )
     file = models.FileField(upload_to=sample_upload_to, max_length=300)
     original_filename = models.CharField(max_length=255)
+    # Where the file sat in the folder or zip it was uploaded from ("Drums/Kicks/kick.wav"),
+    # so a zip download rebuilds the folders; empty for a file sent on its own.
+    source_path = models.CharField(max_length=500, blank=True, default="")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)

@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -23,7 +25,6 @@ from library.forms import (
     SORTS,
     VIEWS,
     AddToCollectionForm,
-    CollectionForm,
     LibraryFilterForm,
     SampleCorrectionForm,
     SampleEditForm,
@@ -32,26 +33,57 @@ from library.models import (
     CATEGORY_CHOICES,
     KEY_CHOICES,
     MODE_CHOICES,
-    Collection,
     SampleStatus,
 )
 from library.services import collections as collection_services
 from library.services.corrections import sample_correct, samples_correct_bulk
 from library.services.samples import sample_delete, sample_update
-from library.services.uploads import batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed, ProductError
 from samplemind.text import editable_html
+from web.templatetags.listening import category_label
 from web.waveforms import attach_waveforms
 
-PAGE_SIZE = 25
+# Dense rows: a page is a listening session, arrowed through without paging.
+PAGE_SIZE = 100
 LAYOUT_COOKIE = "library_layout"
+# The search rebuild's shared filter panel; the library's own form until it exists.
+SHARED_FILTER_PANEL = "_filter_panel.html"
+# Public samples a visitor can play on the home page.
+PUBLIC_ON_HOME = 30
+# Peaks sent to the player for drawing (the analysis stores 800).
+PLAYER_PEAKS = 400
+
+
+def _filter_panel_template() -> str:
+    try:
+        get_template(SHARED_FILTER_PANEL)
+    except TemplateDoesNotExist:
+        return "library/_filters.html"
+    return SHARED_FILTER_PANEL
+
+
+def human_categories() -> list[tuple[str, str]]:
+    """The category choices as people read them: ("drum_loop", "Drum loop")."""
+    return [(value, category_label(value)) for value, _ in CATEGORY_CHOICES]
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The library for signed-in people; the introduction for visitors."""
     if request.user.is_authenticated:
         return library_list(request)
-    return render(request, "home.html")
+    public = list(
+        selectors.samples_visible(user=request.user)
+        .filter(status=SampleStatus.READY)
+        .defer("embedding", "descriptors")
+        .order_by("-created_at")[:PUBLIC_ON_HOME]
+    )
+    attach_waveforms(public)
+    collections = selectors.collections_with_counts(user=request.user, scope="public")
+    return render(
+        request,
+        "home.html",
+        {"samples": public, "collections": [c for c in collections[:8] if c.sample_count]},
+    )
 
 
 @login_required
@@ -64,8 +96,8 @@ def library_list(request: HttpRequest) -> HttpResponse:
     form = LibraryFilterForm(request.GET)
     form.is_valid()
     params = form.cleaned_data
-    samples = selectors.sample_list(user=request.user)
     # Invalid values (e.g. bpm_min=fast) are ignored and listed, rather than emptying the page.
+    samples = selectors.sample_list(user=request.user)
     filterset = SampleFilter(request.GET, queryset=samples, request=request)
     samples = filterset.qs
     text = (params.get("q") or "").strip()
@@ -90,6 +122,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "form": form,
+            "filter_panel_template": _filter_panel_template(),
             "filter_errors": filterset.errors,
             "filtered": any(request.GET.get(name) for name in (*filterset.filters, "q")),
             "sorts": SORTS,
@@ -99,7 +132,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "layout_query": layout_query.urlencode(),
             "collections": list(selectors.collections_owned(user=request.user).order_by("name")),
-            "categories": CATEGORY_CHOICES,
+            "categories": human_categories(),
             "keys": KEY_CHOICES,
             "modes": MODE_CHOICES,
             "statuses": SampleStatus.choices,
@@ -266,12 +299,35 @@ def sample_preview(request: HttpRequest, pk) -> HttpResponse:
     """
     sample = _visible_or_404(request, pk)
     if sample.preview:
-        return stored_file_response(sample.preview, filename=f"{sample.name}.ogg", attachment=False)
+        return stored_file_response(
+            sample.preview, filename=f"{sample.name}.ogg", attachment=False, request=request
+        )
     if has_permission(request.user, "audio:download"):
         return stored_file_response(
-            sample.file, filename=sample.original_filename, attachment=False
+            sample.file, filename=sample.original_filename, attachment=False, request=request
         )
     raise Http404("The preview is not ready yet.")
+
+
+def sample_peaks(request: HttpRequest, pk) -> JsonResponse:
+    """The waveform the player bar draws, and the length it seeks in (the analysed one).
+
+    The stored duration, not the browser's reading of a partly loaded file, so
+    the position and the total are right from the first moment.
+    """
+    sample = _visible_or_404(request, pk)
+    peaks = sample.waveform or []
+    if len(peaks) > PLAYER_PEAKS:
+        step = len(peaks) / PLAYER_PEAKS
+        peaks = [
+            max(peaks[int(i * step) : max(int((i + 1) * step), int(i * step) + 1)])
+            for i in range(PLAYER_PEAKS)
+        ]
+    response = JsonResponse(
+        {"duration": sample.duration, "peaks": [round(float(p), 3) for p in peaks]}
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 def sample_similar(request: HttpRequest, pk) -> HttpResponse:
@@ -289,6 +345,7 @@ def sample_similar(request: HttpRequest, pk) -> HttpResponse:
             hits = similar_samples(user=request.user, sample=sample, k=10).hits
         except ProductError as exc:
             error = exc.message
+        attach_waveforms(hit.sample for hit in hits)
     return render(request, "library/_similar.html", {"hits": hits, "error": error})
 
 
@@ -296,122 +353,3 @@ def sample_status(request: HttpRequest, pk) -> HttpResponse:
     """A sample's status badge; it polls itself until the analysis ends."""
     sample = _visible_or_404(request, pk)
     return render(request, "library/_status.html", {"sample": sample})
-
-
-def _upload_archive(request: HttpRequest, upload_file, errors: list[str]) -> list:
-    """Store a zip archive's audio files as one batch; list each file that failed."""
-    if not has_permission(request.user, "audio:batch"):
-        raise NotAllowed("Your plan does not include zip and batch uploads (audio:batch).")
-    with spooled_uploads([upload_file]) as spooled:
-        job = batch_upload(owner=request.user, files=spooled)
-    errors += [f"{e.get('file', upload_file.name)}: {e.get('error', '')}" for e in job.errors]
-    return list(job.samples.order_by("name"))
-
-
-@login_required
-def upload(request: HttpRequest) -> HttpResponse:
-    """Store uploaded files; each file's samples and errors are reported on its own.
-
-    The page's script sends one request per file (for a progress bar each) and
-    asks for ``?rows=1``: just that file's rows of the upload list. Without
-    the script, one form post carries every file and the whole page answers.
-    """
-    entries: list[dict] = []
-    missing = request.method == "POST" and not request.FILES.getlist("files")
-    if request.method == "POST":
-        for upload_file in request.FILES.getlist("files"):
-            entry = {"name": upload_file.name, "samples": [], "errors": []}
-            try:
-                if str(upload_file.name).lower().endswith(".zip"):
-                    entry["samples"] = _upload_archive(request, upload_file, entry["errors"])
-                else:
-                    with spooled_uploads([upload_file]) as spooled:
-                        entry["samples"] = [sample_create(owner=request.user, spooled=spooled[0])]
-            except ProductError as exc:
-                entry["errors"].append(exc.message)
-            entries.append(entry)
-    errors = ["Choose at least one audio file."] if missing else []
-    context = {
-        "entries": entries,
-        "created": [sample for entry in entries for sample in entry["samples"]],
-        "errors": errors + [error for entry in entries for error in entry["errors"]],
-    }
-    if request.GET.get("rows"):
-        return render(request, "library/_upload_rows.html", context)
-    return render(request, "library/upload.html", context)
-
-
-@login_required
-def collection_list(request: HttpRequest) -> HttpResponse:
-    form = CollectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            collection = collection_services.collection_create(
-                owner=request.user, **form.cleaned_data
-            )
-        except ProductError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Created “{collection.name}”.")
-            return redirect("library:collection", pk=collection.pk)
-    collections = selectors.collections_with_counts(user=request.user, scope="owned")
-    return render(
-        request,
-        "collections/list.html",
-        {"collections": collections.order_by("name"), "form": form},
-    )
-
-
-def collection_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    collection = get_object_or_404(
-        selectors.collections_visible(user=request.user).select_related("owner"), pk=pk
-    )
-    items = selectors.collection_items(collection=collection, user=request.user)
-    is_owner = request.user.is_authenticated and collection.owner_id == request.user.pk
-    return render(
-        request,
-        "collections/detail.html",
-        {
-            "collection": collection,
-            "items": items,
-            "is_owner": is_owner,
-            "can_download": has_permission(request.user, "audio:download"),
-            "public_url": request.build_absolute_uri(
-                reverse("library:collection", args=[collection.pk])
-            ),
-        },
-    )
-
-
-@login_required
-@require_POST
-def collection_add(request: HttpRequest, pk) -> HttpResponse:
-    sample = _visible_or_404(request, pk)
-    owned = list(selectors.collections_owned(user=request.user))
-    form = AddToCollectionForm(request.POST, collections=owned)
-    if not form.is_valid():
-        messages.error(request, "Choose one of your collections.")
-        return redirect("library:sample", pk=sample.pk)
-    collection = next(c for c in owned if c.pk == form.cleaned_data["collection"])
-    try:
-        collection_services.collection_add_samples(
-            collection=collection, actor=request.user, sample_ids=[str(sample.pk)]
-        )
-    except ProductError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Added to “{collection.name}”.")
-    return redirect("library:sample", pk=sample.pk)
-
-
-@login_required
-@require_POST
-def collection_reorder(request: HttpRequest, pk: int) -> HttpResponse:
-    collection = get_object_or_404(Collection, pk=pk, owner=request.user)
-    try:
-        collection_services.collection_reorder(
-            collection=collection, actor=request.user, sample_ids=request.POST.getlist("sample")
-        )
-    except ProductError as exc:
-        return HttpResponse(exc.message, status=exc.status)
-    return HttpResponse(status=204)

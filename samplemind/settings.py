@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "search",
     "billing",
     "studio",
+    "web",
     "samplemind",
 ]
 

@@ -103,8 +103,8 @@ def test_a_collection_zip_leaves_out_missing_files_and_names_them(client, me):
 
     assert response.status_code == 200
     bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert bundle.namelist() == ["001 Kick.wav", "MISSING.txt"]
-    assert bundle.read("001 Kick.wav") == b"kick bytes"
+    assert bundle.namelist() == ["Kick.wav", "MISSING.txt"]
+    assert bundle.read("Kick.wav") == b"kick bytes"
     assert "Snare (Snare.wav)" in bundle.read("MISSING.txt").decode()
 
     lose_file(kept.file)

@@ -1,4 +1,4 @@
-"""Account pages outside allauth: API keys (create shows the secret once; revoke)."""
+"""Account pages outside allauth: API keys (create shows the secret once; revoke), the theme."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.rbac import has_permission
@@ -54,3 +55,22 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     api_key_revoke(key=key, actor=request.user, request=request)
     messages.success(request, f"Revoked “{key.name}”.")
     return redirect("web:api-keys")
+
+
+THEMES = ("dark", "light")
+
+
+@require_POST
+def theme(request: HttpRequest) -> HttpResponse:
+    """Switch between the dark (default) and light themes; a cookie remembers the choice."""
+    choice = request.POST.get("theme")
+    if choice not in THEMES:
+        return HttpResponseBadRequest("Choose the dark or the light theme.")
+    back = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    response = redirect(back)
+    response.set_cookie("theme", choice, max_age=365 * 24 * 3600, samesite="Lax")
+    return response

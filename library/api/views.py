@@ -155,11 +155,13 @@ class SampleFileView(APIView):
         sample = get_object_or_404(selectors.samples_visible(user=request.user), pk=pk)
         if self.which == "download":
             return stored_file_response(
-                sample.file, filename=sample.original_filename, attachment=True
+                sample.file, filename=sample.original_filename, attachment=True, request=request
             )
         if not sample.preview:
             raise Http404("The preview is not ready yet.")
-        return stored_file_response(sample.preview, filename=f"{sample.name}.ogg", attachment=False)
+        return stored_file_response(
+            sample.preview, filename=f"{sample.name}.ogg", attachment=False, request=request
+        )
 
 
 class SampleReanalyzeView(APIView):

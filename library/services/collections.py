@@ -140,16 +140,32 @@ def collection_delete(
     audit_log_record(action="collection.deleted", actor=actor, request=request, details=details)
 
 
+def _safe_part(part: str) -> str:
+    """One path part as a zip member may carry it (no separators, no leading dots)."""
+    cleaned = "".join(c if c.isprintable() and c not in '/\\:*?"<>|' else "_" for c in part)
+    return cleaned.strip(" .") or "_"
+
+
 def zip_entries(samples: Iterable[Sample]) -> Iterator[tuple[str, Sample]]:
-    """Unique, safe names inside a zip for the given samples, in order."""
+    """Unique, safe names inside a zip for the given samples, in order.
+
+    Each sample keeps its original file name, inside the folders it was uploaded
+    from (``Drums/Kicks/kick.wav``); a name already taken gets `` (2)``, `` (3)``…
+    before its extension.
+    """
     used: set[str] = set()
-    for number, sample in enumerate(samples, start=1):
-        stem = "".join(c if c.isalnum() or c in " -_." else "_" for c in sample.name).strip(" .")
-        suffix = PurePath(sample.original_filename).suffix.lower() or f".{sample.format}"
-        name = f"{number:03d} {stem or 'sample'}{suffix}"
-        while name in used:
-            name = f"{number:03d} {stem}-{len(used)}{suffix}"
-        used.add(name)
+    for sample in samples:
+        original = PurePath(sample.original_filename or f"{sample.name}.{sample.format}")
+        folders = PurePath(sample.source_path.replace("\\", "/")).parent.parts
+        parts = [_safe_part(p) for p in folders if p not in ("", ".", "..", "/")]
+        stem = _safe_part(original.stem)
+        suffix = original.suffix.lower() or f".{sample.format}"
+        base = "/".join([*parts, stem])
+        name, copy = f"{base}{suffix}", 1
+        while name.lower() in used:
+            copy += 1
+            name = f"{base} ({copy}){suffix}"
+        used.add(name.lower())
         yield name, sample
 
 

@@ -53,6 +53,8 @@ class SampleFields:
     tags: list[str] | str | None = None
     visibility: str = Visibility.PRIVATE
     extra_tags: list[str] = field(default_factory=list)
+    # The file's path in the uploaded folder or zip (Sample.source_path).
+    source_path: str = ""
 
 
 def file_digest(path: Path) -> str:
@@ -219,6 +221,7 @@ def sample_create(
         owner=owner,
         batch=batch,
         original_filename=PurePath(spooled.name).name[:255],
+        source_path=fields.source_path[:500],
         name=clean_name(fields.name or stem, fallback="Untitled sample"),
         description=clean_description(fields.description),
         tags=clean_tags([*clean_tags(fields.tags), *fields.extra_tags]),

@@ -1,103 +1,55 @@
-/* Page behaviour: in-place auditioning, keyboard control, per-file uploads, drag to reorder. */
+/* Page behaviour: the filter panel, per-file uploads, drag to reorder. Listening is player.js. */
 (function () {
   "use strict";
 
-  var audio = new Audio();
-  var current = null;
-  window.samplemindAudio = audio;
-
-  function stop() {
-    audio.pause();
-    if (current) {
-      current.setAttribute("aria-pressed", "false");
-      current.textContent = "▶";
-    }
-    current = null;
-  }
-
-  function play(button) {
-    if (current === button) { stop(); return; }
-    stop();
-    var player = window.samplemindPlayer;
-    if (player) { player.pause(); }
-    current = button;
-    audio.src = button.dataset.src;
-    audio.currentTime = 0;
-    // A play() interrupted by a new load or a pause (arrowing quickly) rejects with an
-    // AbortError; only a real failure of the sample still selected resets the buttons.
-    audio.play().catch(function (error) {
-      if (current === button && !(error && error.name === "AbortError")) { stop(); }
-    });
-    button.setAttribute("aria-pressed", "true");
-    button.textContent = "■";
-  }
-
-  audio.addEventListener("ended", stop);
-
+  // The side panel folds away for a full-width list; a cookie keeps the choice for the next page.
   document.addEventListener("click", function (event) {
-    var button = event.target.closest(".play-button");
-    if (button) { play(button); }
+    var toggle = event.target.closest(".panel-toggle");
+    if (!toggle) { return; }
+    var workspace = document.querySelector(".workspace");
+    var closed = workspace.classList.toggle("workspace--panel-closed");
+    toggle.setAttribute("aria-expanded", closed ? "false" : "true");
+    document.cookie = "side_panel=" + (closed ? "closed" : "open") + "; path=/; max-age=31536000; samesite=lax";
   });
 
-  function typing(target) {
-    return target.closest("input, textarea, select, [contenteditable]");
+  // A sort or similar select applies at once.
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-autosubmit]");
+    if (select && select.form) { select.form.requestSubmit(); }
+  });
+
+  // The bulk bar shows only the field its chosen action needs.
+  function showBulkFields() {
+    var action = document.getElementById("bulk-action");
+    if (!action) { return; }
+    document.querySelectorAll("#bulk-form [data-for-action]").forEach(function (label) {
+      label.hidden = label.dataset.forAction !== action.value;
+    });
   }
-
-  // Space plays/stops; up/down move through results and audition each.
-  document.addEventListener("keydown", function (event) {
-    if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) { return; }
-    var buttons = Array.prototype.slice.call(document.querySelectorAll(".play-button"));
-    if (event.key === " " && event.target.tagName !== "BUTTON" && event.target.tagName !== "A") {
-      event.preventDefault();
-      if (window.samplemindPlayer) { window.samplemindPlayer.playPause(); return; }
-      if (current) { stop(); } else if (buttons.length) { play(buttons[0]); }
-    } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && buttons.length) {
-      event.preventDefault();
-      var index = buttons.indexOf(current);
-      index = event.key === "ArrowDown" ? Math.min(index + 1, buttons.length - 1) : Math.max(index - 1, 0);
-      buttons[index].focus();
-      play(buttons[index]);
-    }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "bulk-action") { showBulkFields(); }
   });
+  showBulkFields();
 
-  // Uploads: each file is its own request, so each gets a progress bar and its own answer.
-  var AUDIO_NAME = /\.(wav|wave|aif|aiff|flac|ogg|oga|mp3|zip)$/i;
+  // Uploads start as soon as files arrive: one batch job for the lot, then each file on its
+  // own request (a progress bar each) with its path in the folder, which becomes tags.
+  var AUDIO_NAME = /\.(wav|wave|aif|aiff|aifc|flac|ogg|oga|mp3|zip)$/i;
   var UPLOADS_AT_ONCE = 2;
-  var dropped = [];
 
   function csrfHeaders() {
     return JSON.parse(document.body.getAttribute("hx-headers") || "{}");
   }
 
-  function describeChosen(form) {
-    var note = document.getElementById("upload-chosen");
-    if (!note) { return; }
-    var count = chosenFiles(form).length;
-    note.textContent = count ? count + " file" + (count === 1 ? "" : "s") + " ready to upload" : "";
-  }
-
-  function chosenFiles(form) {
-    var files = dropped.slice();
-    form.querySelectorAll("input[type=file]").forEach(function (input) {
-      Array.prototype.forEach.call(input.files, function (file) {
-        // A chosen folder brings every file in it: leave out what is plainly not audio.
-        if (file.webkitRelativePath && !AUDIO_NAME.test(file.name)) { return; }
-        files.push(file);
-      });
-    });
-    return files;
-  }
-
-  function queueRow(file) {
+  function queueRow(item) {
     var row = document.createElement("li");
     row.className = "upload-item upload-item--sending";
     var name = document.createElement("span");
     name.className = "upload-item__name";
-    name.textContent = file.webkitRelativePath || file.relativePath || file.name;
+    name.textContent = item.path;
     var bar = document.createElement("progress");
     bar.max = 100;
     bar.value = 0;
-    bar.setAttribute("aria-label", "Uploading " + file.name);
+    bar.setAttribute("aria-label", "Uploading " + item.path);
     var state = document.createElement("span");
     state.className = "muted upload-item__state";
     state.textContent = "Waiting";
@@ -105,11 +57,22 @@
     return row;
   }
 
-  function sendOne(url, file, row, done) {
+  function failed(row, reason) {
+    row.className = "upload-item upload-item--failed";
+    row.setAttribute("role", "alert");
+    var bar = row.querySelector("progress");
+    if (bar) { bar.remove(); }
+    row.querySelector(".upload-item__state").textContent = reason;
+  }
+
+  function sendOne(url, item, collections, done) {
+    var row = item.row;
     var bar = row.querySelector("progress");
     var state = row.querySelector(".upload-item__state");
     var body = new FormData();
-    body.append("files", file, file.name);
+    body.append("files", item.file, item.file.name);
+    body.append("path", item.path);
+    if (collections) { body.append("collections", "1"); }
     var xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     var headers = csrfHeaders();
@@ -126,10 +89,10 @@
         var holder = document.createElement("ul");
         holder.innerHTML = xhr.responseText;
         var rows = Array.prototype.slice.call(holder.children);
-        row.replaceWith.apply(row, rows);
+        if (rows.length) { row.replaceWith.apply(row, rows); } else { row.remove(); }
         rows.forEach(function (li) { if (window.htmx) { window.htmx.process(li); } });
       } else {
-        failed(row, xhr.status === 413 ? "The file is too large." : "The server refused it (" + xhr.status + ").");
+        failed(row, xhr.status === 413 ? (xhr.responseText || "The file is too large.") : "The server refused it (" + xhr.status + ").");
       }
       done();
     };
@@ -137,49 +100,67 @@
     xhr.send(body);
   }
 
-  function failed(row, reason) {
-    row.className = "upload-item upload-item--failed";
-    row.setAttribute("role", "alert");
-    var bar = row.querySelector("progress");
-    if (bar) { bar.remove(); }
-    row.querySelector(".upload-item__state").textContent = reason;
+  function showSummary(url) {
+    var box = document.getElementById("upload-summary");
+    fetch(url + "?fragment=1", { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        box.innerHTML = html;
+        if (window.htmx) { window.htmx.process(box); }
+      });
   }
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form.id !== "upload-form" || !window.FormData) { return; }
-    event.preventDefault();
+  function startUpload(form, items) {
     var list = document.getElementById("upload-queue");
-    var heading = document.getElementById("upload-queue-heading");
-    var files = chosenFiles(form);
-    heading.hidden = false;
-    if (!files.length) {
-      var row = document.createElement("li");
-      row.className = "upload-item upload-item--failed";
-      row.setAttribute("role", "alert");
-      row.textContent = "Choose at least one audio file.";
-      list.prepend(row);
+    var note = document.getElementById("upload-chosen");
+    document.getElementById("upload-queue-heading").hidden = false;
+    items = items.filter(function (item) { return item.dropped || AUDIO_NAME.test(item.file.name); });
+    if (!items.length) {
+      note.textContent = "No audio files or zips there.";
       return;
     }
-    var waiting = files.map(function (file) {
-      var row = queueRow(file);
-      list.append(row);
-      return { file: file, row: row };
-    });
-    dropped = [];
-    form.reset();
-    describeChosen(form);
-    var url = form.dataset.rowsUrl;
-    function next() {
-      var item = waiting.shift();
-      if (item) { sendOne(url, item.file, item.row, next); }
-    }
-    for (var i = 0; i < UPLOADS_AT_ONCE; i += 1) { next(); }
-  });
+    note.textContent = "Uploading " + items.length + " file" + (items.length === 1 ? "" : "s") + "…";
+    list.textContent = "";
+    document.getElementById("upload-summary").textContent = "";
+    items.forEach(function (item) { item.row = queueRow(item); list.append(item.row); });
+    var collections = form.querySelector("#upload-collections").checked;
+    var body = new URLSearchParams({ total: String(items.length) });
+    fetch(form.dataset.batchesUrl, { method: "POST", body: body, headers: csrfHeaders(), credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (job) {
+        var waiting = items.slice();
+        var running = 0;
+        function next() {
+          var item = waiting.shift();
+          if (!item) {
+            if (running === 0) {
+              note.textContent = "Upload finished.";
+              showSummary(job.summary_url);
+            }
+            return;
+          }
+          running += 1;
+          sendOne(job.files_url, item, collections, function () { running -= 1; next(); });
+        }
+        for (var i = 0; i < UPLOADS_AT_ONCE; i += 1) { next(); }
+      })
+      .catch(function (error) {
+        items.forEach(function (item) { failed(item.row, "The upload could not start (" + error.message + ")."); });
+      });
+  }
 
   document.addEventListener("change", function (event) {
-    var form = event.target.closest("#upload-form");
-    if (form) { describeChosen(form); }
+    var input = event.target;
+    var form = input.closest && input.closest("#upload-form");
+    if (!form || input.type !== "file" || !input.files.length) { return; }
+    var items = Array.prototype.map.call(input.files, function (file) {
+      return { file: file, path: file.webkitRelativePath || file.name, dropped: !file.webkitRelativePath };
+    });
+    input.value = "";
+    startUpload(form, items);
   });
 
   // Folders dropped on the drop zone are walked for their files (DataTransferItem entries).
@@ -187,8 +168,7 @@
     if (entry.isFile) {
       return new Promise(function (resolve) {
         entry.file(function (file) {
-          file.relativePath = path + file.name;
-          resolve(AUDIO_NAME.test(file.name) ? [file] : []);
+          resolve(AUDIO_NAME.test(file.name) ? [{ file: file, path: path + file.name }] : []);
         }, function () { resolve([]); });
       });
     }
@@ -212,12 +192,18 @@
   }
 
   document.addEventListener("dragover", function (event) {
-    if (event.target.closest("#dropzone")) { event.preventDefault(); }
+    var zone = event.target.closest("#dropzone");
+    if (zone) { event.preventDefault(); zone.classList.add("is-over"); }
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = event.target.closest("#dropzone");
+    if (zone) { zone.classList.remove("is-over"); }
   });
   document.addEventListener("drop", function (event) {
     var zone = event.target.closest("#dropzone");
     if (!zone || !event.dataTransfer) { return; }
     event.preventDefault();
+    zone.classList.remove("is-over");
     var form = zone.closest("form");
     var items = Array.prototype.slice.call(event.dataTransfer.items || []);
     var entries = items.map(function (item) {
@@ -227,18 +213,18 @@
       Promise.all(entries.map(function (entry) {
         // A file dropped on its own is sent whatever its name: the server says why it is refused.
         if (entry.isFile) {
-          return new Promise(function (resolve) { entry.file(function (f) { resolve([f]); }, function () { resolve([]); }); });
+          return new Promise(function (resolve) {
+            entry.file(function (f) { resolve([{ file: f, path: f.name, dropped: true }]); }, function () { resolve([]); });
+          });
         }
         return readEntry(entry, "");
-      })).then(function (lists) {
-        dropped = dropped.concat([].concat.apply([], lists));
-        describeChosen(form);
-      });
+      })).then(function (lists) { startUpload(form, [].concat.apply([], lists)); });
       return;
     }
-    if (event.dataTransfer.files.length) {
-      zone.querySelector("input[type=file]").files = event.dataTransfer.files;
-      if (form) { describeChosen(form); }
+    var input = zone.querySelector("input[type=file]");
+    if (event.dataTransfer.files.length && input) {
+      input.files = event.dataTransfer.files;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
     }
   });
 

@@ -1,30 +1,422 @@
-/* The sample page's waveform player (wavesurfer.js driving the page's <audio> element). */
+/* The player bar: one <audio> for the page, fed by every .play-button (templates/library/_play.html).
+ *
+ * A track is a .play-button; its data-* give the preview URL, the stored duration (so the
+ * position and the total are right before the file has loaded), the peaks URL for the
+ * waveform, the name and the page. The selection outlives the sound: when a one-shot ends,
+ * ↓ goes on from it. Keys: ↑/↓ select and play, space play/stop, ←/→ seek, enter opens,
+ * l loops, / searches, ? lists the keys.
+ */
 (function () {
   "use strict";
-  var container = document.getElementById("waveform");
-  var media = document.getElementById("player-audio");
-  var toggle = document.getElementById("player-toggle");
-  if (!container || !media || !toggle || !window.WaveSurfer) { return; }
 
-  var wave = window.WaveSurfer.create({
-    container: container,
-    media: media,
-    height: 96,
-    waveColor: "#9aa7b8",
-    progressColor: "#2f5fd0",
-    cursorColor: "#1b2430",
-  });
-  window.samplemindPlayer = wave;
+  var audio = new Audio();
+  audio.preload = "auto";
+  window.samplemindAudio = audio;
 
-  function show(playing) {
-    toggle.textContent = playing ? "Pause" : "Play";
-    toggle.setAttribute("aria-pressed", playing ? "true" : "false");
+  var bar = document.getElementById("player-bar");
+  var ui = {
+    play: document.getElementById("player-play"),
+    prev: document.getElementById("player-prev"),
+    next: document.getElementById("player-next"),
+    loop: document.getElementById("player-loop"),
+    volume: document.getElementById("player-volume"),
+    title: document.getElementById("player-title"),
+    meta: document.getElementById("player-meta"),
+    time: document.getElementById("player-time"),
+    wave: document.getElementById("player-wave"),
+    keys: document.getElementById("player-keys"),
+    help: document.getElementById("keys-help"),
+  };
+
+  var state = { track: null, selected: null, duration: 0, peaks: null, frame: 0 };
+  var peaksCache = {};
+
+  function remembered(name, fallback) {
+    try { var value = window.localStorage.getItem("samplemind." + name); return value === null ? fallback : value; }
+    catch (error) { return fallback; }
   }
-  wave.on("play", function () { show(true); });
-  wave.on("pause", function () { show(false); });
-  wave.on("finish", function () { show(false); });
-  toggle.addEventListener("click", function () {
-    if (window.samplemindAudio) { window.samplemindAudio.pause(); }
-    wave.playPause();
+  function remember(name, value) {
+    try { window.localStorage.setItem("samplemind." + name, String(value)); } catch (error) { /* private mode */ }
+  }
+
+  // ------------------------------------------------------------------ tracks and selection
+
+  function tracks() {
+    return Array.prototype.slice.call(document.querySelectorAll(".play-button[data-src]"));
+  }
+
+  function holder(button) {
+    return button.closest("[data-sample]:not(.play-button)") || button;
+  }
+
+  function indexOf(button) {
+    var list = tracks();
+    var index = list.indexOf(button);
+    if (index < 0 && button) {
+      // The row was redrawn (htmx): find the same sample again.
+      var id = button.dataset.sample;
+      index = list.findIndex(function (other) { return other.dataset.sample === id; });
+    }
+    return index;
+  }
+
+  function select(button) {
+    if (state.selected && state.selected !== button) {
+      var old = holder(state.selected);
+      old.classList.remove("is-selected");
+      old.removeAttribute("aria-current");
+    }
+    state.selected = button;
+    var row = holder(button);
+    row.classList.add("is-selected");
+    row.setAttribute("aria-current", "true");
+    if (row.scrollIntoView) { row.scrollIntoView({ block: "nearest" }); }
+  }
+
+  function durationOf(button) {
+    var stored = parseFloat(button && button.dataset.duration);
+    if (stored > 0) { return stored; }
+    return isFinite(audio.duration) ? audio.duration : 0;
+  }
+
+  function load(button) {
+    if (state.track) { paintRow(state.track, 0); }
+    state.track = button;
+    state.duration = durationOf(button);
+    state.peaks = null;
+    audio.src = button.dataset.src;
+    audio.loop = ui.loop && ui.loop.getAttribute("aria-pressed") === "true";
+    if (bar) { bar.dataset.idle = "false"; }
+    if (ui.title) {
+      ui.title.textContent = button.dataset.name || "Sample";
+      ui.title.href = button.dataset.href || "#content";
+    }
+    if (ui.meta) { ui.meta.textContent = button.dataset.meta || ""; }
+    peaksFor(button).then(function (data) {
+      if (state.track !== button) { return; }
+      state.peaks = data.peaks;
+      if (!state.duration && data.duration) { state.duration = data.duration; }
+      paint();
+    });
+    paint();
+  }
+
+  function play(button, at) {
+    select(button);
+    if (state.track !== button || audio.src.indexOf(button.dataset.src) < 0) {
+      load(button);
+    } else if (at === undefined && audio.ended) {
+      audio.currentTime = 0;
+    }
+    if (at !== undefined) { audio.currentTime = at; }
+    // A play() interrupted by a new load or a pause (arrowing quickly) rejects with an
+    // AbortError; only a real failure of the sample still selected is shown.
+    audio.play().catch(function (error) {
+      if (state.track === button && !(error && error.name === "AbortError") && ui.meta) {
+        ui.meta.textContent = "This sample cannot be played (" + (error && error.name) + ").";
+      }
+    });
+  }
+
+  function stop() {
+    audio.pause();
+    audio.currentTime = 0;
+    paint();
+  }
+
+  function toggle(button) {
+    button = button || state.selected || tracks()[0];
+    if (!button) { return; }
+    if (state.track === button && !audio.paused) { stop(); return; }
+    play(button);
+  }
+
+  function step(by) {
+    var list = tracks();
+    if (!list.length) { return; }
+    var index = indexOf(state.selected);
+    index = index < 0 ? (by > 0 ? 0 : list.length - 1) : Math.min(Math.max(index + by, 0), list.length - 1);
+    list[index].focus({ preventScroll: true });
+    play(list[index], 0);
+  }
+
+  function seekBy(fraction) {
+    var length = state.duration || durationOf(state.track);
+    if (!state.track || !length) { return; }
+    audio.currentTime = Math.min(Math.max(audio.currentTime + fraction * length, 0), Math.max(length - 0.01, 0));
+    paint();
+  }
+
+  // ------------------------------------------------------------------ drawing
+
+  function peaksFor(button) {
+    var url = button.dataset.peaks;
+    if (!url) { return Promise.resolve({ peaks: null, duration: 0 }); }
+    if (!peaksCache[url]) {
+      peaksCache[url] = fetch(url, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { peaks: null }; })
+        .catch(function () { return { peaks: null }; });
+    }
+    return peaksCache[url];
+  }
+
+  function colour(name, fallback) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue(name);
+    return (value && value.trim()) || fallback;
+  }
+
+  function drawWave(canvas, peaks, progress) {
+    var ratio = window.devicePixelRatio || 1;
+    var width = canvas.clientWidth;
+    var height = canvas.clientHeight;
+    if (!width || !height) { return; }
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+    }
+    var context = canvas.getContext("2d");
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, width, height);
+    var played = colour("--wave-played", "#7aa2ff");
+    var rest = colour("--wave", "#5b6473");
+    var pitch = 3;
+    var bars = Math.max(1, Math.floor(width / pitch));
+    var middle = height / 2;
+    for (var i = 0; i < bars; i += 1) {
+      var level = 0.04;
+      if (peaks && peaks.length) {
+        var start = Math.floor((i * peaks.length) / bars);
+        var end = Math.max(Math.floor(((i + 1) * peaks.length) / bars), start + 1);
+        for (var j = start; j < end; j += 1) { level = Math.max(level, peaks[j] || 0); }
+      }
+      var half = Math.max(level * middle * 0.95, 0.75);
+      context.fillStyle = (i + 0.5) / bars <= progress ? played : rest;
+      context.fillRect(i * pitch, middle - half, pitch - 1, half * 2);
+    }
+    if (progress > 0) {
+      context.fillStyle = colour("--text", "#fff");
+      context.fillRect(Math.min(progress * width, width - 1), 0, 1, height);
+    }
+  }
+
+  function clock(seconds) {
+    seconds = Math.max(0, seconds || 0);
+    var minutes = Math.floor(seconds / 60);
+    var rest = seconds - minutes * 60;
+    return minutes + ":" + (rest < 10 ? "0" : "") + rest.toFixed(1);
+  }
+
+  function paintRow(button, progress) {
+    var row = holder(button);
+    var played = row.querySelector(".mini-wave__played");
+    if (played) { played.style.width = (progress * 100).toFixed(2) + "%"; }
+  }
+
+  function paint() {
+    var length = state.duration || durationOf(state.track);
+    var position = Math.min(audio.currentTime || 0, length || 0);
+    var progress = length ? position / length : 0;
+    if (ui.wave) {
+      drawWave(ui.wave, state.peaks, progress);
+      ui.wave.setAttribute("aria-valuemax", length.toFixed(2));
+      ui.wave.setAttribute("aria-valuenow", position.toFixed(2));
+      ui.wave.setAttribute("aria-valuetext", clock(position) + " of " + clock(length));
+    }
+    if (ui.time) { ui.time.textContent = clock(position) + " / " + clock(length); }
+    if (state.track) {
+      paintRow(state.track, progress);
+      document.querySelectorAll('canvas.wave-canvas[data-sample="' + state.track.dataset.sample + '"]').forEach(function (canvas) {
+        drawWave(canvas, state.peaks, progress);
+      });
+    }
+  }
+
+  function animate() {
+    paint();
+    state.frame = audio.paused ? 0 : window.requestAnimationFrame(animate);
+  }
+
+  function showPlaying() {
+    var playing = !audio.paused;
+    tracks().forEach(function (button) {
+      var on = playing && button === state.track;
+      if (button.getAttribute("aria-pressed") !== String(on)) {
+        button.setAttribute("aria-pressed", on ? "true" : "false");
+        button.firstElementChild.textContent = on ? "■" : "▶";
+      }
+    });
+    if (ui.play) {
+      ui.play.setAttribute("aria-pressed", playing ? "true" : "false");
+      ui.play.setAttribute("aria-label", playing ? "Stop" : "Play");
+      ui.play.firstElementChild.textContent = playing ? "■" : "▶";
+    }
+    if (bar) { bar.classList.toggle("is-playing", playing); }
+    if (playing && !state.frame) { state.frame = window.requestAnimationFrame(animate); }
+    paint();
+  }
+
+  audio.addEventListener("play", showPlaying);
+  audio.addEventListener("pause", showPlaying);
+  audio.addEventListener("ended", showPlaying);
+  audio.addEventListener("seeked", paint);
+  audio.addEventListener("loadedmetadata", function () {
+    if (!state.duration && isFinite(audio.duration)) { state.duration = audio.duration; paint(); }
   });
+
+  // ------------------------------------------------------------------ seeking by pointer
+
+  function fractionAt(element, event) {
+    var box = element.getBoundingClientRect();
+    return Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1);
+  }
+
+  function trackFor(id) {
+    return tracks().find(function (button) { return button.dataset.sample === id; });
+  }
+
+  function seekTo(button, fraction) {
+    var length = durationOf(button);
+    if (state.track === button) {
+      audio.currentTime = fraction * (state.duration || length);
+      if (audio.paused) { play(button, audio.currentTime); } else { paint(); }
+    } else {
+      play(button, fraction * length);
+    }
+  }
+
+  var dragging = null;
+  document.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0) { return; }
+    var surface = event.target.closest("#player-wave, canvas.wave-canvas[data-sample], .mini-wave-box[data-seek]");
+    if (!surface) { return; }
+    var button = surface === ui.wave ? state.track : trackFor(surface.dataset.sample || surface.dataset.seek);
+    if (!button) { return; }
+    event.preventDefault();
+    dragging = { surface: surface, button: button };
+    if (surface.setPointerCapture) { surface.setPointerCapture(event.pointerId); }
+    seekTo(button, fractionAt(surface, event));
+  });
+  document.addEventListener("pointermove", function (event) {
+    if (!dragging) { return; }
+    var length = state.duration || durationOf(dragging.button);
+    audio.currentTime = fractionAt(dragging.surface, event) * length;
+    paint();
+  });
+  function release() { dragging = null; }
+  document.addEventListener("pointerup", release);
+  document.addEventListener("pointercancel", release);
+
+  // ------------------------------------------------------------------ buttons
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".play-button");
+    if (button) { toggle(button); }
+  });
+  if (ui.play) { ui.play.addEventListener("click", function () { toggle(state.track || state.selected); }); }
+  if (ui.next) { ui.next.addEventListener("click", function () { step(1); }); }
+  if (ui.prev) { ui.prev.addEventListener("click", function () { step(-1); }); }
+
+  function setLoop(on) {
+    audio.loop = on;
+    if (ui.loop) { ui.loop.setAttribute("aria-pressed", on ? "true" : "false"); }
+    remember("loop", on ? "1" : "0");
+  }
+  if (ui.loop) {
+    setLoop(remembered("loop", "0") === "1");
+    ui.loop.addEventListener("click", function () { setLoop(!audio.loop); });
+  }
+  if (ui.volume) {
+    ui.volume.value = remembered("volume", ui.volume.value);
+    audio.volume = parseFloat(ui.volume.value);
+    ui.volume.addEventListener("input", function () {
+      audio.volume = parseFloat(ui.volume.value);
+      remember("volume", ui.volume.value);
+    });
+  }
+
+  function showKeys() {
+    if (ui.help && !ui.help.open && ui.help.showModal) { ui.help.showModal(); }
+  }
+  if (ui.keys) { ui.keys.addEventListener("click", showKeys); }
+
+  window.addEventListener("resize", paint);
+
+  // ------------------------------------------------------------------ keyboard
+
+  function typing(target) {
+    return target.closest && target.closest("input, textarea, select, [contenteditable]");
+  }
+
+  function searchBox() {
+    return document.querySelector("[data-search], #search-q") || document.getElementById("site-search");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (ui.help && ui.help.open) { return; }
+    var target = event.target;
+    if (typing(target)) {
+      if (event.key === "Escape") { target.blur(); }
+      return;
+    }
+    var onControl = target.closest && target.closest("button, a, summary, [role=slider]");
+    switch (event.key) {
+      case "ArrowDown":
+      case "ArrowUp":
+        if (!tracks().length) { return; }
+        event.preventDefault();
+        step(event.key === "ArrowDown" ? 1 : -1);
+        break;
+      case " ":
+        // On a button or link, space is its own click (a focused ▶ plays or stops itself).
+        if (onControl && target !== ui.wave) { return; }
+        event.preventDefault();
+        toggle(state.track || state.selected);
+        break;
+      case "ArrowLeft":
+      case "ArrowRight":
+        if (!state.track) { return; }
+        event.preventDefault();
+        seekBy(event.key === "ArrowRight" ? 0.1 : -0.1);
+        break;
+      case "Enter":
+        if (onControl || !state.selected || !state.selected.dataset.href) { return; }
+        event.preventDefault();
+        window.location.href = state.selected.dataset.href;
+        break;
+      case "l":
+      case "L":
+        event.preventDefault();
+        setLoop(!audio.loop);
+        break;
+      case "/":
+        var box = searchBox();
+        if (!box) { return; }
+        event.preventDefault();
+        box.focus();
+        if (box.select) { box.select(); }
+        break;
+      case "?":
+        event.preventDefault();
+        showKeys();
+        break;
+      default:
+    }
+  });
+
+  // A row's own play button keeps focus in step with the selection when rows are clicked.
+  document.addEventListener("focusin", function (event) {
+    var button = event.target.closest && event.target.closest(".play-button");
+    if (button && button !== state.selected) { select(button); }
+  });
+
+  // Draw the page's large waveforms (a sample's own page) before anything plays.
+  document.querySelectorAll("canvas.wave-canvas[data-sample]").forEach(function (canvas) {
+    var button = trackFor(canvas.dataset.sample);
+    if (!button) { return; }
+    peaksFor(button).then(function (data) {
+      if (state.track !== button) { drawWave(canvas, data.peaks, 0); }
+    });
+  });
+  paint();
 })();
