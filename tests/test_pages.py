@@ -315,9 +315,21 @@ def test_api_keys_page_shows_the_secret_once_and_revokes(client, producer):
     producer.role = "pro"
     producer.save()
     url = reverse("web:api-keys")
-    response = client.post(url, {"name": "Laptop"})
+    response = client.post(
+        url,
+        {
+            "name": "Laptop",
+            "scopes": ["search:basic", "audio:upload"],
+            "expires": "30",
+            "networks": "203.0.113.0/24",
+        },
+    )
     content = response.content.decode()
     key = producer.api_keys.get()
+    # The key may do what was ticked and no more, expires, and is bound to the network.
+    assert sorted(key.scopes) == ["audio:upload", "search:basic"]
+    assert key.expires_at is not None
+    assert key.allowed_cidrs == ["203.0.113.0/24"]
     assert 'id="new-secret"' in content
     assert key.prefix in content
     assert 'id="new-secret"' not in client.get(url).content.decode()
@@ -327,7 +339,7 @@ def test_api_keys_page_shows_the_secret_once_and_revokes(client, producer):
 
 
 def test_api_keys_need_the_plan(client, producer):
-    response = client.post(reverse("web:api-keys"), {"name": "Laptop"})
+    response = client.post(reverse("web:api-keys"), {"name": "Laptop", "scopes": ["search:basic"]})
     assert "does not include API keys" in response.content.decode()
     assert not producer.api_keys.exists()
 

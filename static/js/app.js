@@ -12,6 +12,22 @@
     document.cookie = "side_panel=" + (closed ? "closed" : "open") + "; path=/; max-age=31536000; samesite=lax";
   });
 
+  // Copy buttons (the new API key's secret).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var field = document.querySelector(button.dataset.copy);
+    var status = document.getElementById("copy-status");
+    field.select();
+    var done = function () { if (status) { status.textContent = "Copied to the clipboard."; } button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
+
   // A sort or similar select applies at once.
   document.addEventListener("change", function (event) {
     var select = event.target.closest("select[data-autosubmit]");
