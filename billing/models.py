@@ -159,6 +159,11 @@ class Subscription(models.Model):
     def is_entitled(self) -> bool:
         return self.status in ENTITLED_STATUSES
 
+    @property
+    def is_cancellable(self) -> bool:
+        """A Stripe subscription still in force and not already ending with its period."""
+        return not self.is_manual and self.is_entitled and not self.cancel_at_period_end
+
 
 class WebhookEvent(models.Model):
     """A Stripe event already received: each event id is applied once."""

@@ -121,12 +121,6 @@ def portal(request: HttpRequest) -> HttpResponse:
 def cancel(request: HttpRequest) -> HttpResponse:
     """Confirm, then cancel at the end of the period already paid for."""
     subscription = selectors.subscription_current(user=request.user)
-    cancellable = (
-        subscription is not None
-        and not subscription.is_manual
-        and subscription.is_entitled
-        and not subscription.cancel_at_period_end
-    )
     if request.method == "POST":
         try:
             services.subscription_cancel_set(user=request.user, cancel=True, request=request)
@@ -144,7 +138,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
         "billing/cancel.html",
         {
             "subscription": subscription,
-            "cancellable": cancellable,
+            "cancellable": subscription is not None and subscription.is_cancellable,
             "mode": selectors.billing_mode(),
             "free": selectors.plan_by_code("free"),
         },
