@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
+from allauth.utils import build_absolute_uri
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.urls import reverse
 
 from accounts.audit import audit_log_record
 from accounts.lockout import login_lock_seconds
@@ -27,6 +30,19 @@ class AccountAdapter(DefaultAccountAdapter):
             audit_log_record(action="login.throttled", actor_email=email[:254], request=request)
             raise ImmediateHttpResponse(too_many_requests(request, retry_after=wait))
         super().pre_authenticate(request, **credentials)
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        """Tell an address's owner that someone tried to sign up with it: sign in, or reset.
+
+        Sent instead of creating a second account, so sign-up answers a taken
+        address as it answers a new one (allauth's enumeration prevention).
+        """
+        request = context.request
+        links = {
+            "login_url": build_absolute_uri(request, reverse("account_login")),
+            "password_reset_url": build_absolute_uri(request, reverse("account_reset_password")),
+        }
+        self.send_mail("account/email/account_already_exists", email, links)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The same address as the rest of the site uses (see accounts.network)."""

@@ -261,8 +261,10 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-# "optional": a verification mail is sent and the account works at once.
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# "mandatory": sign-in waits until the mailed link is followed, so sign-up can answer a
+# taken address as a new one and mail its owner (allauth's enumeration prevention).
+# "optional" signs in at once, but then sign-up has to say that an address is taken.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SAMPLEMIND_HTTPS else "http"
 # Page rate limits (allauth's own, in the cache): per IP and per account. Wrong passwords

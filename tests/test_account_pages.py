@@ -15,6 +15,7 @@ from django.test import Client
 
 from accounts.models import AuditLog, Role, User
 from tests.factories import UserFactory
+from tests.mailbox import confirm_address, link_in
 
 PASSWORD = "correct-horse-battery"
 NEW_PASSWORD = "a-new-Sampler-passphrase-42"
@@ -26,13 +27,6 @@ pytestmark = pytest.mark.django_db
 def fast_password_hashing(settings):
     # Hashing speed is not under test; the default PBKDF2 rounds would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def link_in(message: mail.EmailMessage) -> str:
-    """The path of the only site link in a mail (the host is the request's)."""
-    urls = re.findall(r"https?://testserver(/\S+)", message.body)
-    assert len(urls) == 1, message.body
-    return urls[0]
 
 
 def sign_in(client: Client, email: str, password: str):
@@ -117,34 +111,33 @@ def test_account_settings_pages_use_the_layout_with_a_section_menu(client):
 # --------------------------------------------------------------------------- sign-up
 
 
-def test_sign_up_creates_a_free_account_audits_it_and_mails_a_verification_link(client):
+def test_sign_up_creates_a_free_account_that_signs_in_once_the_mailed_link_is_confirmed(client):
     response = client.post(
         "/accounts/signup/",
         {"email": "New.Producer@Example.com", "password1": PASSWORD, "password2": PASSWORD},
     )
 
     assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
     user = User.objects.get(email__iexact="new.producer@example.com")
     assert user.role == Role.FREE
     assert user.check_password(PASSWORD)
-    # "optional" verification: signed in at once.
-    assert signed_in_email(client) == user.email
+    # Mandatory verification (the default): not signed in before the address is confirmed.
+    assert signed_in_email(client) is None
     entry = AuditLog.objects.get(action="user.signed_up")
     assert entry.actor == user
     assert entry.ip_address == "127.0.0.1"
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [user.email]
-    confirm_path = link_in(mail.outbox[0])
-    assert confirm_path.startswith("/accounts/confirm-email/")
     address = EmailAddress.objects.get(user=user)
     assert not address.verified
 
-    # Following the link and confirming verifies the address.
-    assert client.get(confirm_path).status_code == 200
-    client.post(confirm_path)
+    # Following the link and confirming verifies the address and signs in.
+    confirm_address(client, mail.outbox[0])
     address.refresh_from_db()
     assert address.verified
+    assert signed_in_email(client) == user.email
 
 
 def test_sign_up_with_mismatched_passwords_shows_an_error_and_creates_nothing(client):
@@ -159,26 +152,39 @@ def test_sign_up_with_mismatched_passwords_shows_an_error_and_creates_nothing(cl
     assert mail.outbox == []
 
 
-def test_sign_up_with_a_taken_email_is_refused_and_leaves_the_account_alone(client):
-    """With "optional" verification allauth cannot hide that the address is taken.
-
-    (Enumeration prevention on sign-up needs "mandatory" verification.)
-    """
+def test_sign_up_answers_a_taken_address_exactly_as_a_new_one_and_mails_its_owner():
+    """allauth's enumeration prevention (ACCOUNT_PREVENT_ENUMERATION, mandatory verification)."""
     owner = UserFactory(email="taken@example.com")
 
-    response = client.post(
-        "/accounts/signup/",
-        {"email": "Taken@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
-    )
+    def sign_up(email: str) -> tuple:
+        browser = Client()
+        response = browser.post(
+            "/accounts/signup/",
+            {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+            follow=True,
+        )
+        # Each visitor's CSRF token differs, whatever the address.
+        page = re.sub(r"\b[A-Za-z0-9]{64}\b", "<csrf token>", response.content.decode())
+        return response.status_code, response.redirect_chain, page, signed_in_email(browser)
 
-    assert response.status_code == 200
-    assert "A user is already registered with this email address." in response.content.decode()
+    taken = sign_up("Taken@example.com")
+    fresh = sign_up("fresh@example.com")
+
+    assert taken == fresh
+    assert fresh[:2] == (200, [("/accounts/confirm-email/", 302)])
+    assert "We have sent an email to you for verification" in fresh[2]
+    assert fresh[3] is None
     assert User.objects.filter(email__iexact="taken@example.com").count() == 1
     owner.refresh_from_db()
     assert owner.check_password(PASSWORD)
-    assert signed_in_email(client) is None
-    assert not AuditLog.objects.filter(action="user.signed_up").exists()
-    assert mail.outbox == []
+    assert not AuditLog.objects.filter(action="user.signed_up", actor=owner).exists()
+    # The owner hears that someone tried, with a way in; the new address gets its link.
+    assert [m.to for m in mail.outbox] == [["taken@example.com"], ["fresh@example.com"]]
+    assert "already exists" in mail.outbox[0].subject.lower()
+    assert "tried to sign up" in mail.outbox[0].body
+    assert "://testserver/accounts/login/" in mail.outbox[0].body
+    assert "://testserver/accounts/password/reset/" in mail.outbox[0].body
+    assert "/accounts/confirm-email/" in mail.outbox[1].body
 
 
 def test_html_typed_into_the_sign_up_form_is_shown_escaped(client):
@@ -200,6 +206,7 @@ def test_html_typed_into_the_sign_up_form_is_shown_escaped(client):
     )
     assert accepted.status_code == 302
     assert User.objects.filter(email__startswith='"<script>').exists()
+    confirm_address(client, mail.outbox[-1])
     for path in ("/", "/accounts/email/"):
         page = client.get(path).content.decode()
         assert "<script>alert(1)</script>" not in page, path
@@ -354,26 +361,3 @@ def test_password_change_page_requires_sign_in(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
-
-
-def test_with_mandatory_verification_sign_up_does_not_tell_whether_an_account_exists(
-    client, settings
-):
-    """allauth's enumeration prevention (ACCOUNT_PREVENT_ENUMERATION, on by default)."""
-    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-    owner = UserFactory(email="taken@example.com")
-
-    def sign_up(email):
-        response = Client().post(
-            "/accounts/signup/",
-            {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
-        )
-        return response.status_code, response.get("Location")
-
-    assert sign_up("Taken@example.com") == sign_up("fresh@example.com")
-    assert sign_up("fresh2@example.com")[1] == "/accounts/confirm-email/"
-    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
-    owner.refresh_from_db()
-    assert owner.check_password(PASSWORD)
-    assert mail.outbox[0].to == ["taken@example.com"]
-    assert "already exists" in mail.outbox[0].subject.lower()

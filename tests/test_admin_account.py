@@ -72,7 +72,7 @@ def test_the_admin_signs_in_at_once_with_mandatory_email_verification(
 ):
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
     if existing:
-        UserFactory(email="boss@studio.example")
+        UserFactory(email="boss@studio.example", email_verified=False)
     _ensure_admin(monkeypatch, "boss@studio.example", "s3cret-Enough-1")
 
     api = client.post(

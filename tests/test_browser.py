@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 
 from tests import audio
+from tests.mailbox import link_in
 
 # Playwright's sync API runs an event loop in this thread; the test only
 # touches the database between browser steps, never concurrently.
@@ -129,6 +130,7 @@ def shot(page, name: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_path):
+    from django.core import mail
     from django.core.files.storage import default_storage
     from django.db import connections
 
@@ -146,6 +148,10 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.fill("input[name=password1]", "a long and unusual passphrase 42")
     page.fill("input[name=password2]", "a long and unusual passphrase 42")
     page.locator("main form button[type=submit]").click()
+    # Mandatory verification: the mailed link confirms the address and signs in.
+    page.wait_for_url(f"{base}/accounts/confirm-email/")
+    page.goto(base + link_in(mail.outbox[-1]))
+    page.get_by_role("button", name="Confirm").click()
     page.wait_for_url(f"{base}/")
     expect(page.get_by_role("heading", name="Your library")).to_be_visible()
     # Similar sounds are a paid feature; the plan change itself is tested with billing.

@@ -48,10 +48,12 @@ class PublicEndpoint(APIView):
 
 
 class RegisterView(PublicEndpoint):
-    """Create a free account and sign it in (returns a JWT pair).
+    """Create a free account; sign-in works once the mailed link is followed.
 
-    With ``ACCOUNT_EMAIL_VERIFICATION=mandatory`` no tokens are returned: the
-    confirmation mail is sent and sign-in works once its link is followed.
+    With ``ACCOUNT_EMAIL_VERIFICATION=mandatory`` (the default) a taken address
+    gets the same answer as a new one and its owner a mail instead, so the
+    answer tells nobody who has an account. With ``optional`` the new account
+    is signed in at once (a JWT pair) and a taken address is a 400.
     """
 
     @extend_schema(
@@ -59,10 +61,11 @@ class RegisterView(PublicEndpoint):
         responses={
             201: OpenApiResponse(
                 s.TokenPairSerializer,
-                description="The new account (`user`) and a JWT pair. With mandatory "
-                "email verification only `email` and `email_verification: sent`, whether "
-                "or not the address already has an account (its owner is mailed instead), "
-                "and `auth/login` answers 403 `email_unverified` until the link is followed.",
+                description="With mandatory email verification (the default) only `email` "
+                "and `email_verification: sent`, whether or not the address already has an "
+                "account (its owner is mailed instead), and `auth/login` answers 403 "
+                "`email_unverified` until the link is followed. With optional verification "
+                "the new account (`user`) and a JWT pair.",
             )
         },
     )
