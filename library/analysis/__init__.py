@@ -24,30 +24,10 @@ pitch), ``envelope`` (attack, decay), ``classify`` (loop, category),
 ``descriptors`` (the pipeline).
 """
 
-ANALYZER_VERSION = "2.0.0"
-EMBEDDING_DIM = 64
-CATEGORIES = (
-    "kick",
-    "snare",
-    "clap",
-    "hihat",
-    "cymbal",
-    "tom",
-    "percussion",
-    "bass",
-    "synth",
-    "keys",
-    "pad",
-    "vocal",
-    "fx",
-    "drum_loop",
-    "music_loop",
-    "other",
-)
-
-from library.analysis.decode import Audio, AudioDecodeError, decode_audio  # noqa: E402
-from library.analysis.descriptors import analyze_audio, analyze_file  # noqa: E402
-from library.analysis.preview import waveform_peaks, write_preview  # noqa: E402
+from library.analysis.constants import ANALYZER_VERSION, CATEGORIES, EMBEDDING_DIM
+from library.analysis.decode import Audio, AudioDecodeError, decode_audio
+from library.analysis.descriptors import analyze_audio, analyze_file
+from library.analysis.preview import waveform_peaks, write_preview
 
 __all__ = [
     "ANALYZER_VERSION",

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from library.analysis import CATEGORIES
 from library.analysis import category as model_category
+from library.analysis.constants import CATEGORIES
 
 __all__ = ["CATEGORIES", "Decision", "classify", "named_categories", "name_tokens"]
 

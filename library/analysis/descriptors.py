@@ -37,6 +37,7 @@ import numpy as np
 import soxr
 
 from library.analysis import category, classify, embedding, envelope, rhythm, spectral, tonal
+from library.analysis.constants import ANALYZER_VERSION
 from library.analysis.decode import Audio, decode_audio
 from library.analysis.loudness import measure_levels
 
@@ -51,12 +52,6 @@ LOOP_EVIDENCE = 0.1
 BAR_FIT_CONFIDENCE = 0.5
 BAR_FIT_ODDS = 10.0
 NO_PITCH_CATEGORIES = frozenset({"snare", "clap", "hihat", "cymbal", "fx"})
-
-
-def _version() -> str:
-    from library.analysis import ANALYZER_VERSION
-
-    return ANALYZER_VERSION
 
 
 def analyze_file(
@@ -100,7 +95,7 @@ def analyze_audio(audio: Audio, *, filename: str | None = None, embedding: bool 
         result.update(_silent(embedding))
     else:
         result.update(_describe(y / peak, audio.duration, whole, filename, embedding))
-    result["analyzer_version"] = _version()
+    result["analyzer_version"] = ANALYZER_VERSION
     result["analysed_seconds"] = round(analysed, 3)
     result["seconds"] = round(time.perf_counter() - started, 4)
     return _finite(result)

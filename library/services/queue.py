@@ -5,9 +5,14 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# library.tasks.analyze_sample, sent by its stable name (routed to the "analysis" queue
+# by CELERY_TASK_ROUTES): the tasks module imports the services, never the reverse.
+ANALYZE_SAMPLE_TASK = "library.analyze_sample"
 
 
 def enqueue_analysis(sample_id: str) -> None:
@@ -21,11 +26,12 @@ def enqueue_analysis(sample_id: str) -> None:
 
 
 def _send(sample_id: str) -> None:
-    from library.tasks import analyze_sample
-
     try:
-        analyze_sample.apply_async(
+        current_app.send_task(
+            ANALYZE_SAMPLE_TASK,
             args=[sample_id],
+            # The outcome is stored on the sample; nothing waits on a result.
+            ignore_result=True,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )

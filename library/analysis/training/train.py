@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from library.analysis import CATEGORIES, category, descriptors
+from library.analysis import category, descriptors
+from library.analysis.constants import ANALYZER_VERSION, CATEGORIES
 from library.analysis.training import augment, dataset, loops, render, synth
 
 SEED = 20261203
@@ -369,8 +370,6 @@ def main(argv: list[str] | None = None) -> None:
     arrays["name_odds"], arrays["temperature"] = np.array(odds), np.array(temperature)
     MODEL_DIR.mkdir(exist_ok=True)
     np.savez_compressed(category.MODEL_PATH, **arrays)
-    from library.analysis import ANALYZER_VERSION
-
     summary = {
         "analyzer_version": ANALYZER_VERSION,
         "trained": datetime.date.today().isoformat(),  # noqa: DTZ011 - a date for people
