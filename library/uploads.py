@@ -17,7 +17,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse
 
 from library import selectors
-from samplemind.errors import FileTooLarge
+from library.errors import FileTooLarge
 from samplemind.text import human_bytes
 
 # URL names of endpoints that take exactly one file.

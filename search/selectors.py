@@ -17,9 +17,9 @@ from django.conf import settings
 
 from accounts.models import User
 from library import analysis as analyser
+from library.errors import InvalidAudio
 from library.models import Sample
 from library.selectors import samples_visible
-from samplemind.errors import InvalidAudio
 from search import cache as search_cache
 from search.backends import get_search_backend
 from search.backends.base import Facets, ResultPage, SearchFilters, Suggestion

@@ -23,7 +23,7 @@ from django.http import (
 )
 from django.utils.http import content_disposition_header
 
-from samplemind.errors import FileMissing
+from library.errors import FileMissing
 
 
 def zip_response(samples: Iterable, *, filename: str) -> FileResponse:
