@@ -18,9 +18,9 @@ from library.models import Collection, Visibility
 from library.services import collections as collection_services
 from library.services.samples import sample_update
 from library.views import _visible_or_404
+from library.waveforms import attach_waveforms
 from samplemind.errors import ProductError
 from samplemind.text import editable_html
-from web.waveforms import attach_waveforms
 
 
 @login_required

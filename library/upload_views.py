@@ -19,8 +19,8 @@ from library.models import BatchKind
 from library.services.batches import batch_job_refresh
 from library.services.page_uploads import upload_batch_add, upload_batch_start, upload_summary
 from library.services.uploads import spooled_uploads
+from library.waveforms import attach_waveforms
 from samplemind.errors import ProductError
-from web.waveforms import attach_waveforms
 
 RECENT_UPLOADS = 5
 

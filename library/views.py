@@ -38,10 +38,10 @@ from library.models import (
 from library.services import collections as collection_services
 from library.services.corrections import sample_correct, samples_correct_bulk
 from library.services.samples import sample_delete, sample_update
+from library.templatetags.listening import category_label
+from library.waveforms import attach_waveforms
 from samplemind.errors import NotAllowed, ProductError
 from samplemind.text import editable_html
-from web.templatetags.listening import category_label
-from web.waveforms import attach_waveforms
 
 # Dense rows: a page is a listening session, arrowed through without paging.
 PAGE_SIZE = 100
