@@ -36,7 +36,16 @@ from pathlib import Path
 import numpy as np
 import soxr
 
-from library.analysis import category, classify, embedding, envelope, rhythm, spectral, tonal
+from library.analysis import (
+    category,
+    classify,
+    embedding,
+    envelope,
+    key_model,
+    rhythm,
+    spectral,
+    tonal,
+)
 from library.analysis.constants import ANALYZER_VERSION
 from library.analysis.decode import Audio, decode_audio
 from library.analysis.loudness import measure_levels
@@ -169,10 +178,11 @@ def _describe(
             note = int(round(69 + 12 * math.log2(pitch_hz / 440.0)))
             key, key_confidence = tonal.NOTE_NAMES[note % 12], periodicity * profile.tonalness
         else:
-            found = tonal.estimate_key(
+            found = key_model.estimate_key(
                 profile,
+                analysed,
                 hint=tonal.key_from_name(filename or ""),
-                min_tonalness=0.15 if category_name == "music_loop" else tonal.MIN_TONALNESS,
+                min_tonalness=0.15 if category_name == "music_loop" else key_model.MIN_TONALNESS,
             )
             key, mode, key_confidence = found.key, found.mode, found.confidence
     root_note = None

@@ -1,4 +1,4 @@
-"""Pitch classes, key and mode, and the fundamental of tonal one-shots.
+"""Pitch classes and the fundamental of tonal one-shots; key names in file names.
 
 Pitch classes need frequency resolution the main STFT's 93 ms window cannot
 give (a semitone near 100 Hz is 6 Hz wide), so tonal analysis has its own
@@ -8,13 +8,8 @@ Spectral peaks between 50 Hz and 2 kHz are located to a fraction of a bin
 from them, and each peak adds its compressed magnitude to its pitch class;
 peaks below 180 Hz also feed a bass profile.
 
-Key: the time-summed profile is correlated with the 24 rotations of
-major/minor key profiles (weighted towards the tonic triad, natural minor,
-as in popular music). Two more pieces of evidence separate a key from its
-relative major/minor: the bass profile's weight on the tonic, and how well
-the first second matches the tonic triad (loops usually open on the tonic
-chord). Confidence combines how tonal the sound is with the margin over the
-runner-up; key and mode are None where the sound is not tonal.
+The per-frame pitch classes (and those of the bass) are what the learned
+key scorer (``key``) reads.
 """
 
 from __future__ import annotations
@@ -22,7 +17,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import scipy.fft
@@ -34,63 +28,16 @@ TONAL_FFT = 8192
 TONAL_HOP = 2048
 FMIN, FMAX = 50.0, 2000.0
 BASS_MAX_HZ = 180.0
-# Key profiles for popular music: the tonic triad weighs most (tonic, fifth,
-# third), the other scale degrees half as much, chromatic notes little. The
-# minor profile is natural minor (flat seventh, as in most pop, EDM and hip-hop
-# loops) with some weight on the raised seventh of harmonic minor. Measured on
-# the benchmark corpus, these beat the Krumhansl-Kessler and Temperley
-# profiles by 8-10 points on chord loops.
-MAJOR_PROFILE = np.array([1.0, 0.1, 0.5, 0.1, 0.8, 0.5, 0.1, 0.85, 0.1, 0.5, 0.1, 0.45])
-MINOR_PROFILE = np.array([1.0, 0.1, 0.5, 0.8, 0.1, 0.55, 0.1, 0.85, 0.55, 0.1, 0.5, 0.25])
-_MAJOR_TRIAD = np.array([1.0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0])
-_MINOR_TRIAD = np.array([1.0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0])
-BASS_WEIGHT = 0.25
-# Loops usually open on the tonic chord: the first second's pitch classes are
-# matched against each key's tonic triad with this weight.
-OPENING_WEIGHT = 0.3
-OPENING_SECONDS = 1.0
-MIN_TONALNESS = 0.35
 
 
 @dataclass
 class TonalProfile:
     chroma: np.ndarray  # (12,) time-summed, normalised to sum 1 (zeros when nothing tonal)
     bass: np.ndarray  # (12,) the same below BASS_MAX_HZ
-    opening: np.ndarray  # (12,) the same over the first OPENING_SECONDS
     frames: np.ndarray  # (frames, 12) per-frame pitch-class energy
+    bass_frames: np.ndarray  # (frames, 12) the same below BASS_MAX_HZ
     tonalness: float  # 0..1: share of spectral energy in tuned, stable peaks
     tuning: float  # semitones, -0.5..0.5
-
-
-@dataclass
-class Key:
-    key: str | None
-    mode: str | None
-    confidence: float
-
-
-def _rotations(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
-    """``(24, 12)`` zero-mean unit rows: 0-11 major on C..B, 12-23 minor."""
-    rows = [np.roll(major, k) for k in range(12)] + [np.roll(minor, k) for k in range(12)]
-    profiles = np.array(rows, dtype=float)
-    profiles -= profiles.mean(axis=1, keepdims=True)
-    return profiles / np.linalg.norm(profiles, axis=1, keepdims=True)
-
-
-@lru_cache(maxsize=1)
-def _profiles() -> np.ndarray:
-    return _rotations(MAJOR_PROFILE, MINOR_PROFILE)
-
-
-@lru_cache(maxsize=1)
-def _triads() -> np.ndarray:
-    return _rotations(_MAJOR_TRIAD, _MINOR_TRIAD)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = x - x.mean()
-    norm = np.linalg.norm(x)
-    return x / norm if norm > 1e-12 else np.zeros_like(x)
 
 
 def _tuning(deviation: np.ndarray, magnitude: np.ndarray) -> float:
@@ -120,9 +67,8 @@ def tonal_profile(y: np.ndarray) -> TonalProfile:
     hi = int(FMAX * TONAL_FFT / SR) + 2
     mag = np.abs(spectrum[:, lo - 1 : hi + 1]).astype(np.float64)
     total_energy = float((mag[:, 1:-1] ** 2).sum())
-    empty = TonalProfile(
-        np.zeros(12), np.zeros(12), np.zeros(12), np.zeros((mag.shape[0], 12)), 0.0, 0.0
-    )
+    nothing = np.zeros((mag.shape[0], 12))
+    empty = TonalProfile(np.zeros(12), np.zeros(12), nothing, nothing, 0.0, 0.0)
     if total_energy <= 1e-12:
         return empty
     centre = mag[:, 1:-1]
@@ -159,64 +105,19 @@ def tonal_profile(y: np.ndarray) -> TonalProfile:
     n_frames = mag.shape[0]
     per_frame = np.zeros((n_frames, 12))
     np.add.at(per_frame, (frame_index, pitch_class), contribution)
-    bass = np.bincount(
-        pitch_class[freq < BASS_MAX_HZ],
-        weights=contribution[freq < BASS_MAX_HZ],
-        minlength=12,
-    )
+    low = freq < BASS_MAX_HZ
+    bass_frames = np.zeros((n_frames, 12))
+    np.add.at(bass_frames, (frame_index[low], pitch_class[low]), contribution[low])
+    bass = bass_frames.sum(axis=0)
     chroma = per_frame.sum(axis=0)
-    opening = per_frame[: max(1, int(OPENING_SECONDS * SR / TONAL_HOP))].sum(axis=0)
     return TonalProfile(
         chroma=chroma / max(chroma.sum(), 1e-12),
         bass=bass / max(bass.sum(), 1e-12),
-        opening=opening / max(opening.sum(), 1e-12),
         frames=per_frame,
+        bass_frames=bass_frames,
         tonalness=min(1.0, tonalness),
         tuning=tuning,
     )
-
-
-def key_scores(profile: TonalProfile) -> np.ndarray:
-    """``(24,)`` evidence for each key (0-11 major, 12-23 minor).
-
-    Correlation of the whole profile with the key profiles, plus the bass's
-    weight on each tonic, plus how well the opening matches each tonic triad.
-    """
-    chroma = _unit(profile.chroma)
-    if not chroma.any():
-        return np.zeros(24)
-    scores = _profiles() @ chroma
-    scores += BASS_WEIGHT * np.concatenate([profile.bass, profile.bass])
-    scores += OPENING_WEIGHT * (_triads() @ _unit(profile.opening))
-    return scores
-
-
-def estimate_key(
-    profile: TonalProfile,
-    *,
-    hint: tuple[int, str] | None = None,
-    min_tonalness: float = MIN_TONALNESS,
-) -> Key:
-    """Key and mode with a confidence (0..1); None where the sound is not tonal.
-
-    ``hint`` is a key written in the file name (tonic pitch class, mode): it
-    wins when it is the best or close to the best according to the audio.
-    ``min_tonalness`` can be lowered when other evidence (a music loop) says
-    the sound is musical.
-    """
-    if profile.tonalness < min_tonalness or profile.chroma.sum() <= 0:
-        return Key(None, None, 0.0)
-    scores = key_scores(profile)
-    order = np.argsort(scores)[::-1]
-    best = int(order[0])
-    if hint is not None:
-        hinted = hint[0] + (12 if hint[1] == "minor" else 0)
-        if scores[hinted] >= scores[best] - 0.15:
-            best = hinted
-    runner_up = max(float(scores[i]) for i in order[:3] if i != best)
-    margin = float(scores[best]) - runner_up
-    confidence = profile.tonalness * min(1.0, max(0.0, scores[best])) * min(1.0, 0.3 + 4 * margin)
-    return Key(NOTE_NAMES[best % 12], "minor" if best >= 12 else "major", round(confidence, 3))
 
 
 # -- fundamental pitch -------------------------------------------------------------
