@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.rbac import has_permission
 from library import selectors
 from library.api.files import stored_file_response, zip_response
-from library.api.filters import SampleFilter
+from library.api.filters import samples_filtered
 from library.forms import (
     SORTS,
     VIEWS,
@@ -31,8 +31,6 @@ from library.forms import (
 )
 from library.models import (
     CATEGORY_CHOICES,
-    KEY_CHOICES,
-    MODE_CHOICES,
     SampleStatus,
 )
 from library.services import collections as collection_services
@@ -42,6 +40,8 @@ from library.templatetags.listening import category_label
 from library.waveforms import attach_waveforms
 from samplemind.errors import NotAllowed, ProductError
 from samplemind.text import editable_html
+from search.filters import registry
+from search.filters.panel import filter_panel
 
 # Dense rows: a page is a listening session, arrowed through without paging.
 PAGE_SIZE = 100
@@ -97,9 +97,10 @@ def library_list(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     params = form.cleaned_data
     # Invalid values (e.g. bpm_min=fast) are ignored and listed, rather than emptying the page.
-    samples = selectors.sample_list(user=request.user)
-    filterset = SampleFilter(request.GET, queryset=samples, request=request)
-    samples = filterset.qs
+    parsed = registry.parse_leniently(request.GET)
+    samples = samples_filtered(
+        selectors.sample_list(user=request.user), parsed.filters, user=request.user
+    )
     text = (params.get("q") or "").strip()
     if text:
         samples = samples.filter(Q(name__icontains=text) | Q(tags__contains=[text.lower()]))
@@ -123,8 +124,18 @@ def library_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "filter_panel_template": _filter_panel_template(),
-            "filter_errors": filterset.errors,
-            "filtered": any(request.GET.get(name) for name in (*filterset.filters, "q")),
+            # Every library sample is the user's own: "only mine" would change nothing.
+            "filters_panel": filter_panel(
+                request.GET,
+                parsed,
+                user=request.user,
+                exclude=("mine",),
+                form_id="library-filters",
+                action=reverse("library:list"),
+                hidden=[("view", layout)],
+                clear_url=f"{reverse('library:list')}?view={layout}",
+            ),
+            "filtered": bool(parsed.raw) or bool(request.GET.get("q")),
             "sorts": SORTS,
             "sort": sort,
             "layout": layout,
@@ -133,9 +144,6 @@ def library_list(request: HttpRequest) -> HttpResponse:
             "layout_query": layout_query.urlencode(),
             "collections": list(selectors.collections_owned(user=request.user).order_by("name")),
             "categories": human_categories(),
-            "keys": KEY_CHOICES,
-            "modes": MODE_CHOICES,
-            "statuses": SampleStatus.choices,
         },
     )
     if params.get("view"):

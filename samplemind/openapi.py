@@ -64,6 +64,18 @@ class ErrorSerializer(serializers.Serializer):
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema, plus the shared error answers each operation can give."""
 
+    def get_override_parameters(self) -> list:
+        """The view's declared parameters, plus ``view.filter_parameters()`` when it has one.
+
+        Filter parameters come from the search filter registry, read when the
+        schema is made, so a filter registered later still shows.
+        """
+        parameters = list(super().get_override_parameters())
+        filter_parameters = getattr(self.view, "filter_parameters", None)
+        if filter_parameters is not None:
+            parameters.append(filter_parameters())
+        return parameters
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":

@@ -9,8 +9,6 @@ class inherits it and names the backend.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -323,7 +321,7 @@ class SearchBackendContract:
         compatible = backend.search(user=me, filters=mixes, limit=50)
         exact = backend.search(user=me, filters=SearchFilters(key="A", mode="minor"))
         nearest = backend.nearest(user=me, vector=vector((0, 1.0)), k=10, filters=mixes)
-        in_two = replace(mixes, categories=("snare", "pad"))
+        in_two = mixes.replace(categories=("snare", "pad"))
         nearest_in_two = backend.nearest(user=me, vector=vector((0, 1.0)), k=10, filters=in_two)
 
         # 8A: itself, its relative major (8B), a fifth up (9A) and a fifth down (7A).

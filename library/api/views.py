@@ -17,7 +17,7 @@ from accounts.permissions import Allowed, MethodPermissions
 from library import selectors
 from library.api import serializers as s
 from library.api.files import stored_file_response, zip_response
-from library.api.filters import SampleFilter
+from library.api.filters import SampleOrdering, samples_filtered
 from library.models import Collection, Sample
 from library.services import collections as collection_services
 from library.services.analysis import sample_reanalyze
@@ -25,6 +25,7 @@ from library.services.batches import batch_job_refresh
 from library.services.samples import sample_delete, sample_update
 from library.services.uploads import SampleFields, batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed
+from search.filters import registry
 
 
 class UploadView(APIView):
@@ -101,12 +102,19 @@ class SampleListView(generics.ListAPIView):
     """Your samples, newest first, with filters (status, category, bpm range, key, tags, ...)."""
 
     serializer_class = s.SampleSerializer
-    filterset_class = SampleFilter
+    filterset_class = SampleOrdering
+    filter_parameters = staticmethod(registry.serializer_class)  # the search filters, shared
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Sample.objects.none()
         return selectors.sample_list(user=self.request.user)
+
+    def filter_queryset(self, queryset):
+        # The filters search takes, with the same validation and errors (a 400).
+        filters = registry.parse(self.request.query_params)
+        queryset = samples_filtered(queryset, filters, user=self.request.user)
+        return super().filter_queryset(queryset)
 
 
 class SampleDetailView(generics.RetrieveUpdateDestroyAPIView):

@@ -3,146 +3,54 @@
 from __future__ import annotations
 
 from django.http import QueryDict
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from library.analysis import CATEGORIES
 from library.api.serializers import SAMPLE_FIELDS, SampleSerializer
-from library.models import Visibility
-from search.backends.base import SORTABLE, SearchFilters
-from search.keys import MODES, UnknownKey, camelot, parse_key
+from search.backends.base import SORTABLE
+from search.filters import SearchFilters, registry
+from search.keys import camelot
 
-LIST_PARAMS = ("category", "tags")
 ORDERINGS = sorted(SORTABLE | {f"-{name}" for name in SORTABLE})
 
 
-def params_of(data: QueryDict) -> dict:
-    """A plain dict of request parameters: lists joined with commas, others their last value.
+def params_of(data: QueryDict | dict) -> dict:
+    """A plain dict of a request's parameters (their last values), filters left out.
 
     A plain dict, not the QueryDict, so that an absent boolean stays absent
-    (DRF reads a missing HTML checkbox as false).
+    (DRF reads a missing HTML checkbox as false). The filters are read by
+    :func:`validated` through the filter registry.
     """
-    params = {}
-    for name in data:
-        values = data.getlist(name)
-        params[name] = ",".join(values) if name in LIST_PARAMS else values[-1]
-    return params
+    filter_names = set(registry.param_names())
+    getlist = getattr(data, "getlist", None)
+    return {
+        name: getlist(name)[-1] if getlist else data[name]
+        for name in data
+        if name not in filter_names
+    }
 
 
-def _comma_list(value: str) -> list[str]:
-    return [part.strip().lower() for part in value.split(",") if part.strip()]
+def validated(
+    data: QueryDict | dict, params_class: type[serializers.Serializer], **extra: object
+) -> tuple[dict, SearchFilters]:
+    """A request's own parameters (``params_class``) and its filters, checked together.
+
+    Raises one ``ValidationError`` naming every bad parameter, filters and
+    others alike, in the API's error shape.
+    """
+    params = params_class(data={**params_of(data), **extra})
+    filters = registry.serializer_class()(data=registry.query_params(data))
+    own_ok, filters_ok = params.is_valid(), filters.is_valid()
+    if not (own_ok and filters_ok):
+        raise serializers.ValidationError({**filters.errors, **params.errors})
+    return params.validated_data, filters.filters()
 
 
-# What search.keys.parse_key reads, as an OpenAPI (ECMA) pattern: a Camelot code, or a
-# note name with an optional accidental and mode, any case.
-KEY_PATTERN = (
-    r"^\s*(?:(?:1[0-2]|[1-9])\s*[ABab]|[A-Ga-g][#b♯♭]?\s*"
-    r"(?:[Mm][Ii][Nn](?:[Oo][Rr])?|[Mm][Aa][Jj](?:[Oo][Rr])?|[Mm])?)\s*$"
-)
+def filter_parameters() -> type[serializers.Serializer]:
+    """The filters' parameters for the OpenAPI schema (``AutoSchema`` adds them)."""
+    return registry.serializer_class()
 
 
-@extend_schema_field({"type": "string", "pattern": KEY_PATTERN, "maxLength": 12})
-class KeyField(serializers.CharField):
-    """A key as people type it; read by ``validate`` with search.keys.parse_key."""
-
-
-@extend_schema_field(
-    {"type": "array", "items": {"type": "string", "enum": list(CATEGORIES)}, "maxItems": 20}
-)
-class CategoryList(serializers.CharField):
-    """Categories, comma-separated (``kick,snare``) or the parameter repeated."""
-
-
-class FilterParams(serializers.Serializer):
-    """The filters every search route takes."""
-
-    bpm_min = serializers.FloatField(required=False, min_value=0, max_value=999)
-    bpm_max = serializers.FloatField(required=False, min_value=0, max_value=999)
-    key = KeyField(
-        required=False,
-        max_length=12,
-        help_text="C, F#, Bb, Am, F#m, A minor or a Camelot code (8A).",
-    )
-    mode = serializers.ChoiceField(choices=MODES, required=False)
-    compatible = serializers.BooleanField(
-        default=False,
-        help_text="With key and mode: also the relative key and a fifth up and down "
-        "(the key's Camelot neighbours).",
-    )
-    duration_min = serializers.FloatField(required=False, min_value=0, help_text="Seconds.")
-    duration_max = serializers.FloatField(required=False, min_value=0, help_text="Seconds.")
-    loudness_min = serializers.FloatField(
-        required=False, min_value=-100, max_value=20, help_text="LUFS."
-    )
-    loudness_max = serializers.FloatField(
-        required=False, min_value=-100, max_value=20, help_text="LUFS."
-    )
-    category = CategoryList(required=False, max_length=400, help_text="Any of them.")
-    is_loop = serializers.BooleanField(allow_null=True, default=None)
-    tags = serializers.CharField(
-        required=False, max_length=1000, help_text="Comma-separated; every one of them."
-    )
-    collection = serializers.IntegerField(required=False, min_value=1)
-    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    mine = serializers.BooleanField(default=False, help_text="Only your own samples.")
-
-    def validate_category(self, value: str) -> list[str]:
-        categories = _comma_list(value)
-        unknown = [name for name in categories if name not in CATEGORIES]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown categories: {', '.join(unknown)}. Choose from {', '.join(CATEGORIES)}."
-            )
-        return categories
-
-    def validate_tags(self, value: str) -> list[str]:
-        return _comma_list(value)[:30]
-
-    def validate(self, attrs: dict) -> dict:
-        if "key" in attrs:
-            try:
-                key, mode = parse_key(attrs["key"])
-            except UnknownKey as exc:
-                raise serializers.ValidationError({"key": str(exc)}) from None
-            if mode and attrs.get("mode") and attrs["mode"] != mode:
-                raise serializers.ValidationError({"mode": f"The key says {mode}."})
-            attrs["key"], attrs["mode"] = key, mode or attrs.get("mode")
-        if attrs.get("compatible") and not (attrs.get("key") and attrs.get("mode")):
-            raise serializers.ValidationError(
-                {"compatible": "Compatible keys need a key and a mode, e.g. key=Am or key=8A."}
-            )
-        for low, high in (
-            ("bpm_min", "bpm_max"),
-            ("duration_min", "duration_max"),
-            ("loudness_min", "loudness_max"),
-        ):
-            if attrs.get(low) is not None and attrs.get(high) is not None:
-                if attrs[low] > attrs[high]:
-                    raise serializers.ValidationError({low: f"{low} is above {high}."})
-        return attrs
-
-    def filters(self) -> SearchFilters:
-        data = self.validated_data
-        return SearchFilters(
-            bpm_min=data.get("bpm_min"),
-            bpm_max=data.get("bpm_max"),
-            key=data.get("key"),
-            mode=data.get("mode"),
-            compatible_keys=data.get("compatible", False),
-            duration_min=data.get("duration_min"),
-            duration_max=data.get("duration_max"),
-            loudness_min=data.get("loudness_min"),
-            loudness_max=data.get("loudness_max"),
-            categories=tuple(data.get("category", ())),
-            is_loop=data.get("is_loop"),
-            tags=tuple(data.get("tags", ())),
-            collection=data.get("collection"),
-            visibility=data.get("visibility"),
-            mine=data.get("mine", False),
-        )
-
-
-class SearchParams(FilterParams):
+class SearchParams(serializers.Serializer):
     q = serializers.CharField(
         allow_blank=True,
         default="",
@@ -162,13 +70,13 @@ class SearchParams(FilterParams):
         choices=ORDERINGS, required=False, help_text="Default: relevance, or newest first."
     )
     facets = serializers.BooleanField(
-        default=False, help_text="Also count matches by category, key and tempo."
+        default=False, help_text="Also count matches by each faceted filter (category, key, tempo)."
     )
     page = serializers.IntegerField(default=1, min_value=1, max_value=500)
     page_size = serializers.IntegerField(default=20, min_value=1, max_value=100)
 
 
-class SimilarParams(FilterParams):
+class SimilarParams(serializers.Serializer):
     k = serializers.IntegerField(default=10, min_value=1, max_value=100)
 
 
@@ -208,10 +116,11 @@ class FacetCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class FacetsSerializer(serializers.Serializer):
-    category = FacetCountSerializer(many=True)
-    key = FacetCountSerializer(many=True)
-    bpm = FacetCountSerializer(many=True)
+class FacetsSerializer(serializers.DictField):
+    """Counts by faceted filter name (``category``, ``key``, ``bpm``...)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=FacetCountSerializer(many=True), **kwargs)
 
 
 class SearchResponseSerializer(serializers.Serializer):

@@ -40,11 +40,8 @@ def _results(page: ResultPage, request: Request) -> list[dict]:
 
 def _facets(facets: Facets) -> dict:
     return {
-        name: [
-            {"value": item.value, "label": item.label, "count": item.count}
-            for item in getattr(facets, name)
-        ]
-        for name in ("category", "key", "bpm")
+        name: [{"value": item.value, "label": item.label, "count": item.count} for item in counts]
+        for name, counts in facets.groups.items()
     }
 
 
@@ -78,13 +75,12 @@ class SearchView(APIView):
     """
 
     permission_classes = [Allowed("search:basic")]
+    filter_parameters = staticmethod(s.filter_parameters)
 
     @extend_schema(parameters=[s.SearchParams], responses=s.SearchResponseSerializer)
     def get(self, request: Request) -> Response:
-        params = s.SearchParams(data=s.params_of(request.query_params))
-        params.is_valid(raise_exception=True)
+        data, filters = s.validated(request.query_params, s.SearchParams)
         metrics.count("search")  # the administrators' search volume
-        data = params.validated_data
         source = None
         if data.get("similar_to"):
             # Alone, similar_to is "more like this"; with text it is hybrid search.
@@ -100,7 +96,6 @@ class SearchView(APIView):
             source = selectors.visible_sample(user=request.user, sample_id=data["similar_to"])
             if source is None:
                 raise Http404("No such sample.")
-        filters = params.filters()
         page = selectors.search_samples(
             user=request.user,
             text=data["q"],
@@ -157,17 +152,17 @@ class SimilarView(APIView):
     """The samples that sound most like this one ("more like this"), with the same filters."""
 
     permission_classes = [Allowed("search:similar")]
+    filter_parameters = staticmethod(s.filter_parameters)
 
     @extend_schema(parameters=[s.SimilarParams], responses=s.SimilarResponseSerializer)
     def get(self, request: Request, pk) -> Response:
-        params = s.SimilarParams(data=s.params_of(request.query_params))
-        params.is_valid(raise_exception=True)
+        data, filters = s.validated(request.query_params, s.SimilarParams)
         sample = selectors.visible_sample(user=request.user, sample_id=pk)
         if sample is None:
             raise Http404("No such sample.")
         metrics.count("search")
         page = selectors.similar_samples(
-            user=request.user, sample=sample, k=params.validated_data["k"], filters=params.filters()
+            user=request.user, sample=sample, k=data["k"], filters=filters
         )
         return Response({"count": len(page.hits), "results": _results(page, request)})
 
@@ -181,20 +176,19 @@ class BySoundView(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [Allowed("search:similar")]
+    filter_parameters = staticmethod(s.filter_parameters)  # as query parameters or form fields
 
     @extend_schema(
         request={"multipart/form-data": s.BySoundParams}, responses=s.SimilarResponseSerializer
     )
     def post(self, request: Request) -> Response:
-        fields = {**s.params_of(request.query_params), **s.params_of(request.POST)}
-        params = s.BySoundParams(data={**fields, "file": request.FILES.get("file")})
-        params.is_valid(raise_exception=True)
+        fields = request.query_params.copy()
+        for name in request.POST:
+            fields.setlist(name, request.POST.getlist(name))
+        data, filters = s.validated(fields, s.BySoundParams, file=request.FILES.get("file"))
         metrics.count("search")
-        with spooled_uploads([params.validated_data["file"]]) as (clip,):
+        with spooled_uploads([data["file"]]) as (clip,):
             page = selectors.samples_like_sound(
-                user=request.user,
-                path=clip.path,
-                k=params.validated_data["k"],
-                filters=params.filters(),
+                user=request.user, path=clip.path, k=data["k"], filters=filters
             )
         return Response({"count": len(page.hits), "results": _results(page, request)})

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from search.filters.base import FacetCount
+from search.filters.values import SearchFilters
+
 if TYPE_CHECKING:
     from accounts.models import User
     from library.models import Sample
@@ -27,41 +30,6 @@ if TYPE_CHECKING:
 
 # Fields a search can be ordered by (``-`` first for descending), besides relevance.
 SORTABLE = frozenset({"created_at", "bpm", "duration", "loudness_lufs", "key"})
-# Tempo bands for facets: below 60, 60-79, ..., 160-179, 180 and up.
-BPM_BAND_EDGES: tuple[int, ...] = (60, 80, 100, 120, 140, 160, 180)
-
-
-def bpm_band(index: int) -> tuple[int | None, int | None, str]:
-    """Band ``index`` (0 = below the first edge) as ``(low, high, label)``, high exclusive."""
-    edges = BPM_BAND_EDGES
-    low = edges[index - 1] if index > 0 else None
-    high = edges[index] if index < len(edges) else None
-    if low is None:
-        return None, high, f"under {high}"
-    if high is None:
-        return low, None, f"{low}+"
-    return low, high, f"{low}\u2013{high - 1}"
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """Narrowing conditions; ``None`` or empty means "any"."""
-
-    bpm_min: float | None = None
-    bpm_max: float | None = None
-    key: str | None = None  # C .. B
-    mode: str | None = None  # major / minor
-    compatible_keys: bool = False  # key + mode's Camelot neighbours instead of the key alone
-    duration_min: float | None = None
-    duration_max: float | None = None
-    loudness_min: float | None = None
-    loudness_max: float | None = None
-    categories: tuple[str, ...] = ()
-    is_loop: bool | None = None
-    tags: tuple[str, ...] = ()  # every one of them
-    collection: int | None = None
-    visibility: str | None = None  # public / private
-    mine: bool = False  # the user's own samples only
 
 
 @dataclass
@@ -100,19 +68,18 @@ class ResultPage:
 
 
 @dataclass
-class FacetCount:
-    value: Any
-    count: int
-    label: str = ""
-
-
-@dataclass
 class Facets:
-    """How the matches spread; each facet ignores its own filter (so choices stay visible)."""
+    """How the matches spread, by faceted filter name (``category``, ``key``, ``bpm``...).
 
-    category: list[FacetCount]
-    key: list[FacetCount]
-    bpm: list[FacetCount]
+    Each facet ignores its own filter, so that its other choices stay visible.
+    """
+
+    groups: dict[str, list[FacetCount]] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> list[FacetCount]:
+        if name.startswith("_") or name == "groups":
+            raise AttributeError(name)
+        return self.groups.get(name, [])
 
 
 @dataclass
@@ -194,7 +161,7 @@ class BaseSearchBackend:
         fuzzy: str = "off",
         expanded: dict[str, list[str]] | None = None,
     ) -> Facets:
-        """Counts of the matches of :meth:`search` by category, key and tempo band.
+        """Counts of the matches of :meth:`search` by each faceted filter's values.
 
         With ``fuzzy="on"`` the near spellings of the words are counted, as a
         fuzzy search found them: those in ``expanded`` when given (the page's

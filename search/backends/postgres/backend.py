@@ -10,34 +10,32 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import product
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
+
 from library.models import Visibility
 from search.backends.base import (
-    BPM_BAND_EDGES,
     SORTABLE,
     BaseSearchBackend,
-    FacetCount,
     Facets,
     Hit,
     ResultPage,
     SearchFilters,
     Suggestion,
-    bpm_band,
 )
 from search.backends.postgres.sql import (
-    FACETED,
     OWN_DOCUMENT,
     SAMPLE_JOIN,
     fetch,
-    filter_groups,
+    filter_conditions,
     filter_sql,
-    key_pairs,
     owned_by,
     owner_of,
+    rendered,
     sample_columns,
     samples_from,
 )
@@ -55,7 +53,8 @@ from search.backends.postgres.text import (
     split_exclusions,
     words,
 )
-from search.keys import camelot
+from search.filters import FilterContext, registry
+from search.filters.declared import key_pairs
 from search.models import POSTING_WEIGHTS
 
 SHORT_DESCRIPTION = 200  # characters; up to this a description's snippet is all of it
@@ -200,14 +199,17 @@ class PostgresSearchBackend(BaseSearchBackend):
         fuzzy: str = "off",
         expanded: dict[str, list[str]] | None = None,
     ) -> Facets:
-        """Counts by category, key and tempo band: one statement, one pass over the matches.
+        """Counts by each faceted filter's values: one statement, one pass over the matches.
 
         Each facet leaves out its own filter, so the other choices stay visible:
         the matches are gathered with the other filters, each row says which
         facet filters it passes, and each grouping counts the rows that pass
-        the other two.
+        the others.
         """
         filters = filters or SearchFilters()
+        faceted = registry.faceted()
+        if not faceted:
+            return Facets()
         query = None
         if text.strip():
             if fuzzy == "on":
@@ -215,61 +217,64 @@ class PostgresSearchBackend(BaseSearchBackend):
             else:
                 query = _TextQuery.plain(text)
             if query is None:
-                return Facets(category=[], key=[], bpm=[])
-        groups, params = filter_groups(user, filters, alias="d", id_column="sample_id")
-        where = "".join(f" AND {part}" for part in groups["other"])
-        passes = ", ".join(
-            f"({' AND '.join(groups[name]) or 'true'}) AS {name}_ok" for name in FACETED
-        )
-        select = f"d.category, d.key, d.mode, d.bpm, {passes}"
+                return Facets({item.name: [] for item in faceted})
+        conditions, params = filter_conditions(user, filters, alias="d", id_column="sample_id")
+        names = {item.name for item in faceted}
+        where = "".join(f" AND {part}" for name, part in conditions.items() if name not in names)
+        ctx = FilterContext(user=user, alias="d", id_column="sample_id", params=params)
+        columns, passes, groups = [], [], []
+        for n, item in enumerate(faceted):
+            aliases = []
+            for m, expr in enumerate(item.facet_columns(ctx)):
+                aliases.append(sql.Identifier(f"f{n}_{m}"))
+                columns.append(sql.SQL("{} AS {}").format(expr, aliases[-1]))
+            passes.append(
+                sql.SQL("({}) AS {}").format(
+                    sql.SQL(conditions.get(item.name, "true")), sql.Identifier(f"ok{n}")
+                )
+            )
+            groups.append(aliases)
+        select = rendered(sql.SQL(", ").join([*columns, *passes]))
         if query is None:
             visible = self._visible_sql(user, "d")
             matches = f"SELECT {select} FROM search_sampledocument d WHERE {visible}{where}"
         else:
             matches = self._matching_sql(user, query, select, where)
             params["text"] = query.value
-        params |= {**self._visibility_params(user), "edges": list(map(float, BPM_BAND_EDGES))}
-        sql = (
-            "SELECT GROUPING(category), GROUPING(key, mode), category, key, mode, band,"
-            " count(*) FILTER (WHERE key_ok AND bpm_ok),"
-            " count(*) FILTER (WHERE category_ok AND bpm_ok),"
-            " count(*) FILTER (WHERE category_ok AND key_ok)"
-            f" FROM (SELECT *, width_bucket(bpm, %(edges)s::float8[]) AS band FROM ({matches}) m) m"
-            " GROUP BY GROUPING SETS ((category), (key, mode), (band))"
-        )
-        categories, keys, bands = [], [], {}
-        # GROUPING() is 0 for the columns a row's grouping set groups by.
-        for not_category, not_key, category, key, mode, band, *counts in fetch(sql, params):
-            if not not_category:
-                if category is not None and counts[0]:
-                    categories.append((category, counts[0]))
-            elif not not_key:
-                if key is not None and counts[1]:
-                    keys.append((key, mode, counts[1]))
-            elif band is not None and counts[2]:
-                bands[band] = counts[2]
-        categories.sort(key=lambda item: (-item[1], item[0]))
-        keys.sort(key=lambda item: (-item[2], item[0], item[1] is None, item[1] or ""))
-        return Facets(
-            category=[
-                FacetCount(value=name, count=n, label=name.replace("_", " "))
-                for name, n in categories
-            ],
-            key=[
-                FacetCount(
-                    value={"key": key, "mode": mode},
-                    count=n,
-                    label=f"{key} {mode} ({camelot(key, mode)})" if mode else key,
+        params |= self._visibility_params(user)
+        every = [alias for group in groups for alias in group]
+        counts = [
+            sql.SQL("count(*) FILTER (WHERE {})").format(
+                sql.SQL(" AND ").join(
+                    [sql.Identifier(f"ok{m}") for m in range(len(faceted)) if m != n]
+                    or [sql.SQL("true")]
                 )
-                for key, mode, n in keys
-            ],
-            bpm=[
-                FacetCount(value={"min": low, "max": high}, count=bands[index], label=label)
-                for index in range(len(BPM_BAND_EDGES) + 1)
-                if bands.get(index)
-                for low, high, label in [bpm_band(index)]
-            ],
+            )
+            for n in range(len(faceted))
+        ]
+        statement = sql.SQL(
+            "SELECT {groupings}, {values}, {counts}"
+            " FROM ({matches}) m GROUP BY GROUPING SETS ({sets})"
+        ).format(
+            groupings=sql.SQL(", ").join(
+                sql.SQL("GROUPING({})").format(sql.SQL(", ").join(group)) for group in groups
+            ),
+            values=sql.SQL(", ").join(every),
+            counts=sql.SQL(", ").join(counts),
+            matches=sql.SQL(matches),
+            sets=sql.SQL(", ").join(
+                sql.SQL("({})").format(sql.SQL(", ").join(group)) for group in groups
+            ),
         )
+        rows: dict[str, list[tuple[tuple, int]]] = {item.name: [] for item in faceted}
+        width = len(faceted)
+        for row in fetch(rendered(statement), params):
+            # GROUPING() is 0 for the columns a row's grouping set groups by.
+            n = list(row[:width]).index(0)
+            start = width + sum(len(group) for group in groups[:n])
+            values = tuple(row[start : start + len(groups[n])])
+            rows[faceted[n].name].append((values, row[width + len(every) + n]))
+        return Facets({item.name: item.facet_counts(rows[item.name]) for item in faceted})
 
     def autocomplete(self, *, user, text: str, limit: int = 8) -> list[Suggestion]:
         if not text or text[-1].isspace():
@@ -728,7 +733,7 @@ class PostgresSearchBackend(BaseSearchBackend):
             exact = self._estimated_rows(user, filters) <= self.exact_loops_max
         elif filters.categories or filters.key:
             exact = self._estimated_rows(user, filters) <= self.exact_indexed_max
-        elif replace(filters, categories=(), is_loop=None) != SearchFilters():
+        elif filters.replace(categories=(), is_loop=None) != SearchFilters():
             exact = self._estimated_rows(user, filters) <= self.exact_max
         settings = {
             # relaxed_order lets the scan go on past filtered-out rows until k are

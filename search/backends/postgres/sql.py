@@ -18,111 +18,51 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import DEFERRED
+from psycopg import sql
 
-from library.models import Visibility
-from search.backends.base import SearchFilters
-from search.keys import compatible_keys
+from search.filters import FilterContext, SearchFilters, registry
 
 Params = dict[str, Any]
 
 
-# The filters a facet leaves out when it counts its own values.
-FACETED = ("bpm", "key", "category")
+def filter_conditions(
+    user, filters: SearchFilters, *, alias: str, id_column: str, on_samples: bool = False
+) -> tuple[dict[str, str], Params]:
+    """Each active filter's SQL condition (by filter name) on the table aliased ``alias``.
+
+    ``id_column`` is the sample id column (``sample_id`` or ``id``), ``on_samples``
+    whether the table is ``library_sample``. The conditions come from the filter
+    registry (:mod:`search.filters`); their values are in the returned parameters.
+    """
+    ctx = FilterContext(user=user, alias=alias, id_column=id_column, on_samples=on_samples)
+    conditions = registry.conditions(filters, ctx)
+    return {name: rendered(condition) for name, condition in conditions.items()}, ctx.params
 
 
 def filter_sql(
-    user, filters: SearchFilters, *, alias: str, id_column: str, skip: Collection[str] = ()
+    user,
+    filters: SearchFilters,
+    *,
+    alias: str,
+    id_column: str,
+    skip: Collection[str] = (),
+    on_samples: bool = False,
 ) -> tuple[str, Params]:
     """``filters`` as ``AND ...`` conditions on the table aliased ``alias`` ('' when none).
 
-    ``id_column`` is the sample id column (``sample_id`` or ``id``); ``skip``
-    leaves out facets' own filters ("bpm", "key", "category").
+    ``skip`` leaves out the named filters' conditions (a facet's own, or one a
+    caller writes itself).
     """
-    groups, params = filter_groups(user, filters, alias=alias, id_column=id_column)
-    parts = [part for name, group in groups.items() if name not in skip for part in group]
+    conditions, params = filter_conditions(
+        user, filters, alias=alias, id_column=id_column, on_samples=on_samples
+    )
+    parts = [part for name, part in conditions.items() if name not in skip]
     return "".join(f" AND {part}" for part in parts), params
 
 
-def filter_groups(
-    user, filters: SearchFilters, *, alias: str, id_column: str
-) -> tuple[dict[str, list[str]], Params]:
-    """``filters`` as SQL conditions grouped by facet (:data:`FACETED`) and ``"other"``."""
-    f = filters
-    groups: dict[str, list[str]] = {name: [] for name in (*FACETED, "other")}
-    params: Params = {}
-
-    def add(group: str, sql: str, *values: Any) -> None:
-        names = []
-        for value in values:
-            names.append(f"{alias}_f{len(params)}")
-            params[names[-1]] = value
-        groups[group].append(sql.format(*(f"%({name})s" for name in names), t=alias))
-
-    if f.bpm_min is not None:
-        add("bpm", "{t}.bpm >= {}", f.bpm_min)
-    if f.bpm_max is not None:
-        add("bpm", "{t}.bpm <= {}", f.bpm_max)
-    pairs = key_pairs(f)
-    if pairs:
-        add(
-            "key",
-            "(" + " OR ".join("({t}.key = {} AND {t}.mode = {})" for _ in pairs) + ")",
-            *(value for pair in pairs for value in pair),
-        )
-    else:
-        if f.key:
-            add("key", "{t}.key = {}", f.key)
-        if f.mode:
-            add("key", "{t}.mode = {}", f.mode)
-    if f.categories:
-        # One category as equality, so its partial HNSW index applies.
-        if len(f.categories) == 1:
-            add("category", "{t}.category = {}", f.categories[0])
-        else:
-            add("category", "{t}.category = ANY({})", list(f.categories))
-    if f.duration_min is not None:
-        add("other", "{t}.duration >= {}", f.duration_min)
-    if f.duration_max is not None:
-        add("other", "{t}.duration <= {}", f.duration_max)
-    if f.loudness_min is not None:
-        add("other", "{t}.loudness_lufs >= {}", f.loudness_min)
-    if f.loudness_max is not None:
-        add("other", "{t}.loudness_lufs <= {}", f.loudness_max)
-    if f.is_loop is not None:
-        add("other", "{t}.is_loop" if f.is_loop else "NOT {t}.is_loop")
-    if f.tags:
-        add("other", "{t}.tags @> {}::varchar[]", list(f.tags))
-    if f.collection is not None:
-        # Only a collection the user may see narrows anything; another's private one is empty.
-        add(
-            "other",
-            "{t}." + id_column + " IN (SELECT item.sample_id FROM library_collectionitem item"
-            " JOIN library_collection col ON col.id = item.collection_id"
-            " WHERE item.collection_id = {} AND (col.visibility = {} OR col.owner_id = {}))",
-            f.collection,
-            Visibility.PUBLIC,
-            owner_of(user),
-        )
-    if f.visibility:
-        add("other", "{t}.visibility = {}", f.visibility)
-    if f.mine:
-        if user.is_authenticated:
-            add("other", "{t}.owner_id = {}", user.pk)
-        else:
-            groups["other"].append("false")
-    return groups, params
-
-
-def key_pairs(filters: SearchFilters) -> list[tuple[str, str]]:
-    """The (key, mode) pairs a "compatible keys" filter accepts; empty for other filters.
-
-    Queries that read a (category, key, mode) index search each pair apart
-    and merge them: an ``OR`` of the pairs can only be read as a bitmap of
-    the rows, which visits every row's page.
-    """
-    if filters.key and filters.mode and filters.compatible_keys:
-        return list(compatible_keys(filters.key, filters.mode))
-    return []
+def rendered(statement: sql.Composable) -> str:
+    """A ``psycopg.sql`` composition as text with ``%(name)s`` placeholders."""
+    return statement.as_string(None)
 
 
 # What owners search in their own samples (their private collections' names too), and
