@@ -21,6 +21,7 @@ from accounts.audit import audit_log_record
 from accounts.models import ApiKey, RateLimitOverride, Role, User
 from accounts.rbac import has_permission, permissions_for
 from accounts.selectors import email_verification_required
+from accounts.signals import user_deleting
 from samplemind.text import plain_text
 
 API_KEY_PREFIX = "sm_live_"
@@ -137,14 +138,12 @@ def user_access_set(
 def user_delete(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:
     """Delete an account and everything it owns, keeping an audit entry.
 
-    Samples go through the library's delete service so their originals and
-    previews leave storage (after commit); the cascade alone would orphan them.
+    ``user_deleting`` goes out first, in this transaction: the library deletes
+    the samples through its own service so their originals and previews leave
+    storage (after commit); the cascade alone would orphan them.
     """
-    # Imported here: the library app builds on accounts, not the other way round.
-    from library.services.samples import samples_delete_owned
-
     details = {"user_id": user.pk, "email": user.email, "role": user.role}
-    samples_delete_owned(owner=user)
+    user_deleting.send(sender=User, user=user)
     user.delete()
     audit_log_record(action="user.deleted", actor=actor, request=request, details=details)
 

@@ -1,13 +1,21 @@
-"""Audit-log receivers for sign-in, sign-up and password events from Django and allauth."""
+"""Account signals, and the audit-log receivers for sign-in, sign-up and password events.
+
+``user_deleting`` is for other apps; the receivers listen to Django and allauth.
+"""
 
 from __future__ import annotations
 
 from allauth.account.signals import password_changed, password_reset, user_signed_up
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from accounts.audit import audit_log_record
 from accounts.lockout import login_failure_record, login_failures_clear
+
+# Sent by accounts.services.user_delete inside its transaction, before the user's row goes,
+# with ``user``: apps that keep more than rows for the user (stored files) release it here.
+# Accounts knows nothing of those apps; they connect to this.
+user_deleting = Signal()
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")

@@ -1,4 +1,7 @@
-"""Administration endpoints under /api/v1/admin/: users, analytics, audit log, rate limits."""
+"""Administration endpoints under /api/v1/admin/: users, audit log, rate limits.
+
+admin/analytics is the library's (library/api/staff.py): its figures are about samples.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from accounts.models import AuditLog, RateLimitOverride, Role
 from accounts.permissions import Allowed
 from accounts.rbac import quota
 from accounts.selectors import rate_limit_override_for
-from samplemind.analytics import analytics_snapshot
 
 User = get_user_model()
 
@@ -67,16 +69,6 @@ class AdminUserListView(generics.ListAPIView):
         return User.objects.annotate(
             sample_count=Count("samples"), storage_bytes=Sum("samples__size_bytes")
         ).order_by("-date_joined")
-
-
-class AnalyticsView(APIView):
-    """Users per role, uploads per day, storage, analysis queue and failures, search, cache."""
-
-    permission_classes = [Allowed("admin:analytics")]
-
-    @extend_schema(responses={200: dict})
-    def get(self, request: Request) -> Response:
-        return Response(analytics_snapshot())
 
 
 class AuditLogSerializer(serializers.ModelSerializer):

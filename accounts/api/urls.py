@@ -13,7 +13,6 @@ urlpatterns = [
     path("auth/api-keys", views.ApiKeyListView.as_view(), name="auth-api-keys"),
     path("auth/api-keys/<int:pk>", views.ApiKeyDetailView.as_view(), name="auth-api-key"),
     path("admin/users", staff.AdminUserListView.as_view(), name="admin-users"),
-    path("admin/analytics", staff.AnalyticsView.as_view(), name="admin-analytics"),
     path("admin/audit-logs", staff.AuditLogListView.as_view(), name="admin-audit-logs"),
     path("admin/rate-limits", staff.RateLimitView.as_view(), name="admin-rate-limits"),
 ]

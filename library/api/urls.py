@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from library.api import views
+from library.api import staff, views
 
 urlpatterns = [
     path("audio/", views.SampleListView.as_view(), name="audio-list"),
@@ -36,4 +36,5 @@ urlpatterns = [
         views.CollectionDownloadView.as_view(),
         name="collection-download",
     ),
+    path("admin/analytics", staff.AnalyticsView.as_view(), name="admin-analytics"),
 ]
