@@ -1,10 +1,7 @@
-"""DRF permission classes and a page decorator built on :mod:`accounts.rbac`."""
+"""DRF permission classes built on :mod:`accounts.rbac` (pages call ``has_permission`` directly)."""
 
 from __future__ import annotations
 
-from functools import wraps
-
-from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -79,23 +76,6 @@ def Allowed(*permissions: str) -> type[BasePermission]:  # noqa: N802 - reads li
 
     _Allowed.__name__ = f"Allowed({', '.join(permissions)})"
     return _Allowed
-
-
-def permission_required(permission: str):
-    """Page decorator: 403 unless the signed-in user's role has ``permission``."""
-    if permission not in PERMISSIONS:
-        raise ValueError(f"unknown permission {permission!r}")
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not has_permission(request.user, permission):
-                raise PermissionDenied(f"Your plan does not include {permission}.")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 class MethodPermissions(BasePermission):

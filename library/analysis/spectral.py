@@ -54,11 +54,6 @@ def mel_filterbank(sr: int = SR, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np
 
 
 @lru_cache(maxsize=2)
-def mel_frequencies(sr: int = SR, n_mels: int = N_MELS) -> np.ndarray:
-    return _mel_to_hz(np.linspace(_hz_to_mel(FMIN), _hz_to_mel(sr / 2), n_mels + 2))[1:-1]
-
-
-@lru_cache(maxsize=2)
 def _dct_matrix(n_mels: int = N_MELS, n_mfcc: int = N_MFCC) -> np.ndarray:
     """Orthonormal DCT-II basis, ``(n_mels, n_mfcc)``."""
     n = np.arange(n_mels)
