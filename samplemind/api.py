@@ -5,11 +5,8 @@ Every API error reads ``{"error": {"code": ..., "message": ..., "details": {...}
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -97,22 +94,3 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         message, details = _message(response.data), {}
     response.data = error_body(str(code), message, details)
     return response
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """JSON for API paths, Django's page for the rest."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    from samplemind.outage import database_unavailable, is_database_outage  # imports this module
-
-    # Django calls this while it handles the exception: an outage met outside a view.
-    if is_database_outage(sys.exc_info()[1]):
-        return database_unavailable(request)
-    if request.path.startswith("/api/"):
-        message = "Something went wrong on our side; it has been logged."
-        return JsonResponse(error_body("server_error", message), status=500)
-    return defaults.server_error(request)

@@ -48,7 +48,7 @@ class DatabaseOutageMiddleware:
     """Answers 503 when a view fails because the database is not answering.
 
     Errors raised by other middleware reach ``handler500``
-    (``samplemind.api.server_error``), which answers the same way.
+    (``samplemind.handlers.server_error``), which answers the same way.
     """
 
     def __init__(self, get_response: Callable) -> None:

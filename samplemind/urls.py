@@ -33,8 +33,8 @@ urlpatterns = [
     path("", library_views.home, name="home"),
 ]
 
-handler404 = "samplemind.api.not_found"
-handler500 = "samplemind.api.server_error"
+handler404 = "samplemind.handlers.not_found"
+handler500 = "samplemind.handlers.server_error"
 # allauth's rate limits answer through this one (a 429 page with Retry-After).
 handler429 = "accounts.views.handler429"
 # No URL serves the media folder, not even with DEBUG: every original and preview is
