@@ -175,3 +175,11 @@ def _visible_item_count(user: User) -> Count:
 
 def batch_jobs_owned(*, user: User) -> QuerySet[BatchJob]:
     return BatchJob.objects.filter(owner=user)
+
+
+def stored_file_names() -> set[str]:
+    """Every storage name a sample row points at: originals and previews."""
+    names: set[str] = set()
+    for original, preview in Sample.objects.values_list("file", "preview").iterator():
+        names.update(name for name in (original, preview) if name)
+    return names

@@ -25,7 +25,7 @@ import secrets
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -236,18 +236,14 @@ def media_check(files: Iterable[dict[str, Any]], storage: Storage | None = None)
     return result
 
 
-def media_orphans(storage: Storage | None = None) -> list[str]:
-    """Sample files and previews in the media storage that no sample row names.
+def media_orphans(known: Set[str], storage: Storage | None = None) -> list[str]:
+    """Sample files and previews in the media storage not in ``known``.
 
-    After restoring an older backup these are the files of samples uploaded
+    ``known`` is what the rows name (``library.selectors.stored_file_names``).
+    After restoring an older backup the others are the files of samples uploaded
     since; an analysis killed outright can leave a preview behind too.
     """
-    from library.models import Sample  # ops stays importable before the apps load
-
     storage = storage or default_storage
-    known = set()
-    for original, preview in Sample.objects.values_list("file", "preview").iterator():
-        known.update((original, preview))
     return [
         path for folder in MEDIA_FOLDERS for path in _walk(storage, folder) if path not in known
     ]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from library.selectors import stored_file_names
 from samplemind.management.commands.backup import verification_report
 from samplemind.ops import backups
 from samplemind.ops.pg import PgError, target
@@ -89,7 +90,7 @@ class Command(BaseCommand):
 
     def _orphans(self, *, remove: bool) -> None:
         """Report (or delete) the files on disk that no restored row names."""
-        orphans = backups.media_orphans()
+        orphans = backups.media_orphans(stored_file_names())
         if not orphans:
             return
         if remove:
