@@ -1,0 +1,79 @@
+"""Imports point one way: the contracts in .importlinter hold, and no module import circles back.
+
+``lint-imports`` (import-linter) checks the layers: apps build on accounts,
+pages, billing and the studio on the library and search, and samplemind's
+kernel (errors, text, api, celery, ops) imports no app; only its URLconf and
+management commands, the project's glue, do. The analyser imports no Django.
+"""
+
+from __future__ import annotations
+
+import grimp
+from django.conf import settings
+from importlinter.cli import lint_imports
+
+from library.services.queue import ANALYZE_SAMPLE_TASK
+from library.tasks import analyze_sample
+
+PACKAGES = ("samplemind", "accounts", "library", "search", "billing", "studio", "web")
+# Known cycles, each to be removed (also in .importlinter): importer -> imported.
+KNOWN_CYCLE_IMPORTS = {("search.filters.values", "search.filters.registry")}
+
+
+def test_the_import_contracts_hold(capsys):
+    config = str(settings.BASE_DIR / ".importlinter")
+
+    exit_code = lint_imports(config_filename=config, no_cache=True, no_logo=True)
+
+    assert exit_code == 0, capsys.readouterr().out
+
+
+def test_no_module_imports_itself_round_a_circle():
+    """Any cycle, across apps or between a package and its modules, names its modules."""
+    graph = grimp.build_graph(*PACKAGES, include_external_packages=False)
+    for importer, imported in KNOWN_CYCLE_IMPORTS:
+        graph.remove_import(importer=importer, imported=imported)
+
+    cycles = _cycles(graph)
+
+    assert cycles == [], "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_services_send_the_analysis_task_by_its_registered_name():
+    # The services name the task instead of importing library.tasks (which imports them).
+    assert analyze_sample.name == ANALYZE_SAMPLE_TASK
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return sorted(found)
