@@ -24,6 +24,7 @@ from search import cache as search_cache
 from search.backends import get_search_backend
 from search.backends.base import Facets, ResultPage, SearchFilters, Suggestion
 from search.errors import NotAnalysed
+from search.understanding import Understood, understand
 
 # Enough of a clip to describe its timbre; bounds the work one request can cause.
 BY_SOUND_MAX_SECONDS = 30.0
@@ -80,6 +81,33 @@ def search_samples(
         offset=offset,
         limit=page_size,
     )
+
+
+def search_understood(
+    *,
+    user: User,
+    text: str = "",
+    filters: SearchFilters | None = None,
+    literal: Sequence[str] = (),
+    **options,
+) -> tuple[ResultPage, Understood]:
+    """:func:`search_samples` after reading the words for filters ("hh 120 bpm").
+
+    Returns the page and what was understood (its ``readings`` become chips).
+    When what the words were read as finds nothing, they are searched as
+    words instead, and nothing is reported as understood. ``literal`` phrases
+    stay words.
+    """
+    filters = filters or SearchFilters()
+    understood = understand(text, filters, literal=literal)
+    if understood.readings:
+        page = search_samples(
+            user=user, text=understood.text, filters=understood.filters, **options
+        )
+        if page.total or page.hits:
+            return page, understood
+    page = search_samples(user=user, text=text, filters=filters, **options)
+    return page, Understood(text, filters)
 
 
 @search_cache.cached_selector("facets")

@@ -13,15 +13,17 @@ from accounts.rbac import has_permission
 from library.services.uploads import spooled_uploads
 from samplemind import metrics
 from samplemind.errors import ProductError
+from search.api.serializers import literal_phrases
 from search.backends.base import Facets
 from search.filters import SearchFilters, registry
-from search.filters.panel import filter_panel, query_with
+from search.filters.panel import ChipLink, filter_panel, query_with
 from search.selectors import (
     samples_like_sound,
     search_facets,
-    search_samples,
     search_suggestions,
+    search_understood,
 )
+from search.understanding import Understood
 
 PAGE_SIZE = 20
 
@@ -51,6 +53,17 @@ def _facet_links(query: QueryDict, facets: Facets, filters: SearchFilters) -> di
     return groups
 
 
+def _reading_chips(query: QueryDict, understood: Understood, literal: list[str]) -> list:
+    """What the words were read as, each a chip whose link searches its phrase as words."""
+    return [
+        ChipLink(
+            f"{reading.label} (“{reading.phrase}”)",
+            query_with(query, literal=",".join([*literal, reading.phrase])),
+        )
+        for reading in understood.readings
+    ]
+
+
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:200]
@@ -60,18 +73,27 @@ def search(request: HttpRequest) -> HttpResponse:
         page_number = max(int(request.GET.get("page", 1)), 1)
     except ValueError:
         page_number = 1
-    results, facets, error = None, None, None
+    results, facets, error, readings = None, None, None, []
+    literal = [
+        phrase for value in request.GET.getlist("literal") for phrase in literal_phrases(value)
+    ]
     if text or filters != SearchFilters():  # a search, not a visit to the empty page
         metrics.count("search")
     try:
-        results = search_samples(
-            user=request.user, text=text, filters=filters, page=page_number, page_size=PAGE_SIZE
-        )
-        # Count what the results show: near spellings when the exact words found nothing.
-        facets = search_facets(
+        results, understood = search_understood(
             user=request.user,
             text=text,
             filters=filters,
+            literal=literal,
+            page=page_number,
+            page_size=PAGE_SIZE,
+        )
+        readings = _reading_chips(request.GET, understood, literal)
+        # Count what the results show: near spellings when the exact words found nothing.
+        facets = search_facets(
+            user=request.user,
+            text=understood.text,
+            filters=understood.filters,
             fuzzy=results.fuzzy,
             expanded=results.expanded,
         )
@@ -84,6 +106,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "problems": parsed.problems,
         "results": results,
         "facet_groups": _facet_links(request.GET, facets, filters) if facets else {},
+        "readings": readings,
         "error": error,
         "page_number": page_number,
         "page_query": query_with(request.GET),

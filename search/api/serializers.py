@@ -45,6 +45,10 @@ def validated(
     return params.validated_data, filters.filters()
 
 
+def literal_phrases(value: str) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
 def filter_parameters() -> type[serializers.Serializer]:
     """The filters' parameters for the OpenAPI schema (``AutoSchema`` adds them)."""
     return registry.serializer_class()
@@ -56,6 +60,12 @@ class SearchParams(serializers.Serializer):
         default="",
         max_length=200,
         help_text='Web-search syntax: dark pad -noise, "vinyl crackle".',
+    )
+    literal = serializers.CharField(
+        required=False,
+        max_length=400,
+        help_text="Comma-separated phrases of q to search as words rather than read as "
+        'filters (q="hh 120 bpm" reads "hh" as category hihat and "120 bpm" as a tempo).',
     )
     similar_to = serializers.UUIDField(
         required=False,
@@ -123,6 +133,12 @@ class FacetsSerializer(serializers.DictField):
         super().__init__(child=FacetCountSerializer(many=True), **kwargs)
 
 
+class ReadingSerializer(serializers.Serializer):
+    phrase = serializers.CharField(help_text="The words of q, as typed.")
+    label = serializers.CharField(help_text="What they were read as, for people.")
+    filters = serializers.DictField(help_text="The filter fields they set.")
+
+
 class SearchResponseSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     count_is_exact = serializers.BooleanField()
@@ -132,6 +148,9 @@ class SearchResponseSerializer(serializers.Serializer):
     expanded = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Which words stood in for each query word.",
+    )
+    understood = ReadingSerializer(
+        many=True, help_text="Phrases of q read as filters; the rest was searched as words."
     )
     results = SearchResultSerializer(many=True)
     facets = FacetsSerializer(required=False)

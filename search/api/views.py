@@ -45,6 +45,12 @@ def _facets(facets: Facets) -> dict:
     }
 
 
+def _jsonable(changes: dict) -> dict:
+    return {
+        name: list(value) if isinstance(value, tuple) else value for name, value in changes.items()
+    }
+
+
 def _page_links(request: Request, page: ResultPage, number: int, size: int) -> dict:
     url = request.build_absolute_uri()
     following = number * size < page.total and number < 500
@@ -96,10 +102,11 @@ class SearchView(APIView):
             source = selectors.visible_sample(user=request.user, sample_id=data["similar_to"])
             if source is None:
                 raise Http404("No such sample.")
-        page = selectors.search_samples(
+        page, understood = selectors.search_understood(
             user=request.user,
             text=data["q"],
             filters=filters,
+            literal=s.literal_phrases(data.get("literal", "")),
             fuzzy=data["fuzzy"],
             ordering=data.get("ordering"),
             similar_to=source,
@@ -112,13 +119,17 @@ class SearchView(APIView):
             **_page_links(request, page, data["page"], data["page_size"]),
             "fuzzy": page.fuzzy,
             "expanded": page.expanded,
+            "understood": [
+                {"phrase": r.phrase, "label": r.label, "filters": _jsonable(r.changes)}
+                for r in understood.readings
+            ],
             "results": _results(page, request),
         }
         if data["facets"]:
             facets = selectors.search_facets(
                 user=request.user,
-                text=data["q"],
-                filters=filters,
+                text=understood.text,
+                filters=understood.filters,
                 fuzzy=page.fuzzy,
                 expanded=page.expanded,
             )

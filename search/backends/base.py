@@ -63,6 +63,15 @@ class ResultPage:
     expanded: dict[str, list[str]] = field(default_factory=dict)
 
     @property
+    def respelled(self) -> dict[str, list[str]]:
+        """The words of :attr:`expanded` another spelling stood in for (not only themselves)."""
+        changed = {
+            word: [other for other in others if other != word]
+            for word, others in self.expanded.items()
+        }
+        return {word: others for word, others in changed.items() if others}
+
+    @property
     def total_is_exact(self) -> bool:
         return self.total_capped_at is None or self.total < self.total_capped_at
 

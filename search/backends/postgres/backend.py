@@ -50,6 +50,7 @@ from search.backends.postgres.text import (
     highlighted,
     query_words,
     raw_tsquery,
+    split_camel,
     split_exclusions,
     words,
 )
@@ -937,6 +938,7 @@ class _TextQuery:
     def plain(cls, text: str) -> _TextQuery:
         """Web-search syntax, normalised as documents are."""
         sql = f"websearch_to_tsquery('{TEXT_CONFIG}'::regconfig, search_normalise(%({{}})s))"
+        text = split_camel(text)
         kept, excluded = split_exclusions(text)
         spelled = tuple(kept) if len(kept) == 1 else ()
         return cls._posted(

@@ -15,6 +15,8 @@ MARK_START, MARK_END = "\ue000", "\ue001"
 
 _WORD = re.compile(r"[^\W_]+")
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+# A lower-case letter followed by a capital: "KickHard" -> "Kick Hard".
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 # A word of the word list is offered to a caller (as a near spelling or a
 # completion) only when it is a word of a sample the caller can see: the list
@@ -110,8 +112,20 @@ AUTOCOMPLETE_SQL = f"""
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words split the way documents are: ``"BD808"`` -> ``["bd", "808"]``."""
-    return _WORD.findall(_LETTER_DIGIT.sub(" ", text).lower())
+    """Lower-cased words split the way documents are: ``"BD808"`` -> ``["bd", "808"]``.
+
+    Camel case is split too (``"KickHard"`` -> ``["kick", "hard"]``), as queries are.
+    """
+    return _WORD.findall(_LETTER_DIGIT.sub(" ", split_camel(text)).lower())
+
+
+def split_camel(text: str) -> str:
+    """``"KickHard01"`` -> ``"Kick Hard01"``: a query's camel-case words, apart.
+
+    Documents hold both the joined word and its parts (``search_normalise``),
+    so the parts of a query find both ways of writing it.
+    """
+    return _CAMEL.sub(" ", text)
 
 
 def query_words(text: str) -> tuple[list[str], list[str]]:
