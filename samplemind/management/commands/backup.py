@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from samplemind.ops import backups
+from samplemind.ops import backups, pitr
 from samplemind.ops.pg import PgError
 from samplemind.text import human_bytes
 
@@ -24,7 +24,8 @@ class Command(BaseCommand):
     help = (
         "Back up the database (pg_dump) and a manifest of the media files into the backup "
         "storage under backups/, then apply the retention. --verify restores a backup into "
-        "a scratch database and compares row counts; --list shows the backups."
+        "a scratch database and compares row counts; --base takes a base backup of the whole "
+        "cluster for point-in-time recovery (restore --to); --list shows both kinds."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             help="verify backup NAME (or 'latest'); without NAME, make a backup and verify it",
         )
         group.add_argument("--list", action="store_true", help="list the backups, newest first")
+        group.add_argument(
+            "--base",
+            action="store_true",
+            help="take a base backup (pg_basebackup) for point-in-time recovery instead",
+        )
         parser.add_argument(
             "--no-prune", action="store_true", help="keep backups outside the retention"
         )
@@ -45,6 +51,9 @@ class Command(BaseCommand):
         try:
             if options["list"]:
                 self._list()
+                return
+            if options["base"]:
+                self._basebackup(prune=not options["no_prune"])
                 return
             name = options["verify"]
             if not name:
@@ -67,6 +76,16 @@ class Command(BaseCommand):
             self.stdout.write(f"deleted {len(deleted)} old backups: {', '.join(deleted)}")
         return manifest["name"]
 
+    def _basebackup(self, *, prune: bool) -> None:
+        manifest = pitr.basebackup_create()
+        size = sum(entry["size"] for entry in manifest["files"].values())
+        self.stdout.write(
+            f"base backup {manifest['name']}: {human_bytes(size)}, recovery possible from "
+            f"{manifest['consistent_at'][:19].replace('T', ' ')} UTC, {manifest['seconds']} s"
+        )
+        if prune and (deleted := pitr.basebackups_prune()):
+            self.stdout.write(f"deleted {len(deleted)} old base backups: {', '.join(deleted)}")
+
     def _verify(self, name: str) -> None:
         result = backups.backup_verify(name=name)
         verification_report(self, result)
@@ -84,8 +103,18 @@ class Command(BaseCommand):
 
     def _list(self) -> None:
         found = backups.backups_list()
-        if not found:
+        bases = pitr.basebackups_list()
+        if not found and not bases:
             self.stdout.write("no backups yet")
+            return
+        if bases:
+            self.stdout.write(f"{'BASE BACKUP':<26} {'CONSISTENT FROM (UTC)':<22} {'SIZE':>10}")
+            for manifest in bases:
+                size = sum(entry["size"] for entry in manifest["files"].values())
+                consistent = manifest["consistent_at"][:19].replace("T", " ")
+                size_text = human_bytes(size)
+                self.stdout.write(f"{manifest['name']:<26} {consistent:<22} {size_text:>10}")
+        if not found:
             return
         self.stdout.write(
             f"{'NAME':<26} {'CREATED (UTC)':<20} {'DATABASE':>10} {'MEDIA FILES':>12}"
