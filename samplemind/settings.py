@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "search",
     "billing",
     "studio",
-    "organise",
     "web",
     "samplemind",
 ]
