@@ -3,7 +3,7 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 SAMPLEMIND_DATA=/data
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg libsndfile1 postgresql-client \
+    && apt-get install -y --no-install-recommends ffmpeg libsndfile1 postgresql-client rubberband-cli \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 samplemind \
     && mkdir -p /data && chown samplemind /data

@@ -53,6 +53,9 @@ system-deps:
 	@# gcc, make and curl rebuild the embedded pgvector for this CPU.
 	@command -v gcc >/dev/null && command -v curl >/dev/null || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq build-essential curl >/dev/null; }
+	@# Matched renders stretch and shift with Rubber Band (studio.rendering, via pyrubberband).
+	@command -v rubberband >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq rubberband-cli >/dev/null; }
 	@# The browser tests drive Debian's chromium (never a downloaded browser).
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq chromium >/dev/null; }

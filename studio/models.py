@@ -7,6 +7,9 @@ own linked to its loop by :class:`Slice`.
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -45,3 +48,81 @@ class ProjectSettings(models.Model):
     def __str__(self) -> str:
         key = f"{self.key} {self.mode or ''}".strip() if self.key else "no key"
         return f"{self.bpm or '-'} BPM, {key}"
+
+
+class RenderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class RenderFormat(models.TextChoices):
+    WAV = "wav", "WAV (24-bit)"
+    FLAC = "flac", "FLAC (24-bit)"
+
+
+def render_upload_to(instance: Render, filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"renders/{instance.owner_id}/{instance.pk.hex[:2]}/{instance.pk.hex}{suffix}"
+
+
+class Render(models.Model):
+    """A sample stretched and shifted to a tempo and key: a cache, counted as its requester's.
+
+    One per (requester, sample, analyser version, bpm, key, mode, pitch_drums,
+    format). ``tempo_ratio`` and ``semitones`` record the plan it was made
+    with; when a correction of the sample's tempo or key changes the plan, the
+    render is made again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_renders"
+    )
+    sample = models.ForeignKey("library.Sample", on_delete=models.CASCADE, related_name="+")
+    analyzer_version = models.CharField(max_length=20, blank=True)
+    bpm = models.FloatField(null=True, blank=True)
+    key = models.CharField(max_length=2, choices=KEY_CHOICES, null=True, blank=True)  # noqa: DJ001
+    mode = models.CharField(max_length=5, choices=MODE_CHOICES, null=True, blank=True)  # noqa: DJ001
+    pitch_drums = models.BooleanField(default=False)
+    format = models.CharField(max_length=4, choices=RenderFormat.choices)
+
+    status = models.CharField(
+        max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
+    )
+    tempo_ratio = models.FloatField(default=1.0)
+    semitones = models.SmallIntegerField(default=0)
+    notes = models.JSONField(default=list, blank=True)
+    file = models.FileField(upload_to=render_upload_to, max_length=300, blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    duration = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="Time the render took.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=(
+                    "owner",
+                    "sample",
+                    "analyzer_version",
+                    "bpm",
+                    "key",
+                    "mode",
+                    "pitch_drums",
+                    "format",
+                ),
+                name="studio_render_unique_target",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [models.Index(fields=("owner", "status", "last_used_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id} at {self.bpm or '-'} BPM {self.key or ''} {self.format}"

@@ -113,6 +113,7 @@ ENDPOINTS = [
     Endpoint("get", "/api/v1/studio/project", SIGNED_IN, keys=ANY_KEY),
     Endpoint("put", "/api/v1/studio/project", SIGNED_IN, {"bpm": 120}, keys=NEVER),
     Endpoint("patch", "/api/v1/studio/project", SIGNED_IN, {"key": "Am"}, keys=NEVER),
+    Endpoint("get", "/api/v1/audio/{sample_id}/render?bpm=120", "audio:download"),
     # billing: Stripe is not configured here, so checkout and portal answer 409 billing_manual
     Endpoint("get", "/api/v1/billing/plans", PUBLIC),
     Endpoint("get", "/api/v1/billing/subscription", SIGNED_IN, keys=NEVER),

@@ -1,0 +1,231 @@
+"""Matched renders: asked for by a request, made by a worker, kept as a cache.
+
+A render counts against its requester's storage quota (beside their samples);
+to make room, that person's least recently used renders are deleted first, and
+only when that is not enough is the render refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.rbac import quota
+from library import selectors as library_selectors
+from library.analysis import AudioDecodeError
+from library.models import Sample, SampleStatus
+from library.services.analysis import local_copy
+from samplemind.errors import ProductError, QuotaExceeded
+from samplemind.text import human_bytes
+from studio.errors import NotAnalysed, RenderFailed, RendersBusy
+from studio.matching import Plan, Source, plan_render
+from studio.models import Render, RenderStatus
+from studio.rendering import render_file
+
+logger = logging.getLogger(__name__)
+
+RENDERS_IN_FLIGHT = 4  # an account's renders waiting or running at once
+MAX_SOURCE_SECONDS = 600  # longer sounds are not rendered (memory and time limits)
+RETRY_FAILED_AFTER = timedelta(minutes=10)
+STALE_AFTER = timedelta(minutes=3)  # a render "running" this long lost its worker
+BYTES_PER_FRAME_AND_CHANNEL = 3  # 24-bit output
+
+
+def source_of(sample: Sample) -> Source:
+    """The sample as the producer sees it: corrections win over the analyser."""
+    return Source(
+        is_loop=bool(sample.is_loop),
+        bpm=sample.bpm,
+        key=sample.key,
+        mode=sample.mode,
+        root_note=(sample.descriptors or {}).get("root_note"),
+        category=sample.category,
+    )
+
+
+def renders_bytes(*, owner: User) -> int:
+    total = Render.objects.filter(owner=owner).aggregate(total=Sum("size_bytes"))["total"]
+    return total or 0
+
+
+def estimated_bytes(sample: Sample, plan: Plan) -> int:
+    frames = (sample.duration or 0) / plan.tempo_ratio * (sample.sample_rate or 44100)
+    return int(frames * (sample.channels or 2) * BYTES_PER_FRAME_AND_CHANNEL) + 4096
+
+
+def render_request(
+    *,
+    user: User,
+    sample: Sample,
+    bpm: float | None,
+    key: str | None,
+    mode: str | None,
+    fmt: str,
+    pitch_drums: bool = False,
+) -> Render:
+    """The render of ``sample`` at ``bpm`` and ``key``: ready, on its way, or queued now.
+
+    Raises :class:`NotAnalysed` (409) before analysis, :class:`RenderFailed`
+    (422) for a recent failure, :class:`RendersBusy` (429) when the account
+    has enough renders waiting and :class:`QuotaExceeded` (403) when even its
+    old renders' room is not enough.
+    """
+    if sample.status != SampleStatus.READY:
+        raise NotAnalysed("This sample is not analysed yet; its tempo and key are unknown.")
+    if (sample.duration or 0) > MAX_SOURCE_SECONDS:
+        raise ProductError(
+            f"Only sounds up to {MAX_SOURCE_SECONDS // 60} minutes long are rendered.",
+            details={"sample": "too long"},
+        )
+    plan = plan_render(source_of(sample), bpm=bpm, key=key, mode=mode, pitch_drums=pitch_drums)
+    target = {
+        "owner": user,
+        "sample": sample,
+        "analyzer_version": sample.analyzer_version,
+        "bpm": None if bpm is None else round(bpm, 2),
+        "key": key,
+        "mode": mode if key else None,
+        "pitch_drums": pitch_drums,
+        "format": fmt,
+    }
+    now = timezone.now()
+    with transaction.atomic():
+        # One request at a time per account: the quota and in-flight checks hold.
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+        render, created = Render.objects.get_or_create(**target, defaults=_plan_fields(plan))
+        same_plan = (render.tempo_ratio, render.semitones) == (plan.tempo_ratio, plan.semitones)
+        if not created and same_plan:
+            if render.status == RenderStatus.READY and _stored(render):
+                Render.objects.filter(pk=render.pk).update(last_used_at=now)
+                return render
+            running = render.status in (RenderStatus.PENDING, RenderStatus.RENDERING)
+            if running and now - (render.started_at or render.created_at) < STALE_AFTER:
+                return render
+            failed_lately = render.finished_at and now - render.finished_at < RETRY_FAILED_AFTER
+            if render.status == RenderStatus.FAILED and failed_lately:
+                raise RenderFailed(f"This render failed: {render.error}")
+        in_flight = (
+            Render.objects.filter(
+                owner=user, status__in=(RenderStatus.PENDING, RenderStatus.RENDERING)
+            )
+            .exclude(pk=render.pk)
+            .count()
+        )
+        if in_flight >= RENDERS_IN_FLIGHT:
+            raise RendersBusy(
+                f"{in_flight} of your renders are still being made; try again in a few seconds.",
+                details={"retry_after": RendersBusy.retry_after},
+            )
+        _make_room(user, need=estimated_bytes(sample, plan), keep=render)
+        if render.file:
+            render.file.delete(save=False)
+        for name, value in _plan_fields(plan).items():
+            setattr(render, name, value)
+        render.status, render.error, render.size_bytes = RenderStatus.PENDING, "", 0
+        render.started_at = render.finished_at = None
+        render.created_at = render.last_used_at = now
+        render.save()
+        transaction.on_commit(partial(_send, str(render.pk)))
+    return render
+
+
+def _plan_fields(plan: Plan) -> dict:
+    return {"tempo_ratio": plan.tempo_ratio, "semitones": plan.semitones, "notes": plan.notes}
+
+
+def _stored(render: Render) -> bool:
+    return bool(render.file) and render.file.storage.exists(render.file.name)
+
+
+def _make_room(user: User, *, need: int, keep: Render) -> None:
+    limit = quota(user, "storage_bytes")
+    if limit is None:
+        return
+    used = library_selectors.storage_used(owner=user) + renders_bytes(owner=user)
+    if used + need <= limit:
+        return
+    old = Render.objects.filter(owner=user, status=RenderStatus.READY).exclude(pk=keep.pk)
+    for render in old.order_by("last_used_at"):
+        used -= render.size_bytes
+        render_delete(render=render)
+        if used + need <= limit:
+            return
+    raise QuotaExceeded(
+        f"This render needs about {human_bytes(need)} but only "
+        f"{human_bytes(max(limit - used, 0))} of your {human_bytes(limit)} storage is free.",
+        details={"quota": "storage_bytes", "limit": limit, "used": used},
+    )
+
+
+def render_delete(*, render: Render) -> None:
+    """Delete a render; its file goes once that commits (``studio.signals``)."""
+    render.delete()
+
+
+def _send(render_id: str) -> None:
+    from studio.tasks import render_sample
+
+    try:
+        render_sample.apply_async(
+            args=[render_id],
+            queue="analysis",  # audio work: beside analysis, never in front of short jobs
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception:  # noqa: BLE001 - any broker failure; the next request re-queues it
+        logger.warning("render %s not queued", render_id, exc_info=True)
+
+
+def render_produce(*, render_id: str) -> str:
+    """Make a queued render (the worker's side); idempotent."""
+    render = Render.objects.select_related("sample").filter(pk=render_id).first()
+    if render is None or render.status == RenderStatus.READY:
+        return "skipped"
+    Render.objects.filter(pk=render.pk).update(
+        status=RenderStatus.RENDERING, started_at=timezone.now()
+    )
+    plan = Plan(tempo_ratio=render.tempo_ratio, semitones=render.semitones)
+    sample = render.sample
+    folder = Path(tempfile.mkdtemp(prefix="samplemind-render-"))
+    started = time.monotonic()
+    try:
+        target = folder / f"render.{render.format}"
+        with local_copy(sample.file) as source:
+            duration = render_file(
+                source, target, plan, fmt=render.format, formants=sample.category == "vocal"
+            )
+        with open(target, "rb") as handle:
+            render.file.save(f"render.{render.format}", File(handle), save=False)
+    except (AudioDecodeError, FileNotFoundError, RuntimeError, OSError) as exc:
+        render_failed(render_id=render.pk, reason=f"{type(exc).__name__}: {exc}")
+        return "failed"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    updated = Render.objects.filter(pk=render.pk).update(
+        status=RenderStatus.READY,
+        file=render.file.name,
+        size_bytes=render.file.size,
+        duration=duration,
+        seconds=round(time.monotonic() - started, 3),
+        finished_at=timezone.now(),
+    )
+    if not updated:  # deleted meanwhile (its sample went): do not leave the file behind
+        render.file.delete(save=False)
+    return "ready"
+
+
+def render_failed(*, render_id, reason: str) -> None:
+    Render.objects.filter(pk=render_id).update(
+        status=RenderStatus.FAILED, error=reason[:500], finished_at=timezone.now()
+    )
