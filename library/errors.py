@@ -1,4 +1,4 @@
-"""The library's errors a person can cause: bad audio, too large, bad archive, duplicate, gone file.
+"""The library's errors a person can cause: bad audio, too large, bad archive, a gone file.
 
 Each is a :class:`samplemind.errors.ProductError`, so the API's exception
 handler gives it the shared error shape and pages show its ``message``.
@@ -22,11 +22,6 @@ class FileTooLarge(ProductError):
 
 class ArchiveRejected(ProductError):
     code = "invalid_archive"
-
-
-class Duplicate(ProductError):
-    status = 409
-    code = "duplicate"
 
 
 class FileMissing(ProductError, Http404):

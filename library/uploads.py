@@ -5,7 +5,7 @@ a request whose declared length passes what the sender may upload in one
 request (before a byte of the body is read), and stops reading as soon as one
 file passes ``SAMPLEMIND_MAX_UPLOAD_BYTES`` or the body passes the request
 limit (for a request that does not declare its length or lies about it).
-Either way it raises :class:`~samplemind.errors.FileTooLarge` (413): the API's
+Either way it raises :class:`~library.errors.FileTooLarge` (413): the API's
 exception handler gives it the shared error shape, and
 ``UploadLimitMiddleware`` answers it for pages, whose body Django's CSRF check
 reads before the view runs.

@@ -21,6 +21,11 @@ class ProductError(Exception):
         self.details = details or {}
 
 
+class Duplicate(ProductError):
+    status = 409
+    code = "duplicate"
+
+
 class QuotaExceeded(ProductError):
     status = 403
     code = "quota_exceeded"

@@ -14,10 +14,9 @@ from accounts.audit import audit_log_record
 from accounts.models import User
 from accounts.rbac import has_permission, quota
 from library import selectors
-from library.errors import Duplicate
 from library.models import Collection, CollectionItem, Sample, Visibility
 from library.services.text import clean_description, clean_name
-from samplemind.errors import NotAllowed, ProductError, QuotaExceeded
+from samplemind.errors import Duplicate, NotAllowed, ProductError, QuotaExceeded
 
 
 def _check_visibility(owner: User, visibility: str, current: str | None = None) -> None:

@@ -20,11 +20,11 @@ from accounts.rbac import has_permission, quota
 from library import analysis as analyser
 from library import selectors
 from library.archives import AUDIO_EXTENSIONS, declared_audio, extract_zip, is_zip
-from library.errors import Duplicate, FileTooLarge, InvalidAudio
+from library.errors import FileTooLarge, InvalidAudio
 from library.models import BatchJob, BatchKind, BatchStatus, Sample, Visibility
 from library.services.queue import enqueue_analysis
 from library.services.text import clean_description, clean_name, clean_tags
-from samplemind.errors import NotAllowed, ProductError, QuotaExceeded
+from samplemind.errors import Duplicate, NotAllowed, ProductError, QuotaExceeded
 from samplemind.text import human_bytes
 
 CHUNK = 1024 * 1024

@@ -16,14 +16,13 @@ from tqdm import tqdm
 
 from accounts.models import User
 from library.archives import AUDIO_EXTENSIONS
-from library.errors import Duplicate
 from library.models import BatchJob, BatchKind, BatchStatus, Collection, Sample, SampleStatus
 from library.services import analysis
 from library.services.batches import batch_job_refresh
 from library.services.collections import collection_add_samples, collection_create
 from library.services.uploads import SampleFields, Spooled, file_digest, sample_create
 from samplemind.celery import app as celery_app
-from samplemind.errors import ProductError
+from samplemind.errors import Duplicate, ProductError
 
 STALL_SECONDS = 30
 FINISHED = (SampleStatus.READY, SampleStatus.FAILED)
