@@ -7,36 +7,31 @@ there is nothing to call when a sample changes.
 from __future__ import annotations
 
 from django.db import connection
+from psycopg import sql
 
-from search.backends.postgres.text import HAS_SPELLING, SPELLED_WORDS
+from search.backends.postgres.words import has_spelling, spelled_words
 
-_WORDS_OF = f"unnest(tsvector_to_array({SPELLED_WORDS}))"
+_WORDS_OF = sql.SQL("unnest(tsvector_to_array({}))").format(spelled_words("s"))
 
-PRUNE_SQL = f"""
-    WITH used AS (SELECT DISTINCT word FROM library_sample s, {_WORDS_OF} AS word)
-    DELETE FROM search_searchterm term
-    WHERE NOT EXISTS (SELECT 1 FROM used WHERE used.word = term.word)
-"""  # noqa: S608 - constants only
+PRUNE = sql.SQL(
+    "WITH used AS (SELECT DISTINCT word FROM library_sample s, {words} AS word)"
+    " DELETE FROM search_searchterm term"
+    " WHERE NOT EXISTS (SELECT 1 FROM used WHERE used.word = term.word)"
+).format(words=_WORDS_OF)
 
 # A witness is stale once its sample is gone, private, or no longer has the word.
-RENEW_WITNESSES_SQL = f"""
-    WITH stale AS (
-        SELECT term.word FROM search_searchterm term
-        WHERE NOT EXISTS (
-            SELECT 1 FROM library_sample s
-            WHERE s.id = term.witness AND s.visibility = 'public'
-              AND {HAS_SPELLING.format(word="term.word")}
-        )
-    ), found AS (
-        SELECT DISTINCT ON (word) word, s.id AS sample_id
-        FROM library_sample s, {_WORDS_OF} AS word
-        WHERE s.visibility = 'public' AND word IN (SELECT word FROM stale)
-        ORDER BY word, s.id
-    )
-    UPDATE search_searchterm term SET witness = found.sample_id
-    FROM stale LEFT JOIN found ON found.word = stale.word
-    WHERE term.word = stale.word AND term.witness IS DISTINCT FROM found.sample_id
-"""  # noqa: S608 - constants only
+RENEW_WITNESSES = sql.SQL(
+    "WITH stale AS (SELECT term.word FROM search_searchterm term"
+    " WHERE NOT EXISTS (SELECT 1 FROM library_sample s"
+    " WHERE s.id = term.witness AND s.visibility = 'public' AND {spelled})),"
+    " found AS (SELECT DISTINCT ON (word) word, s.id AS sample_id"
+    " FROM library_sample s, {words} AS word"
+    " WHERE s.visibility = 'public' AND word IN (SELECT word FROM stale)"
+    " ORDER BY word, s.id)"
+    " UPDATE search_searchterm term SET witness = found.sample_id"
+    " FROM stale LEFT JOIN found ON found.word = stale.word"
+    " WHERE term.word = stale.word AND term.witness IS DISTINCT FROM found.sample_id"
+).format(spelled=has_spelling(sql.SQL("term.word")), words=_WORDS_OF)
 
 
 def search_terms_prune() -> int:
@@ -49,7 +44,7 @@ def search_terms_prune() -> int:
     checked wherever they are used.
     """
     with connection.cursor() as cursor:
-        cursor.execute(PRUNE_SQL)
+        cursor.execute(PRUNE.as_string(None))
         removed = cursor.rowcount
-        cursor.execute(RENEW_WITNESSES_SQL)
+        cursor.execute(RENEW_WITNESSES.as_string(None))
         return removed
