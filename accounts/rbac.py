@@ -126,6 +126,8 @@ def has_permission(user: User | Any, permission: str, *, api_key: ApiKey | None 
 API_KEY_SCOPES_FOR_READS: dict[tuple[str, str], tuple[str, ...]] = {
     ("auth-me", "GET"): (),
     ("studio-project", "GET"): (),
+    ("studio-kits", "GET"): ("collection:create", "collection:edit", "audio:download"),
+    ("studio-kit", "GET"): ("collection:create", "collection:edit", "audio:download"),
     ("audio-list", "GET"): ("audio:download", "search:basic"),
     ("audio-detail", "GET"): ("audio:download", "search:basic"),
     ("audio-preview", "GET"): ("audio:download", "search:basic"),

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from library.models import KEY_CHOICES, MODE_CHOICES
+from library.models import KEY_CHOICES, MODE_CHOICES, Visibility
 
 BPM_MIN, BPM_MAX = 20.0, 400.0
 
@@ -126,3 +126,57 @@ class Render(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sample_id} at {self.bpm or '-'} BPM {self.key or ''} {self.format}"
+
+
+PADS = 16
+# General MIDI's drum map starts at C1 (36): pad 1 plays 36, pad 16 plays 51.
+FIRST_PAD_NOTE = 36
+
+
+class Kit(models.Model):
+    """Sixteen pads of samples for a sampler; saved, listed and shared like collections."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_kits"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=("owner", "name"), name="studio_kit_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KitPad(models.Model):
+    """One pad of a kit (0..15) and the sample it plays."""
+
+    kit = models.ForeignKey(Kit, on_delete=models.CASCADE, related_name="pads")
+    pad = models.PositiveSmallIntegerField(validators=[MaxValueValidator(PADS - 1)])
+    sample = models.ForeignKey("library.Sample", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ("pad",)
+        constraints = [
+            models.UniqueConstraint(fields=("kit", "pad"), name="studio_kit_pad_unique"),
+            models.CheckConstraint(
+                condition=models.Q(pad__lt=PADS), name="studio_kit_pad_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kit_id} pad {self.pad + 1}"
+
+    @property
+    def note(self) -> int:
+        """The MIDI note that plays this pad."""
+        return FIRST_PAD_NOTE + self.pad

@@ -23,6 +23,7 @@ from accounts.models import Role
 from accounts.rbac import ROLE_PERMISSIONS
 from accounts.services import api_key_create
 from library.models import BatchJob, Collection
+from studio.models import Kit
 from tests import audio
 from tests.factories import SampleFactory, UserFactory, api_key_headers
 
@@ -114,6 +115,23 @@ ENDPOINTS = [
     Endpoint("put", "/api/v1/studio/project", SIGNED_IN, {"bpm": 120}, keys=NEVER),
     Endpoint("patch", "/api/v1/studio/project", SIGNED_IN, {"key": "Am"}, keys=NEVER),
     Endpoint("get", "/api/v1/audio/{sample_id}/render?bpm=120", "audio:download"),
+    Endpoint("get", "/api/v1/kits", SIGNED_IN),
+    Endpoint("post", "/api/v1/kits", "collection:create", {"name": "Matrix kit"}),
+    Endpoint("get", "/api/v1/kits/{kit_id}", SIGNED_IN),
+    Endpoint("patch", "/api/v1/kits/{kit_id}", "collection:edit", {"name": "New"}),
+    Endpoint("put", "/api/v1/kits/{kit_id}", "collection:edit", {"name": "New"}),
+    Endpoint("delete", "/api/v1/kits/{kit_id}", "collection:delete"),
+    Endpoint(
+        "put",
+        "/api/v1/kits/{kit_id}/pads",
+        "collection:edit",
+        {"pads": [{"pad": 2, "sample_id": "{sample_id}"}]},
+    ),
+    # the subject's sample is not analysed, so there is nothing to sound like: 409
+    Endpoint(
+        "get", "/api/v1/kits/{kit_id}/suggestions", "search:similar", allowed_statuses=(200, 409)
+    ),
+    Endpoint("get", "/api/v1/kits/{kit_id}/export?format=zip", "audio:download"),
     # billing: Stripe is not configured here, so checkout and portal answer 409 billing_manual
     Endpoint("get", "/api/v1/billing/plans", PUBLIC),
     Endpoint("get", "/api/v1/billing/subscription", SIGNED_IN, keys=NEVER),
@@ -149,6 +167,7 @@ ROUTE_CONVERTERS = {
     "{sample_id}": "<uuid:pk>",
     "{batch_id}": "<uuid:pk>",
     "{collection_id}": "<int:pk>",
+    "{kit_id}": "<int:pk>",
 }
 
 PASSWORD = "correct-horse-battery"
@@ -195,7 +214,14 @@ def _subject_objects(subject) -> dict:
     collection = Collection.objects.create(owner=subject, name="Own")
     collection.items.create(sample=sample, position=0)
     batch = BatchJob.objects.create(owner=subject, kind="upload", total=0)
-    return {"sample_id": sample.pk, "collection_id": collection.pk, "batch_id": batch.pk}
+    kit = Kit.objects.create(owner=subject, name="Own kit")
+    kit.pads.create(pad=0, sample=sample)
+    return {
+        "sample_id": sample.pk,
+        "collection_id": collection.pk,
+        "batch_id": batch.pk,
+        "kit_id": kit.pk,
+    }
 
 
 def _wav() -> bytes:

@@ -5,11 +5,21 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from library.models import MODE_CHOICES
+from library.models import MODE_CHOICES, Sample, Visibility
 from search.keys import UnknownKey, camelot, parse_key
-from studio.models import BPM_MAX, BPM_MIN, ProjectSettings, Render, RenderFormat
+from studio.models import (
+    BPM_MAX,
+    BPM_MIN,
+    PADS,
+    Kit,
+    KitPad,
+    ProjectSettings,
+    Render,
+    RenderFormat,
+)
 
 
 def read_key(text: str, mode: str | None) -> tuple[str, str]:
@@ -132,3 +142,124 @@ def render_url(render: Render) -> str:
     if render.pitch_drums:
         query["pitch_drums"] = "true"
     return f"{reverse('v1:audio-render', args=[render.sample_id])}?{urlencode(query)}"
+
+
+class PadSampleSerializer(serializers.ModelSerializer):
+    """A sample as a pad shows it."""
+
+    root_note = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Sample
+        fields = (
+            "id",
+            "name",
+            "category",
+            "is_loop",
+            "bpm",
+            "key",
+            "mode",
+            "root_note",
+            "duration",
+            "preview_url",
+        )
+
+    def get_root_note(self, sample: Sample) -> str | None:
+        return (sample.descriptors or {}).get("root_note")
+
+    def get_preview_url(self, sample: Sample) -> str:
+        return reverse("v1:audio-preview", args=[sample.pk])
+
+
+class KitPadSerializer(serializers.ModelSerializer):
+    pad = serializers.SerializerMethodField(help_text="1..16")
+    note = serializers.IntegerField(read_only=True, help_text="The MIDI key that plays it.")
+    sample = PadSampleSerializer(read_only=True)
+
+    class Meta:
+        model = KitPad
+        fields = ("pad", "note", "sample")
+
+    def get_pad(self, pad: KitPad) -> int:
+        return pad.pad + 1
+
+
+class KitSerializer(serializers.ModelSerializer):
+    owner = serializers.SerializerMethodField()
+    pad_count = serializers.IntegerField(read_only=True, default=0)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PRIVATE)
+
+    class Meta:
+        model = Kit
+        fields = (
+            "id",
+            "name",
+            "description",
+            "visibility",
+            "owner",
+            "pad_count",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("created_at", "updated_at")
+
+    def get_owner(self, kit: Kit) -> str:
+        return kit.owner.display_name or kit.owner.email.split("@")[0]
+
+
+class KitDetailSerializer(KitSerializer):
+    pads = serializers.SerializerMethodField()
+
+    class Meta(KitSerializer.Meta):
+        fields = (*KitSerializer.Meta.fields, "pads")
+
+    @extend_schema_field(KitPadSerializer(many=True))
+    def get_pads(self, kit: Kit) -> list[dict]:
+        return KitPadSerializer(self.context.get("pads", []), many=True).data
+
+
+class PadAssignmentSerializer(serializers.Serializer):
+    pad = serializers.IntegerField(min_value=1, max_value=PADS, help_text="1..16")
+    sample_id = serializers.UUIDField(allow_null=True, help_text="null empties the pad.")
+
+
+class KitPadsSerializer(serializers.Serializer):
+    """Pads to set; pads not named keep their samples."""
+
+    pads = PadAssignmentSerializer(many=True, allow_empty=False, max_length=PADS)
+
+    def validate_pads(self, value: list[dict]) -> list[dict]:
+        numbers = [item["pad"] for item in value]
+        if len(numbers) != len(set(numbers)):
+            raise serializers.ValidationError("Name each pad once.")
+        return value
+
+    def assignments(self) -> dict[int, object]:
+        return {item["pad"] - 1: item["sample_id"] for item in self.validated_data["pads"]}
+
+
+class SuggestionQuerySerializer(serializers.Serializer):
+    seed = serializers.UUIDField(
+        required=False, help_text="The sound to match; default: the kit's first pad."
+    )
+    per_category = serializers.IntegerField(min_value=1, max_value=10, default=3)
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    seed = PadSampleSerializer()
+    suggestions = serializers.DictField(
+        child=PadSampleSerializer(many=True),
+        help_text="kick, snare, hihat, clap, percussion, tom, cymbal: nearest first.",
+    )
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=[
+            ("sfz", "SFZ"),
+            ("dspreset", "Decent Sampler"),
+            ("zip", "samples + JSON/CSV"),
+        ],
+        default="sfz",
+    )

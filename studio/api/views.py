@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import tempfile
+
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, status
 from rest_framework.exceptions import Throttled
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import Allowed
+from accounts.permissions import Allowed, MethodPermissions
 from library import selectors as library_selectors
 from library.api.files import stored_file_response
 from samplemind.openapi import ErrorSerializer
 from studio import selectors
 from studio.api import serializers as s
-from studio.errors import RendersBusy
-from studio.models import RenderStatus
+from studio.errors import NotAnalysed, RendersBusy
+from studio.models import Kit, RenderStatus
+from studio.services import kits as kit_services
 from studio.services.project import project_update
 from studio.services.renders import render_request
 
@@ -95,3 +103,166 @@ class RenderView(APIView):
             )
         body = s.RenderSerializer(render).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "1"})
+
+
+def _scope_parameter() -> OpenApiParameter:
+    return OpenApiParameter(
+        "scope",
+        enum=["owned", "public"],
+        description="owned (default): your kits; public: everyone's public ones.",
+    )
+
+
+@extend_schema_view(get=extend_schema(parameters=[_scope_parameter()]))
+class KitListView(generics.ListCreateAPIView):
+    """Your kits (and public ones with ``?scope=public``); POST creates one."""
+
+    serializer_class = s.KitSerializer
+    permission_classes = [MethodPermissions]
+    required_permissions = {"POST": ("collection:create",)}
+    openapi_errors = (409,)  # a name the owner already uses
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Kit.objects.none()
+        public = self.request.query_params.get("scope") == "public"
+        return selectors.kits_with_counts(
+            user=self.request.user, scope="public" if public else "owned"
+        )
+
+    def perform_create(self, serializer: s.KitSerializer) -> None:
+        kit = kit_services.kit_create(owner=self.request.user, **serializer.validated_data)
+        kit.pad_count = 0
+        serializer.instance = kit
+
+
+class KitDetailView(generics.RetrieveUpdateDestroyAPIView):
+    """One kit with its sixteen pads (empty pads left out)."""
+
+    serializer_class = s.KitDetailSerializer
+    permission_classes = [MethodPermissions]
+    openapi_errors = (409,)  # renamed to a name the owner already uses
+    required_permissions = {
+        "PUT": ("collection:edit",),
+        "PATCH": ("collection:edit",),
+        "DELETE": ("collection:delete",),
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Kit.objects.none()
+        return selectors.kits_with_counts(user=self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        kit = getattr(self, "_kit", None)
+        if kit is not None:
+            context["pads"] = selectors.kit_pads(kit=kit, user=self.request.user)
+        return context
+
+    def get_object(self):
+        self._kit = super().get_object()
+        return self._kit
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = kit_services.kit_update(
+            kit=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Kit) -> None:
+        kit_services.kit_delete(kit=instance, actor=self.request.user)
+
+
+def _kit(request: Request, pk: int) -> Kit:
+    return get_object_or_404(selectors.kits_visible(user=request.user), pk=pk)
+
+
+class KitPadsView(APIView):
+    """PUT samples on pads: ``{"pads": [{"pad": 1, "sample_id": "..."}]}``; null empties one."""
+
+    permission_classes = [Allowed("collection:edit")]
+
+    @extend_schema(request=s.KitPadsSerializer, responses={200: s.KitPadSerializer(many=True)})
+    def put(self, request: Request, pk: int) -> Response:
+        kit = _kit(request, pk)
+        data = s.KitPadsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kit_services.kit_set_pads(kit=kit, actor=request.user, pads=data.assignments())
+        pads = selectors.kit_pads(kit=kit, user=request.user)
+        return Response(s.KitPadSerializer(pads, many=True).data)
+
+
+class KitSuggestionsView(APIView):
+    """ "Complete this kit": per drum category, the sounds nearest a seed sound.
+
+    The seed is ``?seed=`` (a sample you may open) or the kit's first pad;
+    only samples you may open are suggested, none already on the kit.
+    """
+
+    permission_classes = [Allowed("search:similar")]
+
+    @extend_schema(
+        parameters=[s.SuggestionQuerySerializer],
+        responses={
+            200: s.SuggestionsSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="No seed, or not analysed yet."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        kit = _kit(request, pk)
+        query = s.SuggestionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pads = selectors.kit_pads(kit=kit, user=request.user)
+        seed_id = query.validated_data.get("seed")
+        if seed_id is not None:
+            visible = library_selectors.samples_visible(user=request.user)
+            seed = get_object_or_404(visible, pk=seed_id)
+        elif pads:
+            seed = pads[0].sample
+            seed.refresh_from_db(fields=["embedding"])
+        else:
+            raise NotAnalysed("Put a sound on a pad, or name a seed, to complete the kit from.")
+        if seed.embedding is None:
+            raise NotAnalysed("The seed sound is not analysed yet.")
+        found = selectors.kit_suggestions(
+            user=request.user,
+            seed=seed,
+            per_category=query.validated_data["per_category"],
+            exclude=[pad.sample_id for pad in pads],
+        )
+        suggestions = {
+            category: s.PadSampleSerializer(samples, many=True).data
+            for category, samples in found.items()
+        }
+        body = {"seed": s.PadSampleSerializer(seed).data, "suggestions": suggestions}
+        return Response(body)
+
+
+class KitExportView(APIView):
+    """The kit for a sampler, as a zip: ``sfz``, ``dspreset`` (Decent Sampler) or ``zip``.
+
+    Each holds the samples (``Samples/``), ``kit.json`` and ``kit.csv``; sfz and
+    dspreset add the kit (pad 1 on C1 = MIDI 36 .. pad 16 on 51) and, for each
+    melodic one-shot, an instrument across the keyboard from its root note.
+    """
+
+    permission_classes = [Allowed("audio:download")]
+    content_negotiation_class = AudioFormatNegotiation
+
+    @extend_schema(
+        parameters=[s.ExportQuerySerializer],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        kit = _kit(request, pk)
+        query = s.ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        fmt = query.validated_data["format"]
+        pads = selectors.kit_pads(kit=kit, user=request.user)
+        bundle = tempfile.TemporaryFile()
+        kit_services.kit_write_export(kit, pads, fmt, bundle)
+        bundle.seek(0)
+        name = f"{kit_services.exports.safe_name(kit.name)} ({fmt}).zip"
+        return FileResponse(
+            bundle, as_attachment=True, filename=name, content_type="application/zip"
+        )
