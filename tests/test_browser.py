@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright import sync_api
 
 from tests import audio
 from tests.mailbox import link_in
@@ -22,8 +23,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
@@ -62,21 +61,6 @@ def browser_page():
         finally:
             context.close()
             browser.close()
-
-
-def bind_worker_queues() -> None:
-    """Declare the task queues again so the session's worker receives this test's tasks.
-
-    The autouse fixture that empties the Redis database before every test also
-    removes kombu's queue bindings, which the worker declared once when it
-    started; without them the Redis transport drops published tasks.
-    """
-    from samplemind.celery import app as celery_app
-
-    with celery_app.connection_for_write() as connection:
-        channel = connection.default_channel
-        for queue in celery_app.amqp.queues.values():
-            queue(channel).declare()
 
 
 def wait_until(page, expression: str, timeout: float = 20.0) -> None:
@@ -138,7 +122,6 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     from library.models import Collection, Sample
 
     page, errors = browser_page
-    bind_worker_queues()
     expect = sync_api.expect
     base = live_server.url
 
@@ -167,19 +150,14 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.get_by_role("link", name="Upload", exact=True).click()
     not_audio = tmp_path / "notes.wav"
     not_audio.write_text("a shopping list, not audio")
+    # Choosing files starts their upload at once.
     page.set_input_files("#upload-files", [str(not_audio)])
-    page.get_by_role("button", name="Upload", exact=True).click()
     refused = page.locator("#upload-queue .upload-item--failed")
     expect(refused).to_contain_text("notes.wav")
-    expect(refused).to_have_attribute("role", "alert")
+    expect(refused.locator("[role=alert]")).to_contain_text("notes.wav")
     expect(page.locator("#upload-queue [data-sample]")).to_have_count(0)
     shot(page, "upload-refused")
 
-    page.set_input_files("#upload-files", [str(kick)])
-    drop_folder(
-        page, "#dropzone", "pack", {"warm_chord.wav": chord.read_bytes(), "readme.txt": b"hi"}
-    )
-    expect(page.locator("#upload-chosen")).to_have_text("2 files ready to upload")
     # Slow the upload down so both bars can be seen filling.
     network = page.context.new_cdp_session(page)
     network.send("Network.enable")
@@ -187,7 +165,17 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 60_000},
     )
-    page.get_by_role("button", name="Upload", exact=True).click()
+    drop_folder(
+        page,
+        "#dropzone",
+        "pack",
+        {
+            "journey_kick.wav": kick.read_bytes(),
+            "warm_chord.wav": chord.read_bytes(),
+            "readme.txt": b"hi",
+        },
+    )
+    expect(page.locator("#upload-chosen")).to_have_text("Uploading 2 files…")
     expect(page.locator("#upload-queue .upload-item--sending progress")).to_have_count(2)
     wait_until(
         page, "[...document.querySelectorAll('#upload-queue progress')].some(p => p.value > 0)"
@@ -225,7 +213,8 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.get_by_role("link", name="Clear filters").first.click()
     expect(page.locator(".sample-row")).to_have_count(2)
 
-    # Keyboard: space plays and stops; down moves to the next result and auditions it.
+    # Keyboard: space plays and stops the selected result; down moves on from the selection
+    # and auditions the next one, up goes back.
     page.get_by_role("link", name="Search", exact=True).click()
     expect(page.locator(".result")).to_have_count(2)
     # Slowed down so the half-second kick is still playing while the test looks at it.
@@ -233,14 +222,16 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.locator("h1").click()
     page.keyboard.press("Space")
     wait_until(page, "!window.samplemindAudio.paused")
-    expect(page.locator(".result .play-button").first).to_have_attribute("aria-pressed", "true")
+    first = page.locator(".result").first
+    expect(first.locator(".play-button")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("Space")
     wait_until(page, "window.samplemindAudio.paused")
     page.keyboard.press("ArrowDown")
-    first = page.locator(".result").first
+    second = page.locator(".result").nth(1)
+    expect(second.locator(".play-button")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("ArrowUp")
     expect(first.locator(".play-button")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("ArrowDown")
-    second = page.locator(".result").nth(1)
     expect(second.locator(".play-button")).to_have_attribute("aria-pressed", "true")
     expect(second.locator(".play-button")).to_be_focused()
     second_id = second.get_attribute("data-sample")
@@ -258,7 +249,8 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.press("#search-q", "Enter")
     result = page.locator(".result", has_text="journey kick")
     expect(result).to_have_count(1)
-    expect(result.locator("mark")).to_have_count(2)
+    # "kick" is read as the category filter (query understanding); "journey" is highlighted.
+    expect(result.locator("mark").first).to_have_text("journey")
     expect(page.locator(".facets")).to_contain_text("kick")
     result.locator(".play-button").click()
     wait_until(page, "window.samplemindAudio && !window.samplemindAudio.paused")
@@ -268,11 +260,13 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     # Open it: the waveform player plays, similar sounds are listed and playable.
     result.get_by_role("link", name="journey kick").click()
     expect(page.get_by_role("heading", name="journey kick")).to_be_visible()
-    page.wait_for_selector("#waveform canvas, #waveform div", state="attached")
-    page.click("#player-toggle")
-    wait_until(page, "!document.getElementById('player-audio').paused")
-    expect(page.locator("#player-toggle")).to_have_text("Pause")
-    page.click("#player-toggle")
+    expect(page.locator("canvas.wave-large")).to_be_visible()
+    hero = page.locator(".sample-hero .play-button")
+    hero.click()
+    wait_until(page, "!window.samplemindAudio.paused")
+    expect(hero).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#player-title")).to_have_text("journey kick")
+    hero.click()
     similar = page.locator(".similar-item", has_text="warm chord")
     expect(similar).to_have_count(1)
     similar.locator(".play-button").click()
@@ -333,7 +327,7 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     page.wait_for_load_state()
     if page.get_by_role("heading", name="Sign out").count():
         page.locator("main form button[type=submit]").click()
-    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("navigation").get_by_role("link", name="Sign in")).to_be_visible()
     page.goto(f"{base}/library/")
     assert "/accounts/login/" in page.url
 

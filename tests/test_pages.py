@@ -584,7 +584,7 @@ def test_upload_rows_answer_one_row_per_file_for_the_upload_script(client, produ
     assert "<html" not in content
     with open(bad, "rb") as handle:
         content = client.post(url, {"files": [handle], "path": "notes.wav"}).content.decode()
-    assert 'class="upload-item upload-item--failed" role="alert"' in content
+    assert '<li class="upload-item upload-item--failed"><span role="alert">' in content
     assert "notes.wav" in content
     assert Sample.objects.filter(owner=producer).count() == 1
 

@@ -75,10 +75,11 @@
 
   function failed(row, reason) {
     row.className = "upload-item upload-item--failed";
-    row.setAttribute("role", "alert");
     var bar = row.querySelector("progress");
     if (bar) { bar.remove(); }
-    row.querySelector(".upload-item__state").textContent = reason;
+    var state = row.querySelector(".upload-item__state");
+    state.setAttribute("role", "alert");
+    state.textContent = reason;
   }
 
   function sendOne(url, item, collections, done) {

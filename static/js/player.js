@@ -380,7 +380,8 @@
         seekBy(event.key === "ArrowRight" ? 0.1 : -0.1);
         break;
       case "Enter":
-        if (onControl || !state.selected || !state.selected.dataset.href) { return; }
+        // Arrowing focuses the row's ▶, so enter on it opens the sample too.
+        if ((onControl && !target.classList.contains("play-button")) || !state.selected || !state.selected.dataset.href) { return; }
         event.preventDefault();
         window.location.href = state.selected.dataset.href;
         break;
@@ -419,4 +420,6 @@
     });
   });
   paint();
+  // For the browser test's measure: the moment the list answers keys.
+  if (window.performance && performance.mark) { performance.mark("samplemind:ready"); }
 })();
