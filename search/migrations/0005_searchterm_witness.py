@@ -10,33 +10,29 @@ upload never waits for another to record a witness, and the worst a skipped
 word costs is the slower check.
 """
 
-# SQL assembled from the constants below only.
-# ruff: noqa: S608
-
 from django.db import migrations, models
 
-# The words of a sample's name and tags, as search_add_terms has always split them.
-WORDS_OF = r"""
-    unnest(tsvector_to_array(to_tsvector(
-        'simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' '))))) AS word
-"""
-WORD_OK = r"length(word) BETWEEN 2 AND 100 AND word ~ '^[[:alnum:]]+$'"
-
-ADD_TERMS = rf"""
+ADD_TERMS = """
 CREATE OR REPLACE FUNCTION search_add_terms(sample_ids uuid[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO search_searchterm (word, witness)
     SELECT word, (array_agg(s.id ORDER BY s.id) FILTER (WHERE s.visibility = 'public'))[1]
-    FROM library_sample s, {WORDS_OF}
-    WHERE s.id = ANY(sample_ids) AND {WORD_OK}
+    FROM library_sample s,
+    unnest(tsvector_to_array(to_tsvector(
+        'simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' '))))) AS word
+
+    WHERE s.id = ANY(sample_ids) AND length(word) BETWEEN 2 AND 100 AND word ~ '^[[:alnum:]]+$'
     GROUP BY word
     ORDER BY word
     ON CONFLICT (word) DO NOTHING;
 
     WITH found AS (
         SELECT DISTINCT ON (word) word, s.id AS sample_id
-        FROM library_sample s, {WORDS_OF}
-        WHERE s.id = ANY(sample_ids) AND s.visibility = 'public' AND {WORD_OK}
+        FROM library_sample s,
+    unnest(tsvector_to_array(to_tsvector(
+        'simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' '))))) AS word
+
+        WHERE s.id = ANY(sample_ids) AND s.visibility = 'public' AND length(word) BETWEEN 2 AND 100 AND word ~ '^[[:alnum:]]+$'
         ORDER BY word, s.id
     ), unwitnessed AS (
         SELECT term.word FROM search_searchterm term
@@ -50,24 +46,30 @@ LANGUAGE sql AS $$
 $$;
 """
 
-OLD_ADD_TERMS = rf"""
+OLD_ADD_TERMS = """
 CREATE OR REPLACE FUNCTION search_add_terms(sample_ids uuid[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO search_searchterm (word)
     SELECT DISTINCT word
-    FROM library_sample s, {WORDS_OF}
-    WHERE s.id = ANY(sample_ids) AND {WORD_OK}
+    FROM library_sample s,
+    unnest(tsvector_to_array(to_tsvector(
+        'simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' '))))) AS word
+
+    WHERE s.id = ANY(sample_ids) AND length(word) BETWEEN 2 AND 100 AND word ~ '^[[:alnum:]]+$'
     ORDER BY word
     ON CONFLICT (word) DO NOTHING
 $$;
 """
 
 # Words recorded before this migration: the first public sample that has each.
-BACKFILL = rf"""
+BACKFILL = """
 UPDATE search_searchterm term SET witness = found.sample_id
 FROM (
     SELECT DISTINCT ON (word) word, s.id AS sample_id
-    FROM library_sample s, {WORDS_OF}
+    FROM library_sample s,
+    unnest(tsvector_to_array(to_tsvector(
+        'simple', search_normalise(s.name || ' ' || array_to_string(s.tags, ' '))))) AS word
+
     WHERE s.visibility = 'public'
     ORDER BY word, s.id
 ) found

@@ -8,27 +8,19 @@ triggers write): a row turned private leaves at once, so the table never
 holds a sample its readers may not see.
 """
 
-# SQL assembled from the constants below only.
-# ruff: noqa: S608
-
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 from django.db import migrations, models
 
-# The public rows among a statement's new rows, written or rewritten.
-UPSERT = """
+TRIGGERS = """
+CREATE FUNCTION search_public_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO search_publicdocument (sample_id, owner_id, created_at, document)
     SELECT sample_id, owner_id, created_at, document FROM new_rows WHERE visibility = 'public'
     ON CONFLICT (sample_id) DO UPDATE SET
         owner_id = EXCLUDED.owner_id, created_at = EXCLUDED.created_at,
         document = EXCLUDED.document;
-"""
-
-TRIGGERS = f"""
-CREATE FUNCTION search_public_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-{UPSERT.strip(chr(10))}
     RETURN NULL;
 END
 $$;
@@ -39,7 +31,11 @@ BEGIN
     DELETE FROM search_publicdocument public
     USING new_rows WHERE public.sample_id = new_rows.sample_id
       AND new_rows.visibility <> 'public';
-{UPSERT.strip(chr(10))}
+    INSERT INTO search_publicdocument (sample_id, owner_id, created_at, document)
+    SELECT sample_id, owner_id, created_at, document FROM new_rows WHERE visibility = 'public'
+    ON CONFLICT (sample_id) DO UPDATE SET
+        owner_id = EXCLUDED.owner_id, created_at = EXCLUDED.created_at,
+        document = EXCLUDED.document;
     RETURN NULL;
 END
 $$;

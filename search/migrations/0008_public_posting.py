@@ -14,26 +14,9 @@ in ``search.models``); a backend configured with other weights ranks through
 the GIN index instead.
 """
 
-# SQL assembled from the constants below only.
-# ruff: noqa: S608
-
 from django.db import migrations, models
 
-# The postings of the documents ``d`` of ``{rows}`` (``{where}`` narrows them).
-POST = """
-    INSERT INTO search_publicposting (sample_id, lexeme, owner_id, created_at, rank)
-    SELECT d.sample_id, word.lexeme, d.owner_id, d.created_at,
-           ts_rank('{{0.1,0.2,0.4,1.0}}'::float4[], d.document, search_lexeme_query(word.lexeme))
-    FROM {rows} CROSS JOIN LATERAL unnest(d.document) word{where};
-"""
-# Updated rows whose words, owner or date changed: a sample is saved for many
-# reasons that leave its document as it was, and those keep their postings.
-CHANGED_ROWS = "new_rows d JOIN old_rows o USING (sample_id)"
-CHANGED = """
-    WHERE (d.document IS DISTINCT FROM o.document
-       OR d.owner_id <> o.owner_id OR d.created_at <> o.created_at)"""
-
-FUNCTIONS = rf"""
+FUNCTIONS = r"""
 -- The tsquery that matches exactly this lexeme, taken as it is (no parsing or
 -- stemming again): quoted, with quotes and backslashes escaped.
 CREATE FUNCTION search_lexeme_query(lexeme text) RETURNS tsquery
@@ -44,7 +27,10 @@ $$;
 CREATE FUNCTION search_postings_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-{POST.format(rows="new_rows d", where="").strip(chr(10))}
+    INSERT INTO search_publicposting (sample_id, lexeme, owner_id, created_at, rank)
+    SELECT d.sample_id, word.lexeme, d.owner_id, d.created_at,
+           ts_rank('{0.1,0.2,0.4,1.0}'::float4[], d.document, search_lexeme_query(word.lexeme))
+    FROM new_rows d CROSS JOIN LATERAL unnest(d.document) word;
     RETURN NULL;
 END
 $$;
@@ -52,9 +38,15 @@ $$;
 CREATE FUNCTION search_postings_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM search_publicposting posting USING {CHANGED_ROWS}
-    {CHANGED.strip()} AND posting.sample_id = d.sample_id;
-{POST.format(rows=CHANGED_ROWS, where=CHANGED).strip(chr(10))}
+    DELETE FROM search_publicposting posting USING new_rows d JOIN old_rows o USING (sample_id)
+    WHERE (d.document IS DISTINCT FROM o.document
+       OR d.owner_id <> o.owner_id OR d.created_at <> o.created_at) AND posting.sample_id = d.sample_id;
+    INSERT INTO search_publicposting (sample_id, lexeme, owner_id, created_at, rank)
+    SELECT d.sample_id, word.lexeme, d.owner_id, d.created_at,
+           ts_rank('{0.1,0.2,0.4,1.0}'::float4[], d.document, search_lexeme_query(word.lexeme))
+    FROM new_rows d JOIN old_rows o USING (sample_id) CROSS JOIN LATERAL unnest(d.document) word
+    WHERE (d.document IS DISTINCT FROM o.document
+       OR d.owner_id <> o.owner_id OR d.created_at <> o.created_at);
     RETURN NULL;
 END
 $$;
@@ -81,7 +73,10 @@ CREATE TRIGGER search_postings_deleted AFTER DELETE ON search_publicdocument
     FOR EACH STATEMENT EXECUTE FUNCTION search_postings_deleted();
 
 -- Documents stored before this migration.
-{POST.format(rows="search_publicdocument d", where="").strip(chr(10))}
+    INSERT INTO search_publicposting (sample_id, lexeme, owner_id, created_at, rank)
+    SELECT d.sample_id, word.lexeme, d.owner_id, d.created_at,
+           ts_rank('{0.1,0.2,0.4,1.0}'::float4[], d.document, search_lexeme_query(word.lexeme))
+    FROM search_publicdocument d CROSS JOIN LATERAL unnest(d.document) word;
 """
 
 DROP_FUNCTIONS = """

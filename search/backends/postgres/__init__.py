@@ -4,11 +4,14 @@ Text searches, filters and facets read ``search_sampledocument``: one narrow
 row per sample, kept current by triggers, holding its text and the columns
 filters and the privacy rule use. Sound similarity reads the library's
 embeddings through HNSW indexes. A search, a "sounds like" query and a hybrid
-search are each one hand-written statement (``sql.py``: every value a
-parameter) that ranks, counts, and loads the page's samples with their owners
-and highlights; a request runs a fixed number of queries whatever the page size.
+search are each one statement that ranks, counts, and loads the page's samples
+with their owners and highlights; a request runs a fixed number of queries
+whatever the page size. Statements are composed with ``psycopg.sql`` (every
+value a parameter) in modules by concern: ``common`` (running, privacy,
+filters, loading), ``words``, ``text``, ``browse``, ``vectors``, ``hybrid``,
+``facets``; ``manage.py search_sql`` prints the finished statements of a search.
 
-- Text (``text.py``): a weighted tsvector, ``websearch_to_tsquery`` (``dark
+- Text (``text``): a weighted tsvector, ``websearch_to_tsquery`` (``dark
   pad -noise``, ``"quoted phrases"``) and ``ts_rank``. Other people's matches
   come from a GIN index on public documents (in a narrow table of public rows
   when nothing else is filtered), the caller's own from one on the (owner,

@@ -10,7 +10,6 @@ parameter; :meth:`PostgresSearchBackend.statements` shows the finished ones.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -37,6 +36,7 @@ from search.backends.postgres.words import (
     NEAR_WORDS,
     TEXT_CONFIG,
     VISIBLE_WORD_PROBE,
+    near_spellings,
     query_words,
     words,
 )
@@ -47,7 +47,7 @@ TEXT_ORDER = Order((("rank", "DESC"), ("created_at", "DESC"), ("sample_id", ""))
 BROWSE_ORDER = Order((("created_at", "DESC"), ("sample_id", "")))
 
 
-class PostgresSearchBackend(BaseSearchBackend):
+class PostgresSearchBackend(vectors.VectorPlanning, BaseSearchBackend):
     """Search with PostgreSQL alone (full-text, pg_trgm, pgvector).
 
     Options (``SEARCH_BACKENDS["default"]["OPTIONS"]``):
@@ -261,24 +261,12 @@ class PostgresSearchBackend(BaseSearchBackend):
         wanted, excluded = query_words(text)
         if not wanted:
             return None, {}
-        if expanded is None:
-            if near_rows is None:
-                params = self._near_params(user, wanted)
-                near_rows = fetch(NEAR_WORDS, params, settings=self._word_settings())
-            expanded, best = {}, {}
-            for word, near, similarity, *_position in near_rows:
-                # Nearest first: a word much further than the nearest is noise
-                # ("snap" for "snre", beside "snr" and "snare").
-                best.setdefault(word, similarity)
-                if similarity >= best[word] * self.fuzzy_relative_similarity:
-                    expanded.setdefault(word, []).append(near)
-        else:  # only words as the word list spells them go into the raw tsquery
-            expanded = {
-                word: [near for near in nears if words(near) == [near]]
-                for word, nears in expanded.items()
-                if word in wanted
-            }
-            expanded = {word: nears for word, nears in expanded.items() if nears}
+        if expanded is None and near_rows is None:
+            params = self._near_params(user, wanted)
+            near_rows = fetch(NEAR_WORDS, params, settings=self._word_settings())
+        expanded = near_spellings(
+            wanted, near_rows=near_rows, expanded=expanded, relative=self.fuzzy_relative_similarity
+        )
         if not expanded:
             return None, {}
         # A word with no visible near spelling stays itself, so that it still has to
@@ -350,55 +338,6 @@ class PostgresSearchBackend(BaseSearchBackend):
         return page
 
     # ------------------------------------------------------------------ vectors
-
-    def _vector_settings(self, user, filters: SearchFilters, k: int) -> tuple[dict, bool]:
-        """The HNSW settings for a kNN query with ``filters``, and whether to answer exactly.
-
-        Unfiltered: the whole graph. When filters leave few samples (the
-        planner's estimate), they are compared with exactly, since a graph walk
-        would have to pass thousands of others to find them, and miss some:
-        loops through a covering index of the loops' embeddings (their graph
-        is too clustered for a walk to find a far query's true nearest),
-        categories and keys through a covering index of every embedding by
-        category and key, other filters through their own indexes. Otherwise
-        category and loop/one-shot filters walk their own partial graphs,
-        searched wider.
-        """
-        exact = False
-        ef_search = self.filtered_ef_search
-        if filters == SearchFilters():
-            ef_search = self.ef_search
-        elif filters.is_loop and not filters.categories:
-            exact = self._estimated_rows(user, filters) <= self.exact_loops_max
-        elif filters.categories or filters.key:
-            exact = self._estimated_rows(user, filters) <= self.exact_indexed_max
-        elif filters.replace(categories=(), is_loop=None) != SearchFilters():
-            exact = self._estimated_rows(user, filters) <= self.exact_max
-        settings = {
-            # relaxed_order lets the scan go on past filtered-out rows until k are
-            # found; the few rows it returns out of order are sorted afterwards.
-            "hnsw.iterative_scan": self.iterative_scan,
-            "hnsw.ef_search": str(max(ef_search, k)),
-            "hnsw.max_scan_tuples": str(self.max_scan_tuples),
-        }
-        return settings, exact
-
-    def _estimated_rows(self, user, filters: SearchFilters) -> float:
-        """How many visible samples the planner expects ``filters`` to leave.
-
-        Kept for ``estimate_seconds``: the statistics behind it change slowly, and
-        asking costs a round trip per filtered "sounds like" query.
-        """
-        key = (filters, user.is_authenticated)
-        now = time.monotonic()
-        known = self._estimates.get(key)
-        if known is not None and now - known[1] < self.estimate_seconds:
-            return known[0]
-        rows = vectors.planner_rows(user, filters)
-        if len(self._estimates) >= 1000:
-            self._estimates.clear()
-        self._estimates[key] = (rows, now)
-        return rows
 
     def _hybrid_page(self, user, filters, query: TextQuery | None, knn, params: dict, settings,
                      exclude, *, last: bool = False) -> ResultPage | None:  # fmt: skip

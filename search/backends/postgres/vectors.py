@@ -10,6 +10,7 @@ covering indexes where there are some (migrations 0003 and 0009).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from itertools import product
 from uuid import UUID
@@ -114,3 +115,60 @@ def planner_rows(user, filters: SearchFilters) -> float:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return float(plan[0]["Plan"]["Plan Rows"])
+
+
+class VectorPlanning:
+    """How a kNN query is read: the HNSW settings, and whether to compare exactly.
+
+    Mixed into the backend, whose options (``ef_search``, ``exact_max``...)
+    it reads; the planner's estimates are kept for ``estimate_seconds``.
+    """
+
+    def _vector_settings(self, user, filters: SearchFilters, k: int) -> tuple[dict, bool]:
+        """The HNSW settings for a kNN query with ``filters``, and whether to answer exactly.
+
+        Unfiltered: the whole graph. When filters leave few samples (the
+        planner's estimate), they are compared with exactly, since a graph walk
+        would have to pass thousands of others to find them, and miss some:
+        loops through a covering index of the loops' embeddings (their graph
+        is too clustered for a walk to find a far query's true nearest),
+        categories and keys through a covering index of every embedding by
+        category and key, other filters through their own indexes. Otherwise
+        category and loop/one-shot filters walk their own partial graphs,
+        searched wider.
+        """
+        exact = False
+        ef_search = self.filtered_ef_search
+        if filters == SearchFilters():
+            ef_search = self.ef_search
+        elif filters.is_loop and not filters.categories:
+            exact = self._estimated_rows(user, filters) <= self.exact_loops_max
+        elif filters.categories or filters.key:
+            exact = self._estimated_rows(user, filters) <= self.exact_indexed_max
+        elif filters.replace(categories=(), is_loop=None) != SearchFilters():
+            exact = self._estimated_rows(user, filters) <= self.exact_max
+        settings = {
+            # relaxed_order lets the scan go on past filtered-out rows until k are
+            # found; the few rows it returns out of order are sorted afterwards.
+            "hnsw.iterative_scan": self.iterative_scan,
+            "hnsw.ef_search": str(max(ef_search, k)),
+            "hnsw.max_scan_tuples": str(self.max_scan_tuples),
+        }
+        return settings, exact
+
+    def _estimated_rows(self, user, filters: SearchFilters) -> float:
+        """How many visible samples the planner expects ``filters`` to leave.
+
+        Kept for ``estimate_seconds``: the statistics behind it change slowly, and
+        asking costs a round trip per filtered "sounds like" query.
+        """
+        key = (filters, user.is_authenticated)
+        now = time.monotonic()
+        known = self._estimates.get(key)
+        if known is not None and now - known[1] < self.estimate_seconds:
+            return known[0]
+        rows = planner_rows(user, filters)
+        if len(self._estimates) >= 1000:
+            self._estimates.clear()
+        self._estimates[key] = (rows, now)
+        return rows

@@ -166,3 +166,33 @@ def raw_tsquery(alternatives: list[list[str]], excluded: list[str]) -> str:
     groups = [" | ".join(f"'{word}'" for word in group) for group in alternatives]
     query = " & ".join(f"({group})" for group in groups)
     return query + "".join(f" & !'{word}'" for word in excluded)
+
+
+def near_spellings(
+    wanted: list[str],
+    *,
+    near_rows: list | None,
+    expanded: dict[str, list[str]] | None,
+    relative: float,
+) -> dict[str, list[str]]:
+    """Each wanted word's visible near spellings worth trying, from :data:`NEAR_WORDS` rows.
+
+    ``expanded`` (a page's, already found) is kept to the words as the word
+    list spells them, which alone may go into a raw tsquery. Otherwise, nearest
+    first, a word much further than the nearest is noise ("snap" for "snre",
+    beside "snr" and "snare"): it must be at least ``relative`` as similar.
+    """
+    if expanded is not None:
+        kept = {
+            word: [near for near in nears if words(near) == [near]]
+            for word, nears in expanded.items()
+            if word in wanted
+        }
+        return {word: nears for word, nears in kept.items() if nears}
+    found: dict[str, list[str]] = {}
+    best: dict[str, float] = {}
+    for word, near, similarity, *_position in near_rows or []:
+        best.setdefault(word, similarity)
+        if similarity >= best[word] * relative:
+            found.setdefault(word, []).append(near)
+    return found
