@@ -14,6 +14,8 @@ from importlinter.cli import lint_imports
 
 from library.services.queue import ANALYZE_SAMPLE_TASK
 from library.tasks import analyze_sample
+from studio.services.renders import RENDER_SAMPLE_TASK
+from studio.tasks import render_sample
 
 PACKAGES = ("samplemind", "accounts", "library", "search", "billing", "studio", "web")
 # Known cycles, each to be removed (also in .importlinter): importer -> imported.
@@ -39,9 +41,10 @@ def test_no_module_imports_itself_round_a_circle():
     assert cycles == [], "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-def test_the_services_send_the_analysis_task_by_its_registered_name():
-    # The services name the task instead of importing library.tasks (which imports them).
+def test_services_send_tasks_by_their_registered_names():
+    # The services name their tasks instead of importing the tasks modules (which import them).
     assert analyze_sample.name == ANALYZE_SAMPLE_TASK
+    assert render_sample.name == RENDER_SAMPLE_TASK
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from celery import current_app
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Sum
@@ -32,6 +33,8 @@ from studio.errors import NotAnalysed, RenderFailed, RendersBusy
 from studio.matching import Plan, Source, plan_render
 from studio.models import Render, RenderStatus
 from studio.rendering import render_file
+
+RENDER_SAMPLE_TASK = "studio.render_sample"
 
 logger = logging.getLogger(__name__)
 
@@ -174,12 +177,13 @@ def render_delete(*, render: Render) -> None:
 
 
 def _send(render_id: str) -> None:
-    from studio.tasks import render_sample
-
     try:
-        render_sample.apply_async(
+        # studio.tasks.render_sample by its stable name: the tasks module imports this one.
+        current_app.send_task(
+            RENDER_SAMPLE_TASK,
             args=[render_id],
             queue="analysis",  # audio work: beside analysis, never in front of short jobs
+            ignore_result=True,  # the outcome is stored on the render
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
         )
