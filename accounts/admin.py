@@ -1,6 +1,7 @@
 """Admin for accounts: users (role, access and password changes audited), API keys (revoke,
 never delete), the audit log."""
 
+from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -8,14 +9,47 @@ from django.db.models import Count
 
 from accounts import services
 from accounts.audit import audit_log_record
-from accounts.models import ApiKey, AuditLog, User
+from accounts.models import ApiKey, AuditLog, Role, User
 from accounts.services import ACCESS_FLAGS
+
+# allauth's "Email addresses" would make a second "Accounts" block on the admin's index:
+# they are shown on each user's page instead.
+if admin.site.is_registered(EmailAddress):
+    admin.site.unregister(EmailAddress)
+
+
+class EmailAddressInline(admin.TabularInline):
+    model = EmailAddress
+    extra = 0
+    fields = ("email", "verified", "primary")
+
+
+def _role_action(role: str, label: str):
+    def set_role(modeladmin, request, queryset) -> None:
+        changed = 0
+        for user in queryset:
+            if user.role != role:
+                services.user_role_set(user=user, role=role, actor=request.user, request=request)
+                changed += 1
+        modeladmin.message_user(request, f"{changed} user(s) moved to {label}.", messages.SUCCESS)
+
+    set_role.__name__ = f"set_role_{role}"
+    return admin.action(description=f"Set the role of the selected users to {label}")(set_role)
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "display_name", "role", "is_active", "api_key_count", "date_joined")
+    list_display = (
+        "email",
+        "display_name",
+        "role",
+        "is_active",
+        "api_key_count",
+        "date_joined",
+    )
+    inlines = (EmailAddressInline,)
+    actions = tuple(_role_action(value, label) for value, label in Role.choices)
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("email", "display_name")
     fieldsets = (
