@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("billing/", include("billing.urls")),
     path("library/", include("library.urls")),
+    path("studio/", include("studio.urls")),
     path("search/", include("search.urls")),
     path("account/", include("web.urls")),
     path("", library_views.home, name="home"),
