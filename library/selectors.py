@@ -45,6 +45,12 @@ def contents_owned(*, owner: User, sha256s: list[str]) -> set[str]:
     )
 
 
+def samples_by_content(*, owner: User, sha256s: list[str]) -> dict[str, UUID]:
+    """The owner's sample id for each of these digests the library already holds."""
+    rows = Sample.objects.filter(owner=owner, sha256__in=sha256s).values_list("sha256", "pk")
+    return dict(rows)
+
+
 def files_held(*, owner: User, files: list[tuple[str, int]]) -> set[tuple[str, int]]:
     """Which ``(file name, size)`` pairs name and size one of the owner's samples.
 

@@ -35,6 +35,7 @@ from library.models import (
 )
 from library.services import collections as collection_services
 from library.services.corrections import sample_correct, samples_correct_bulk
+from library.services.previews import sample_preview_ensure
 from library.services.samples import sample_delete, sample_update
 from library.templatetags.listening import category_label
 from library.waveforms import attach_waveforms
@@ -305,7 +306,7 @@ def sample_preview(request: HttpRequest, pk) -> HttpResponse:
     owner. Until the analysis has made a preview, people whose plan includes
     downloads hear the original instead; visitors wait for the preview.
     """
-    sample = _visible_or_404(request, pk)
+    sample = sample_preview_ensure(sample=_visible_or_404(request, pk))
     if sample.preview:
         return stored_file_response(
             sample.preview, filename=f"{sample.name}.ogg", attachment=False, request=request

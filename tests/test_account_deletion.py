@@ -11,7 +11,7 @@ from accounts.services import user_delete
 from library.models import Sample
 from library.services.analysis import sample_analyze
 from tests import audio
-from tests.factories import UserFactory, upload_file
+from tests.factories import UserFactory, bearer, upload_file
 from tests.test_s3_storage import _keys, s3  # noqa: F401 - the S3 server fixture
 
 
@@ -31,7 +31,10 @@ def _upload_two(client, user, tmp_path) -> list[Sample]:
         response = upload_file(client, user, audio.write(tmp_path / name, sound))
         assert response.status_code == 201, response.json()
         ids.append(response.json()["id"])
-    assert sample_analyze(sample_id=ids[0]) == "ready"  # one with a preview too
+    assert sample_analyze(sample_id=ids[0]) == "ready"
+    # One with a preview too: played once, so it has one.
+    played = client.get(f"/api/v1/audio/{ids[0]}/preview", **bearer(user))
+    assert played.status_code in (200, 302)  # streamed, or a signed URL on S3
     return list(Sample.objects.filter(pk__in=ids))
 
 

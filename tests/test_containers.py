@@ -65,7 +65,9 @@ def test_ogg_vorbis_named_wav_uploads_and_is_analysed(client, tmp_path):
     sample = Sample.objects.get(pk=body["id"])
     assert sample.loudness_lufs is not None and sample.category is not None
     assert sample.embedding is not None
-    assert sample.preview and len(sample.waveform) > 100
+    assert len(sample.waveform) > 100
+    preview = client.get(f"/api/v1/audio/{sample.pk}/preview", **bearer(producer))
+    assert b"".join(preview.streaming_content)[:4] == b"OggS"
     detail = client.get(f"/api/v1/audio/{sample.pk}", **bearer(producer)).json()
     assert detail["duration"] == pytest.approx(1.5, abs=0.05)
 

@@ -61,6 +61,9 @@ def test_upload_analyse_download_and_delete_on_s3(
     assert _keys(s3) == {sample.file.name}
 
     assert sample_analyze(sample_id=str(sample.pk)) == "ready"
+    assert _keys(s3) == {sample.file.name}  # a one-shot's preview waits for its first play
+    preview = client.get(f"/api/v1/audio/{sample.pk}/preview", **bearer(user))
+    assert preview.status_code == 302 and "Signature=" in preview["Location"]
     sample.refresh_from_db()
     assert _keys(s3) == {sample.file.name, sample.preview.name}
 

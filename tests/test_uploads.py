@@ -101,7 +101,9 @@ def test_a_file_cut_in_half_is_stored_and_analysed_as_far_as_it_goes(
     assert sample_analyze(sample_id=response.json()["id"]) == "ready"
     sample = Sample.objects.get(pk=response.json()["id"])
     assert 1.0 < sample.duration < 2.1  # what is there, not the header's 4 s
-    assert sample.preview and len(sample.waveform) == 800
+    assert len(sample.waveform) == 800
+    preview = client.get(f"/api/v1/audio/{sample.pk}/preview", **bearer(producer))
+    assert b"".join(preview.streaming_content)[:4] == b"OggS"
 
 
 @pytest.mark.django_db

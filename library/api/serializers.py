@@ -13,6 +13,7 @@ from library.models import (
     BatchJob,
     Collection,
     Sample,
+    SampleStatus,
     Visibility,
 )
 from library.services.corrections import BPM_MAX, BPM_MIN
@@ -81,7 +82,8 @@ class SampleSerializer(serializers.ModelSerializer):
         return {field: reading.get(field) for field in CORRECTABLE}
 
     def get_preview_url(self, sample: Sample) -> str | None:
-        if not sample.preview:
+        # An analysed short file gets its preview on first play (services.previews).
+        if not sample.preview and sample.status != SampleStatus.READY:
             return None
         return reverse("v1:audio-preview", kwargs={"pk": sample.pk})
 

@@ -22,6 +22,7 @@ from library.models import Collection, Sample
 from library.services import collections as collection_services
 from library.services.analysis import sample_reanalyze
 from library.services.batches import batch_job_refresh
+from library.services.previews import sample_preview_ensure
 from library.services.samples import sample_delete, sample_update
 from library.services.uploads import SampleFields, batch_upload, sample_create, spooled_uploads
 from samplemind.errors import NotAllowed
@@ -165,6 +166,7 @@ class SampleFileView(APIView):
             return stored_file_response(
                 sample.file, filename=sample.original_filename, attachment=True, request=request
             )
+        sample = sample_preview_ensure(sample=sample)
         if not sample.preview:
             raise Http404("The preview is not ready yet.")
         return stored_file_response(

@@ -15,18 +15,27 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from library import analysis as analyser
 from library.analysis.descriptors import EXCERPT_SECONDS
 from library.analysis.preview import PREVIEW_MAX_SECONDS
-from library.models import AnalysisResult, BatchJob, BatchKind, BatchStatus, Sample, SampleStatus
+from library.models import (
+    CORRECTABLE,
+    AnalysisResult,
+    BatchJob,
+    BatchKind,
+    BatchStatus,
+    Sample,
+    SampleStatus,
+    Visibility,
+)
 from library.selectors import corrected_neighbours
 from library.services import steering
 from library.services.batches import batch_jobs_refresh_for
-from library.services.corrections import corrected_columns
+from library.services.corrections import CONFIDENCE_OF
 from library.services.queue import enqueue_analysis
 from search.cache import generations_bump
 
@@ -38,6 +47,12 @@ KEEP_SECONDS = max(EXCERPT_SECONDS, PREVIEW_MAX_SECONDS)
 # The same file analysed again (re-uploaded elsewhere, re-queued) reuses its
 # descriptors; the analyser version in the key retires old results.
 ANALYSIS_CACHE_SECONDS = 7 * 24 * 3600
+# Files up to this long get their preview when someone first plays one
+# (``library.services.previews``), not from the worker: encoding it costs about
+# what the whole analysis of a one-shot costs, and most one-shots of a large
+# import are never auditioned. Longer files are encoded here, from the audio
+# the worker already holds.
+LAZY_PREVIEW_MAX_SECONDS = 10.0
 
 PROMOTED = (
     "bpm",
@@ -75,31 +90,39 @@ def local_copy(field: FieldFile) -> Iterator[Path]:
 
 
 def _claim(sample_id: str) -> Sample | None:
-    """Mark the sample as being analysed; None when there is nothing to do."""
+    """Mark the sample as being analysed; None when there is nothing to do.
+
+    One conditional UPDATE takes it (the task's advisory lock keeps a second
+    copy out meanwhile). It sends no signal and bumps no search cache: a
+    listed sample's status polls its own view while it is being analysed.
+    """
+    now = timezone.now()
+    taken = (
+        Sample.objects.filter(
+            pk=sample_id, analysis_attempts__lt=settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
+        )
+        .exclude(status=SampleStatus.READY, analyzer_version=analyser.ANALYZER_VERSION)
+        .update(
+            status=SampleStatus.ANALYZING,
+            analysis_attempts=F("analysis_attempts") + 1,
+            analysis_started_at=now,
+            updated_at=now,
+        )
+    )
+    if taken:
+        return Sample.objects.filter(pk=sample_id).first()
     with transaction.atomic():
-        # NO KEY UPDATE: rows that merely point at the sample (a collection item added
-        # meanwhile) need not wait for its analysis, which is how two waits deadlocked.
         sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
-        if sample is None:
-            return None
         if (
-            sample.status == SampleStatus.READY
-            and sample.analyzer_version == analyser.ANALYZER_VERSION
+            sample is not None
+            and sample.analysis_attempts >= settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
+            and sample.status not in (SampleStatus.READY, SampleStatus.FAILED)
         ):
-            return None
-        if sample.analysis_attempts >= settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS:
             _store_failure(
                 sample,
                 f"Analysis stopped after {sample.analysis_attempts} attempts that did not finish.",
             )
-            return None
-        sample.status = SampleStatus.ANALYZING
-        sample.analysis_attempts += 1
-        sample.analysis_started_at = timezone.now()
-        sample.save(
-            update_fields=["status", "analysis_attempts", "analysis_started_at", "updated_at"]
-        )
-        return sample
+    return None
 
 
 def sample_analyze(*, sample_id: str) -> str:
@@ -124,12 +147,22 @@ def sample_analyze(*, sample_id: str) -> str:
                 sample_analysis_failed(sample_id=sample_id, reason=str(exc))
                 return "failed"
             peaks = analyser.waveform_peaks(audio)
-            preview = folder / "preview.ogg"
-            analyser.write_preview(audio, preview)
-        _store_success(sample_id, descriptors, peaks, preview, started)
+            preview = None
+            if not preview_deferred(audio.duration):
+                preview = folder / "preview.ogg"
+                analyser.write_preview(audio, preview)
+        try:
+            _store_success(sample, descriptors, peaks, preview, started)
+        except SampleGone:
+            return "skipped"
         return "ready"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def preview_deferred(duration: float | None) -> bool:
+    """Whether a file this long gets its preview on first play instead of from the worker."""
+    return duration is not None and duration <= LAZY_PREVIEW_MAX_SECONDS
 
 
 def _descriptors(audio, sample: Sample) -> dict:
@@ -144,11 +177,11 @@ def _descriptors(audio, sample: Sample) -> dict:
 
 
 def _store_success(
-    sample_id: str, descriptors: dict, peaks: list[float], preview: Path, started
+    sample: Sample, descriptors: dict, peaks: list[float], preview: Path | None, started
 ) -> None:
     written: list[str] = []
     try:
-        _store_success_atomic(sample_id, descriptors, peaks, preview, started, written)
+        _store_success_atomic(sample, descriptors, peaks, preview, started, written)
     except BaseException:
         # The row was rolled back, so no row names the preview just stored.
         storage = Sample._meta.get_field("preview").storage
@@ -157,50 +190,84 @@ def _store_success(
         raise
 
 
+def _analysis_columns(descriptors: dict) -> dict:
+    """What one UPDATE writes for an analysis; the producer's corrections win.
+
+    A correctable column keeps its value where the row's ``corrections`` name
+    its field (a confidence column goes with its field), read by the UPDATE
+    itself, so a correction saved while the file was being analysed is kept
+    too; the reading stays in ``descriptors``.
+    """
+    values = {f: descriptors[f] for f in PROMOTED if descriptors.get(f) is not None}
+    for field in ("bpm", "bpm_confidence", "key", "mode", "key_confidence"):
+        values[field] = descriptors.get(field)  # None is a result here
+    guarded_by = {column: field for field, column in CONFIDENCE_OF.items()}
+    guarded_by.update({field: field for field in CORRECTABLE})
+    columns = {}
+    for column, value in values.items():
+        field = guarded_by.get(column)
+        if field is None:
+            columns[column] = value
+            continue
+        value = Value(value, output_field=Sample._meta.get_field(column))
+        columns[column] = Case(When(corrections__has_key=field, then=F(column)), default=value)
+    return columns
+
+
 @transaction.atomic
 def _store_success_atomic(
-    sample_id: str,
+    sample: Sample,
     descriptors: dict,
     peaks: list[float],
-    preview: Path,
+    preview: Path | None,
     started,
     written: list[str],
 ) -> None:
-    sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
-    if sample is None:  # deleted while it was being analysed
-        return
     old_preview = sample.preview.name if sample.preview else None
-    with open(preview, "rb") as handle:
-        sample.preview.save(f"{sample.pk.hex}{preview.suffix}", File(handle), save=False)
-    written.append(sample.preview.name)
+    columns = {}
+    if preview is not None:
+        with open(preview, "rb") as handle:
+            sample.preview.save(f"{sample.pk.hex}{preview.suffix}", File(handle), save=False)
+        written.append(sample.preview.name)
+        columns["preview"] = sample.preview.name
     descriptors = _steered(sample, descriptors)
-    # The producer's corrections win; the reading stays in the descriptors.
-    kept = corrected_columns(sample.corrections)
-    for field in PROMOTED:
-        if field in descriptors and descriptors[field] is not None and field not in kept:
-            setattr(sample, field, descriptors[field])
-    for field in ("bpm", "bpm_confidence", "key", "mode", "key_confidence"):
-        if field not in kept:
-            setattr(sample, field, descriptors.get(field))  # None is a result here
-    sample.embedding = descriptors.get("embedding")
-    sample.descriptors = {k: v for k, v in descriptors.items() if k != "embedding"}
-    sample.waveform = peaks
-    sample.status = SampleStatus.READY
-    sample.error = ""
-    sample.analyzer_version = descriptors.get("analyzer_version", analyser.ANALYZER_VERSION)
-    sample.save()
-    AnalysisResult.objects.create(
-        sample=sample,
-        analyzer_version=sample.analyzer_version,
+    version = descriptors.get("analyzer_version", analyser.ANALYZER_VERSION)
+    stored = {k: v for k, v in descriptors.items() if k != "embedding"}
+    updated = Sample.objects.filter(pk=sample.pk).update(
+        **_analysis_columns(descriptors),
+        **columns,
+        embedding=descriptors.get("embedding"),
+        descriptors=stored,
+        waveform=peaks,
         status=SampleStatus.READY,
-        descriptors=sample.descriptors,
+        error="",
+        analyzer_version=version,
+        updated_at=timezone.now(),
+    )
+    if not updated:  # deleted while it was being analysed
+        raise SampleGone
+    AnalysisResult.objects.create(
+        sample_id=sample.pk,
+        analyzer_version=version,
+        status=SampleStatus.READY,
+        descriptors=stored,
         seconds=(timezone.now() - started).total_seconds(),
     )
-    if old_preview and old_preview != sample.preview.name:
+    if preview is not None and old_preview and old_preview != sample.preview.name:
         storage = sample.preview.storage
         # Robust: a failure here must not reach _store_success, which would delete the new one.
         transaction.on_commit(lambda: storage.delete(old_preview), robust=True)
+    # update() sends no signal: retire the owner's cached search answers once, after commit
+    # (a search meanwhile stores its answer under the generation it began with).
+    owner_id, public = sample.owner_id, sample.visibility == Visibility.PUBLIC
+    transaction.on_commit(
+        lambda: generations_bump(owner_ids=[owner_id], public=public), robust=True
+    )
     batch_jobs_refresh_for(sample=sample)
+
+
+class SampleGone(Exception):
+    """The sample was deleted while it was being analysed."""
 
 
 def _steered(sample: Sample, descriptors: dict) -> dict:

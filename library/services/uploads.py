@@ -186,6 +186,31 @@ def _probe(path: Path, name: str):
     return audio
 
 
+def sample_build(
+    *, owner: User, spooled: Spooled, fields: SampleFields, batch: BatchJob | None
+) -> Sample:
+    """An unsaved sample for a file that decodes (else :class:`InvalidAudio`), file not stored."""
+    audio = _probe(spooled.path, spooled.name)
+    stem = PurePath(spooled.name).stem.replace("_", " ").strip()
+    return Sample(
+        owner=owner,
+        batch=batch,
+        original_filename=PurePath(spooled.name).name[:255],
+        source_path=fields.source_path[:500],
+        name=clean_name(fields.name or stem, fallback="Untitled sample"),
+        description=clean_description(fields.description),
+        tags=clean_tags([*clean_tags(fields.tags), *fields.extra_tags]),
+        visibility=fields.visibility,
+        sha256=spooled.sha256,
+        size_bytes=spooled.size,
+        format=audio.format,
+        duration=audio.duration,
+        sample_rate=audio.sample_rate,
+        channels=audio.channels,
+        bit_depth=audio.bit_depth,
+    )
+
+
 def sample_create(
     *,
     owner: User,
@@ -209,25 +234,7 @@ def sample_create(
             f"{spooled.name} is already in your library as “{existing.name}”.",
             details={"sample_id": str(existing.pk)},
         )
-    audio = _probe(spooled.path, spooled.name)
-    stem = PurePath(spooled.name).stem.replace("_", " ").strip()
-    sample = Sample(
-        owner=owner,
-        batch=batch,
-        original_filename=PurePath(spooled.name).name[:255],
-        source_path=fields.source_path[:500],
-        name=clean_name(fields.name or stem, fallback="Untitled sample"),
-        description=clean_description(fields.description),
-        tags=clean_tags([*clean_tags(fields.tags), *fields.extra_tags]),
-        visibility=fields.visibility,
-        sha256=spooled.sha256,
-        size_bytes=spooled.size,
-        format=audio.format,
-        duration=audio.duration,
-        sample_rate=audio.sample_rate,
-        channels=audio.channels,
-        bit_depth=audio.bit_depth,
-    )
+    sample = sample_build(owner=owner, spooled=spooled, fields=fields, batch=batch)
     with transaction.atomic():
         # One upload at a time per owner, so two parallel requests cannot both
         # squeeze under a quota.

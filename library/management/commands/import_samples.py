@@ -9,6 +9,7 @@ Quotas are not applied: this is the operator's tool.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,11 +21,13 @@ from library.models import BatchJob, BatchKind, BatchStatus, Collection, Sample,
 from library.services import analysis
 from library.services.batches import batch_job_refresh
 from library.services.collections import collection_add_samples, collection_create
-from library.services.uploads import SampleFields, Spooled, file_digest, sample_create
+from library.services.imports import samples_import
+from library.services.uploads import SampleFields, Spooled, file_digest
 from samplemind.celery import app as celery_app
-from samplemind.errors import Duplicate, ProductError
 
 STALL_SECONDS = 30
+# How often --wait looks: the summary follows the last analysis within this.
+POLL_SECONDS = 0.25
 FINISHED = (SampleStatus.READY, SampleStatus.FAILED)
 
 
@@ -64,35 +67,17 @@ class Command(BaseCommand):
         job = BatchJob.objects.create(
             owner=user, kind=BatchKind.IMPORT, status=BatchStatus.RUNNING, total=len(paths)
         )
-        imported, duplicates, errors = [], [], []
-        for path in tqdm(paths, desc="Importing", unit="file", disable=options["verbosity"] < 1):
-            relative = path.relative_to(directory)
-            spooled = Spooled(
-                name=str(relative), path=path, sha256=file_digest(path), size=path.stat().st_size
+        progress = tqdm(paths, desc="Importing", unit="file", disable=options["verbosity"] < 1)
+        result = samples_import(owner=user, files=self._spooled(directory, progress), batch=job)
+        created, errors = result.created, result.errors
+        duplicates = [sample_id for _name, sample_id in result.duplicates]
+        if target is not None and duplicates:
+            collection_add_samples(
+                collection=target, actor=user, sample_ids=[i for i in duplicates if i]
             )
-            folders = [part.replace("_", " ") for part in relative.parts[:-1]]
-            try:
-                sample = sample_create(
-                    owner=user,
-                    spooled=spooled,
-                    fields=SampleFields(extra_tags=folders),
-                    batch=job,
-                    enforce_quotas=False,
-                )
-                imported.append(sample)
-            except Duplicate as exc:
-                duplicates.append(exc.details.get("sample_id"))
-                if target is not None and exc.details.get("sample_id"):
-                    imported.append(None)
-                    collection_add_samples(
-                        collection=target, actor=user, sample_ids=[exc.details["sample_id"]]
-                    )
-            except ProductError as exc:
-                errors.append({"file": str(relative), "error": exc.message, "code": exc.code})
         job.total = len(paths) - len(duplicates)
         job.errors = errors
         job.save(update_fields=["total", "errors"])
-        created = [sample for sample in imported if sample is not None]
         if target is not None and created:
             collection_add_samples(
                 collection=target, actor=user, sample_ids=[s.pk for s in created]
@@ -109,6 +94,16 @@ class Command(BaseCommand):
             self._wait(job, [s.pk for s in created] + existing, timeout)
         else:
             batch_job_refresh(job=job)
+
+    def _spooled(self, directory: Path, paths) -> Iterator[tuple[Spooled, SampleFields]]:
+        """Each file with its digest, tagged with its folders' names."""
+        for path in paths:
+            relative = path.relative_to(directory)
+            spooled = Spooled(
+                name=str(relative), path=path, sha256=file_digest(path), size=path.stat().st_size
+            )
+            folders = [part.replace("_", " ") for part in relative.parts[:-1]]
+            yield spooled, SampleFields(extra_tags=folders)
 
     def _analyse_here(self, samples) -> None:
         """Analyse one file after another in this process (no worker is doing it)."""
@@ -156,4 +151,4 @@ class Command(BaseCommand):
                     # Nothing moved: the messages were lost or no worker takes them.
                     self._analyse_here(waiting.filter(status=SampleStatus.PENDING))
                     idle_since = time.monotonic()
-                time.sleep(1)
+                time.sleep(POLL_SECONDS)
