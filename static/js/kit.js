@@ -42,7 +42,10 @@
     source.buffer = buffer;
     source.connect(context.destination);
     source.start();
-    root.dispatchEvent(new CustomEvent("kit:played", { detail: { url, at: performance.now() } }));
+    // For measuring key press to sound: when the source started, and the device's own delay.
+    const outputLatency = (context.baseLatency || 0) + (context.outputLatency || 0);
+    const detail = { url, at: performance.now(), outputLatency };
+    root.dispatchEvent(new CustomEvent("kit:played", { detail }));
   }
 
   function hit(pad) {
