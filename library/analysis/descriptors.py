@@ -157,6 +157,7 @@ def _describe(
             onsets=int(onsets.size),
             drumness=min(1.0, max(0.0, (noisiness - 0.04) / 0.1)),
             hint_bpm=rhythm.bpm_from_name(filename or ""),
+            chroma=profile.frames,
         )
         if not decision.is_loop and tempo.bars and tempo.confidence >= BAR_FIT_CONFIDENCE:
             # A clear pulse over whole bars is evidence of a loop the model cannot see.

@@ -28,6 +28,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -42,6 +44,8 @@ PRIOR_OCTAVES = 0.75
 LOOP_MAX_SECONDS = 40.0
 MIN_CONFIDENCE = 0.15
 MIN_ONSETS = 3
+CHOOSER_PATH = Path(__file__).with_name("models") / "tempo.npz"
+CHROMA_HOP = 2048 / 22050  # tonal.TONAL_HOP at spectral.SR
 _GRID = np.exp(np.linspace(math.log(MIN_BPM), math.log(MAX_BPM), 720))
 _SMOOTH = np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2)
 _SMOOTH /= _SMOOTH.sum()
@@ -190,11 +194,14 @@ def estimate_tempo(
     onsets: int,
     drumness: float = 0.0,
     hint_bpm: float | None = None,
+    chroma: np.ndarray | None = None,
 ) -> Tempo:
     """Tempo and confidence (0..1) from the region flux; ``bpm`` None where there is no pulse.
 
     ``onsets`` is the number of onsets found: a pulse needs a few. ``drumness``
-    (0..1) says how much the backbeat rule applies. ``hint_bpm`` (a tempo
+    (0..1) says how much the backbeat rule applies. ``chroma`` (frames of pitch
+    classes every ``CHROMA_HOP`` seconds) lets chord changes help choose between a
+    tempo, its half and its double. ``hint_bpm`` (a tempo
     written in the file name) is taken when the audio supports it, or its half
     or double, and is used alone when the audio has no pulse but its length
     fits whole bars at that tempo.
@@ -204,6 +211,8 @@ def estimate_tempo(
     found = []
     if frames >= fps and duration >= 1.0 and onsets >= MIN_ONSETS:
         found = _candidates(envelope, fps, duration, circular, drumness)
+        if circular and found:
+            found = choose_level(found, envelope, fps, duration, onsets, drumness, chroma)
         if circular and (not found or found[0][2] is None):
             # No tempo fits whole bars: the file was probably not cut at its bar
             # lines, and wrapping it round puts a seam in the pulse. Read it as a
@@ -273,6 +282,190 @@ def _candidates(
             scored[key] = (score, bpm, strength, bars)
     ranked = sorted(scored.values(), key=lambda item: item[0], reverse=True)
     return [(bpm, strength, bars) for _, bpm, strength, bars in ranked]
+
+
+# -- the metrical level: a learned choice between a tempo, its half and its double ----------
+
+
+@dataclass
+class Level:
+    """A candidate tempo of a loop read circularly and what the chooser reads of it."""
+
+    bpm: float
+    strength: float
+    bars: float | None
+    features: np.ndarray
+
+
+def _pulse(envelope: np.ndarray) -> np.ndarray:
+    spread = envelope.std(axis=0)
+    return (envelope / np.maximum(spread, 1e-9) * (spread > 1e-9)).sum(axis=1)
+
+
+def _grid_means(x: np.ndarray, period: float, offsets: tuple[float, ...]) -> np.ndarray:
+    """``(phases, len(offsets))``: mean of ``x`` (circular) at ``phase + offset + k * step``,
+    where the step is ``period`` times the number of offsets, for phases over one step."""
+    step = period * len(offsets)
+    count = max(1, int(x.size // step))
+    phases = np.arange(0.0, step, 1.0)[:, None, None]
+    at = phases + np.array(offsets)[None, :, None] * period + step * np.arange(count)[None, None]
+    return _at(x, at, True).mean(axis=2)
+
+
+def _contrasts(x: np.ndarray, period: float) -> tuple[float, float]:
+    """How much more ``x`` holds on the beat than half-way between beats, and how different
+    alternate beats are (large when the candidate beat is really a half-beat), each 0..1."""
+    top = float(x.max())
+    if top <= 1e-9:
+        return 0.0, 0.0
+    x = np.maximum(x, 0.0) / top
+    half = _grid_means(x, period / 2, (0.0, 1.0))  # on the beat, half-way between
+    on = int(np.argmax(half[:, 0]))
+    alternate = _grid_means(x, period, (0.0, 1.0))
+    strong = int(np.argmax(alternate.max(axis=1)))
+    return (
+        float((half[on, 0] - half[on, 1]) / (half[on].sum() + 1e-9)),
+        float(abs(alternate[strong, 0] - alternate[strong, 1]) / (alternate[strong].sum() + 1e-9)),
+    )
+
+
+def _chord_changes(chroma: np.ndarray | None, bpm: float, duration: float) -> list[float]:
+    """How much the pitch classes change from one beat to the next at bar lines, half-way
+    through bars and on the other beats (a loop read circularly starts on a bar line), and
+    the share of beats that start a new chord."""
+    if chroma is None or chroma.shape[0] < 2:
+        return [0.0, 0.0, 0.0, 0.0]
+    beats = int(round(duration * bpm / 60.0))
+    if beats < 2:
+        return [0.0, 0.0, 0.0, 0.0]
+    centres = np.arange(chroma.shape[0]) * CHROMA_HOP
+    index = np.clip((centres * bpm / 60.0).astype(int), 0, beats - 1)
+    per_beat = np.zeros((beats, 12))
+    np.add.at(per_beat, index, chroma)
+    norm = np.linalg.norm(per_beat, axis=1, keepdims=True)
+    per_beat = np.divide(per_beat, norm, out=np.zeros_like(per_beat), where=norm > 1e-12)
+    change = 1.0 - (per_beat * np.roll(per_beat, 1, axis=0)).sum(axis=1)  # into beat k
+    top = max(float(change.max()), 1e-9)
+    position = np.arange(beats) % 4
+    return [
+        float(change[position == 0].mean() / top),
+        float(change[position == 2].mean() / top) if beats > 2 else 0.0,
+        float(change[position % 2 == 1].mean() / top),
+        float((change > 0.5 * top).mean()),
+    ]
+
+
+# Centres (BPM) of the learned tempo preference's triangular basis, a quarter octave apart.
+_PREFERENCE = np.log2(40.0 * 2 ** (np.arange(12) / 4))
+_BARS = (1, 2, 4, 8)
+
+
+def level_features(
+    bpm: float,
+    strength: float,
+    bars: float | None,
+    envelope: np.ndarray,
+    pulse: np.ndarray,
+    fps: float,
+    duration: float,
+    onsets: int,
+    backbeat: float,
+    chroma: np.ndarray | None = None,
+) -> np.ndarray:
+    """What tells a beat from its half or double: which tempi are usual (a triangular basis
+    over log tempo), the pulse's strength, how many whole bars the file holds, how onsets
+    fall on the beats against between them and on alternate beats (all regions together,
+    the lows, the mids, the highs), the backbeat, how many onsets a beat holds, and where
+    the chords change (``_chord_changes``)."""
+    period = 60.0 * fps / bpm
+    preference = np.maximum(0.0, 1.0 - np.abs(math.log2(bpm) - _PREFERENCE) * 4)
+    whole = round(bars) if bars else 0
+    counts = [float(whole == n) for n in _BARS]
+    counts += [float(whole > _BARS[-1]), float(whole > 0 and whole not in _BARS)]
+    regions = (
+        pulse,
+        envelope[:, 0],
+        envelope[:, 1] + envelope[:, 2],
+        envelope[:, 3],
+    )
+    contrasts = [c for x in regions for c in _contrasts(x, period)]
+    beats = duration * bpm / 60.0
+    return np.concatenate(
+        [
+            preference,
+            [strength],
+            counts,
+            contrasts,
+            [backbeat, math.log2(max(onsets, 1) / max(beats, 1e-3))],
+            _chord_changes(chroma, bpm, duration),
+        ]
+    )
+
+
+def levels(
+    found: list[tuple[float, float, float | None]],
+    envelope: np.ndarray,
+    fps: float,
+    duration: float,
+    onsets: int,
+    drumness: float,
+    chroma: np.ndarray | None = None,
+) -> list[Level]:
+    """The best candidate in ``found``, its half and its double, with their features."""
+    best = found[0][0]
+    pulse = _pulse(envelope)
+    acf = _autocorrelation(pulse, True)
+    frames = envelope.shape[0]
+    kick = envelope[:, 0] / max(float(envelope[:, 0].max()), 1e-9)
+    snare = envelope[:, 1] + envelope[:, 2]
+    snare = snare / max(float(snare.max()), 1e-9)
+    out = []
+    for factor in (0.5, 1.0, 2.0):
+        target = best * factor
+        if not MIN_BPM <= target <= MAX_BPM:
+            continue
+        known = [f for f in found if abs(math.log2(f[0] / target)) < 0.03]
+        if known:
+            bpm, strength, bars = known[0]
+        else:
+            bpm = _refine(acf, target, fps, True, frames)
+            _, bars, bpm = _bar_fit(bpm, duration)
+            period = 60.0 * fps / bpm
+            strength = float(_salience(acf, np.array([period]), frames, True)[0])
+        backbeat = drumness * _backbeat(kick, snare, 60.0 * fps / bpm, True)
+        features = level_features(
+            bpm, strength, bars, envelope, pulse, fps, duration, onsets, backbeat, chroma
+        )
+        out.append(Level(bpm, strength, bars, features))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _chooser() -> np.ndarray | None:
+    if not CHOOSER_PATH.exists():
+        return None
+    with np.load(CHOOSER_PATH) as data:
+        return data["weights"]
+
+
+def choose_level(
+    found: list[tuple[float, float, float | None]],
+    envelope: np.ndarray,
+    fps: float,
+    duration: float,
+    onsets: int,
+    drumness: float,
+    chroma: np.ndarray | None = None,
+) -> list[tuple[float, float, float | None]]:
+    """``found`` with the metrical level the trained chooser prefers first."""
+    weights = _chooser()
+    if weights is None:
+        return found
+    options = levels(found, envelope, fps, duration, onsets, drumness, chroma)
+    if not options:
+        return found
+    chosen = max(options, key=lambda level: float(level.features @ weights))
+    return [(chosen.bpm, chosen.strength, chosen.bars), *found]
 
 
 _BPM_SUFFIX = re.compile(r"(?<![0-9])([4-9][0-9]|1[0-9]{2}|2[0-4][0-9])[\s_-]?bpm(?![a-z])", re.I)
