@@ -115,7 +115,11 @@ def upload_batch_detail(request: HttpRequest, pk) -> HttpResponse:
     )
     if job.finished_at is None:
         job = batch_job_refresh(job=job)
-    context = {"job": job, **upload_summary(job)}
+    context = {
+        "job": job,
+        "on_page": not request.GET.get("fragment") or bool(request.GET.get("on_page")),
+        **upload_summary(job),
+    }
     attach_waveforms(context["samples"])
     if request.GET.get("fragment"):
         return render(request, "library/_upload_summary.html", context)

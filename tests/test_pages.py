@@ -262,7 +262,7 @@ def test_uploading_a_non_audio_file_shows_why_and_stores_nothing(client, produce
         response = client.post(reverse("library:upload"), {"files": [handle]}, follow=True)
     assert response.status_code == 200
     content = response.content.decode()
-    assert re.search(r'<span class="file">notes.wav</span>: notes.wav: ', content)
+    assert re.search(r'<span class="file">notes.wav</span>: This file is not audio', content)
     assert '<strong>1</strong> refused' in content
     assert not Sample.objects.exists()
 

@@ -79,7 +79,9 @@ def upload_batch_add(
 
 
 def _refusal(name: str, exc: ProductError) -> dict:
-    return {"file": name, "error": exc.message, "code": exc.code}
+    # Messages often start with the file's own name; the entry names the file already.
+    message = exc.message.removeprefix(f"{PurePosixPath(name).name}: ")
+    return {**exc.details, "file": name, "error": message, "code": exc.code}
 
 
 def _add_one(
