@@ -1,7 +1,10 @@
 """Private PostgreSQL and Redis servers for development and tests.
 
-When ``DATABASE_URL`` or ``REDIS_URL`` is unset, the settings and the launcher
-call :func:`ensure_postgres` / :func:`ensure_redis`. Each starts its server
+When ``DATABASE_URL`` or ``REDIS_URL`` is unset, the launcher
+(:mod:`samplemind.launch`) calls :func:`ensure_postgres` / :func:`ensure_redis`
+and exports the URLs they return; the settings only read them (or, without a
+launcher, :func:`expected_postgres_url` / :func:`expected_redis_url`, which
+start and write nothing). Each ``ensure_`` function starts its server
 under the data folder (``$SAMPLEMIND_DATA``, default ``./var``) unless it is
 already running there, and returns a URL for it. Both are idempotent and safe
 to call from several processes at once (web, worker and beat start together).
@@ -25,6 +28,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -45,11 +49,30 @@ class ServiceError(RuntimeError):
     """A private server could not be started; the message is one readable line."""
 
 
+def data_path() -> Path:
+    """The folder that holds all local state (database, Redis, media), not created."""
+    return Path(os.environ.get("SAMPLEMIND_DATA") or BASE_DIR / "var").expanduser().resolve()
+
+
 def data_dir() -> Path:
-    """Return the folder that holds all local state (database, Redis, media)."""
-    path = Path(os.environ.get("SAMPLEMIND_DATA") or BASE_DIR / "var").expanduser().resolve()
+    """Return the folder that holds all local state, created if missing (the launcher's)."""
+    path = data_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def secret_key_file(data: Path) -> Path:
+    """Where the launcher keeps a generated SECRET_KEY when none is set."""
+    return data / "secret_key"
+
+
+def ensure_secret_key(data: Path) -> None:
+    """Generate the secret key file once (readable by its owner only)."""
+    path = secret_key_file(data)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
 
 
 @contextlib.contextmanager
@@ -64,13 +87,14 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _socket_dir(preferred: Path) -> Path:
+def _socket_dir(preferred: Path, *, create: bool = True) -> Path:
     """Return ``preferred`` unless a socket path in it would pass the ~107 byte limit."""
     if len(str(preferred / ".s.PGSQL.5432").encode()) < 100:
         return preferred
     digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:12]
     fallback = Path(tempfile.gettempdir()) / f"samplemind-{digest}"
-    fallback.mkdir(mode=0o755, exist_ok=True)
+    if create:
+        fallback.mkdir(mode=0o755, exist_ok=True)
     return fallback
 
 
@@ -107,6 +131,15 @@ def postgres_url(data: Path, database: str = DATABASE_NAME) -> str | None:
     if status != "ready" or not socket_dir:
         return None
     return f"postgres://postgres@{quote(socket_dir, safe='')}:{port}/{database}"
+
+
+def expected_postgres_url(data: Path) -> str:
+    """The embedded server's URL: the running one's, else where it listens once started.
+
+    Reads the data folder and nothing else, for settings imported without a launcher.
+    """
+    socket_dir = quote(str(_pgdata(data)), safe="")
+    return postgres_url(data) or f"postgres://postgres@{socket_dir}:5432/{DATABASE_NAME}"
 
 
 def ensure_postgres(data: Path | None = None) -> str:
@@ -150,12 +183,25 @@ def _server_user() -> str | None:
     return "pgserver" if os.geteuid() == 0 else None
 
 
+def _traversable(pgdata: Path) -> None:
+    """Let the server's own user reach ``pgdata`` again, as pgserver does before it starts.
+
+    (A parent folder may have been made private since: pytest does that to its own.)
+    """
+    if _server_user() is not None:
+        from pgserver.utils import ensure_prefix_permissions
+
+        ensure_prefix_permissions(pgdata)
+
+
 def pg_ctl(pgdata: Path, args: list[str], *, timeout: float) -> None:
     """Run the embedded ``pg_ctl`` on ``pgdata`` as the user the server runs as.
 
     Raises :class:`subprocess.SubprocessError` when it fails or times out.
     """
-    _pgserver().pg_ctl(args, pgdata=pgdata, user=_server_user(), timeout=timeout)
+    pgserver = _pgserver()
+    _traversable(pgdata)
+    pgserver.pg_ctl(args, pgdata=pgdata, user=_server_user(), timeout=timeout)
 
 
 SERVER_CONFIG = "samplemind.conf"
@@ -243,15 +289,20 @@ def stop_postgres(data: Path | None = None) -> None:
     data = data or data_dir()
     if postgres_url(data) is None:
         return
-    pgserver = _pgserver()
-    user = _server_user()
     for mode, timeout in (("fast", 30), ("immediate", 15)):
         with contextlib.suppress(subprocess.SubprocessError):
-            pgserver.pg_ctl(
-                ["-w", "-m", mode, "stop"], pgdata=_pgdata(data), user=user, timeout=timeout
-            )
+            pg_ctl(_pgdata(data), ["-w", "-m", mode, "stop"], timeout=timeout)
         if postgres_url(data) is None:
             return
+    # pg_ctl runs as the server's user, who may have lost its way to the folder (a parent
+    # made private since); the postmaster takes SIGINT as a fast shutdown all the same.
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pid = int((_pgdata(data) / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)  # raises once the postmaster is gone
+            time.sleep(0.1)
 
 
 # --------------------------------------------------------------------------- Redis
@@ -261,6 +312,11 @@ def _redis_paths(data: Path) -> tuple[Path, Path, Path]:
     folder = data / "redis"
     folder.mkdir(parents=True, exist_ok=True)
     return folder, _socket_dir(folder) / "redis.sock", folder / "redis.pid"
+
+
+def expected_redis_url(data: Path) -> str:
+    """The private Redis's ``unix://`` URL, computed without touching anything."""
+    return f"unix://{_socket_dir(data / 'redis', create=False) / 'redis.sock'}"
 
 
 def _redis_answers(sock: Path) -> bool:

@@ -4,7 +4,9 @@
 
 With ``DATABASE_URL`` / ``REDIS_URL`` unset, the private PostgreSQL and Redis
 under ``$SAMPLEMIND_DATA`` are started (unless already running) and their URLs
-exported to COMMAND. Servers a launcher started are stopped by the last
+exported to COMMAND. The data folder, its static files folder and, without
+``SECRET_KEY``, the secret key file are created here too: the settings only
+read them. Servers a launcher started are stopped by the last
 launcher on the same data folder to end (``make test`` while ``make run`` is
 up leaves them to ``make run``, whichever began first). Set
 URLs are checked for reachability first. ``--prepare`` migrates, makes sure
@@ -102,6 +104,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def prepare_folders(data: Path) -> None:
+    """Create what the settings expect in the data folder (they never write)."""
+    if not os.environ.get("SECRET_KEY"):
+        embedded.ensure_secret_key(data)
+    static = Path(os.environ.get("STATIC_ROOT") or data / "static").expanduser()
+    static.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+
+
 def start_services(data: Path) -> None:
     """Make DATABASE_URL and REDIS_URL point at running servers; sign this launcher in.
 
@@ -179,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.port:
             _check_port(args.port)
+        prepare_folders(data)
         start_services(data)
         if args.prepare:
             _manage("migrate", "--noinput", "-v", "0")

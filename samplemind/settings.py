@@ -1,12 +1,14 @@
 """Django settings for SampleMind, read from the environment (see .env.example).
 
-With ``DATABASE_URL`` or ``REDIS_URL`` unset, the private servers from
-:mod:`samplemind.embedded` are used (and started when they are not running).
+Importing them starts nothing and writes nothing. The launcher
+(``python -m samplemind.launch``, behind ``make run``/``test``/``bench``) starts
+the private servers of :mod:`samplemind.embedded`, creates the data folders and
+the secret key file, and exports ``DATABASE_URL`` and ``REDIS_URL``. Without
+them the settings name where the private servers listen once started.
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
@@ -25,7 +27,7 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
-DATA_DIR = embedded.data_dir()
+DATA_DIR = embedded.data_path()
 
 DEBUG = env.bool("DEBUG", default=False)
 # People reach the site over HTTPS: secure cookies, https links in mail, HSTS. `make run`
@@ -34,14 +36,17 @@ SAMPLEMIND_HTTPS = env.bool("SAMPLEMIND_HTTPS", default=not DEBUG)
 
 
 def _secret_key() -> str:
-    """An explicit SECRET_KEY, or one generated once and kept in the data folder."""
+    """An explicit SECRET_KEY, or the one the launcher keeps in the data folder.
+
+    Neither: empty, and Django refuses to use it ("The SECRET_KEY setting must
+    not be empty").
+    """
     if key := env.str("SECRET_KEY", default=""):
         return key
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        return embedded.secret_key_file(DATA_DIR).read_text().strip()
+    except FileNotFoundError:
+        return ""
 
 
 SECRET_KEY = _secret_key()
@@ -99,6 +104,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # API requests per person per minute and day, for the usage page.
+    "billing.middleware.ApiUsageMiddleware",
 ]
 
 ROOT_URLCONF = "samplemind.urls"
@@ -139,13 +146,13 @@ def _database(url: str) -> dict:
     return config
 
 
-DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.ensure_postgres(DATA_DIR)
+DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.expected_postgres_url(DATA_DIR)
 DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --------------------------------------------------------------------------- Redis, cache, Celery
 
-REDIS_URL = env.str("REDIS_URL", default="") or embedded.ensure_redis(DATA_DIR)
+REDIS_URL = env.str("REDIS_URL", default="") or embedded.expected_redis_url(DATA_DIR)
 
 
 def celery_url(redis_url: str) -> str:
@@ -215,25 +222,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
 CELERY_WORKER_HEARTBEAT_INTERVAL = 30
 CELERY_TASK_ROUTES = {"library.analyze_sample": {"queue": "analysis"}}
-CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-analysis": {
-        "task": "library.requeue_stuck_samples",
-        "schedule": 60.0,
-        "options": {"expires": 60},
-    },
-    # Large batch jobs are recounted at most once a second as analyses finish; this
-    # counts the last ones nobody read (library/services/batches.py).
-    "refresh-unfinished-batches": {
-        "task": "library.refresh_unfinished_batches",
-        "schedule": 60.0,
-        "options": {"expires": 60},
-    },
-    "worker-heartbeat": {
-        "task": "samplemind.heartbeat",
-        "schedule": CELERY_WORKER_HEARTBEAT_INTERVAL,
-        "options": {"expires": CELERY_WORKER_HEARTBEAT_INTERVAL},
-    },
-}
+# CELERY_BEAT_SCHEDULE: at the end, once every setting it reads is known.
 
 # --------------------------------------------------------------------------- auth
 
@@ -308,8 +297,8 @@ SOCIALACCOUNT_PROVIDERS = _social_providers()
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The launcher creates it (WhiteNoise warns when it is missing).
 STATIC_ROOT = env.path("STATIC_ROOT", default=DATA_DIR / "static")
-Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 # WhiteNoise serves STATIC_ROOT (filled by collectstatic: the image build, `make run`'s
 # --prepare); with DEBUG (`make dev`) it reads the app folders directly and sees edits.
 # Media have no URL at all: originals and previews leave through the views that check who
@@ -469,11 +458,6 @@ SEARCH_BACKENDS = {
 }
 # Seconds a search answer stays cached (search/cache.py; changes retire it sooner); 0: off.
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=300)
-CELERY_BEAT_SCHEDULE["search-prune-terms"] = {
-    "task": "search.prune_terms",
-    "schedule": 24 * 3600.0,
-    "options": {"expires": 3600},
-}
 
 # --------------------------------------------------------------------------- security
 
@@ -554,13 +538,6 @@ if STRIPE_SECRET_KEY:
         "STRIPE_REDIRECT_ORIGINS",
         default=["https://checkout.stripe.com", "https://billing.stripe.com"],
     )
-# API requests per person per minute and day, for the usage page.
-MIDDLEWARE += ["billing.middleware.ApiUsageMiddleware"]
-CELERY_BEAT_SCHEDULE["billing-reconcile"] = {
-    "task": "billing.reconcile",
-    "schedule": crontab(hour=3, minute=17),
-    "options": {"expires": 3600},
-}
 
 # --------------------------------------------------------------------------- backups
 
@@ -576,16 +553,6 @@ BACKUP_COMPRESSION = env.str("BACKUP_COMPRESSION", default="6")
 # A folder with pg_dump/pg_restore to use; empty: PATH or the embedded server's, by version.
 BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_TIME_LIMIT = env.int("BACKUP_TIME_LIMIT", default=3 * 3600)
-if BACKUP_SCHEDULE:
-    CELERY_BEAT_SCHEDULE["backup"] = {
-        "task": "samplemind.backup",
-        "schedule": crontab.from_string(BACKUP_SCHEDULE),
-        "options": {
-            "expires": 6 * 3600,
-            "soft_time_limit": BACKUP_TIME_LIMIT,
-            "time_limit": BACKUP_TIME_LIMIT + 300,
-        },
-    }
 
 # Point-in-time recovery (samplemind/ops/pitr.py): the embedded server archives its WAL to
 # this folder (WAL_ARCHIVE_DIR, default $SAMPLEMIND_DATA/wal-archive; "off": no archiving);
@@ -594,13 +561,56 @@ if BACKUP_SCHEDULE:
 WAL_ARCHIVE_DIR = embedded.wal_archive_dir(DATA_DIR)
 BASEBACKUP_SCHEDULE = env.str("BASEBACKUP_SCHEDULE", default="15 3 * * *")
 BASEBACKUP_KEEP = env.int("BASEBACKUP_KEEP", default=7)
-if BASEBACKUP_SCHEDULE:
-    CELERY_BEAT_SCHEDULE["basebackup"] = {
-        "task": "samplemind.basebackup",
-        "schedule": crontab.from_string(BASEBACKUP_SCHEDULE),
+
+# --------------------------------------------------------------------------- scheduled tasks
+
+
+def _backup_entry(task: str, schedule: str) -> dict:
+    """A cron-scheduled backup task, acknowledged on receipt, with the backup time limit."""
+    return {
+        "task": task,
+        "schedule": crontab.from_string(schedule),
         "options": {
             "expires": 6 * 3600,
             "soft_time_limit": BACKUP_TIME_LIMIT,
             "time_limit": BACKUP_TIME_LIMIT + 300,
         },
     }
+
+
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-analysis": {
+        "task": "library.requeue_stuck_samples",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    # Large batch jobs are recounted at most once a second as analyses finish; this
+    # counts the last ones nobody read (library/services/batches.py).
+    "refresh-unfinished-batches": {
+        "task": "library.refresh_unfinished_batches",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
+    "worker-heartbeat": {
+        "task": "samplemind.heartbeat",
+        "schedule": CELERY_WORKER_HEARTBEAT_INTERVAL,
+        "options": {"expires": CELERY_WORKER_HEARTBEAT_INTERVAL},
+    },
+    "search-prune-terms": {
+        "task": "search.prune_terms",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600},
+    },
+    "billing-reconcile": {
+        "task": "billing.reconcile",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 3600},
+    },
+    # Empty BACKUP_SCHEDULE / BASEBACKUP_SCHEDULE: that task is not scheduled.
+    **({"backup": _backup_entry("samplemind.backup", BACKUP_SCHEDULE)} if BACKUP_SCHEDULE else {}),
+    **(
+        {"basebackup": _backup_entry("samplemind.basebackup", BASEBACKUP_SCHEDULE)}
+        if BASEBACKUP_SCHEDULE
+        else {}
+    ),
+}
