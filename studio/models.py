@@ -180,3 +180,24 @@ class KitPad(models.Model):
     def note(self) -> int:
         """The MIDI note that plays this pad."""
         return FIRST_PAD_NOTE + self.pad
+
+
+class Slice(models.Model):
+    """A sample cut from a loop: where it sat in the loop, and which loop."""
+
+    loop = models.ForeignKey("library.Sample", on_delete=models.CASCADE, related_name="+")
+    # A foreign key, not one-to-one: two identical hits are one sample, sliced twice.
+    sample = models.ForeignKey("library.Sample", on_delete=models.CASCADE, related_name="+")
+    index = models.PositiveSmallIntegerField()
+    start = models.FloatField(help_text="Seconds into the loop.")
+    end = models.FloatField(help_text="Seconds into the loop.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("loop", "index")
+        constraints = [
+            models.UniqueConstraint(fields=("loop", "index"), name="studio_slice_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loop_id} slice {self.index + 1}"

@@ -10,7 +10,7 @@ from accounts.models import User
 from library import selectors as library_selectors
 from library.models import Sample, SampleStatus, Visibility
 from samplemind.errors import ProductError
-from studio.models import Kit, KitPad, ProjectSettings, Render
+from studio.models import Kit, KitPad, ProjectSettings, Render, Slice
 
 
 def project_settings(*, user: User) -> ProjectSettings:
@@ -139,3 +139,14 @@ def kit_suggestions(
     for sample in ranked:
         found[sample.category].append(sample)
     return found
+
+
+def loop_slices(*, loop: Sample, user: User) -> list[Slice]:
+    """The loop's slices in order, leaving out slice samples ``user`` may not open."""
+    visible = library_selectors.samples_visible(user=user).values("pk")
+    return list(
+        Slice.objects.filter(loop=loop, sample__in=visible)
+        .select_related("sample")
+        .defer("sample__embedding")
+        .order_by("index")
+    )

@@ -115,6 +115,13 @@ ENDPOINTS = [
     Endpoint("put", "/api/v1/studio/project", SIGNED_IN, {"bpm": 120}, keys=NEVER),
     Endpoint("patch", "/api/v1/studio/project", SIGNED_IN, {"key": "Am"}, keys=NEVER),
     Endpoint("get", "/api/v1/audio/{sample_id}/render?bpm=120", "audio:download"),
+    # the subject's sample is not a loop, so slicing answers 400 after the permission check
+    Endpoint(
+        "get", "/api/v1/audio/{sample_id}/slices", "audio:download", allowed_statuses=(200, 400)
+    ),
+    Endpoint(
+        "post", "/api/v1/audio/{sample_id}/slices", "audio:upload", allowed_statuses=(201, 400)
+    ),
     Endpoint("get", "/api/v1/kits", SIGNED_IN),
     Endpoint("post", "/api/v1/kits", "collection:create", {"name": "Matrix kit"}),
     Endpoint("get", "/api/v1/kits/{kit_id}", SIGNED_IN),

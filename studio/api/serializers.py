@@ -19,6 +19,7 @@ from studio.models import (
     ProjectSettings,
     Render,
     RenderFormat,
+    Slice,
 )
 
 
@@ -263,3 +264,27 @@ class ExportQuerySerializer(serializers.Serializer):
         ],
         default="sfz",
     )
+
+
+class SliceSerializer(serializers.ModelSerializer):
+    sample = PadSampleSerializer(read_only=True)
+
+    class Meta:
+        model = Slice
+        fields = ("index", "start", "end", "sample")
+
+
+class SlicePointsSerializer(serializers.Serializer):
+    points = serializers.ListField(
+        child=serializers.FloatField(min_value=0, max_value=600),
+        required=False,
+        max_length=64,
+        help_text="Cut points in seconds; default: the loop's onsets.",
+    )
+
+
+class SlicesSerializer(serializers.Serializer):
+    points = serializers.ListField(
+        child=serializers.FloatField(), help_text="Where the loop would be cut (seconds)."
+    )
+    slices = SliceSerializer(many=True, help_text="The slices kept so far, in order.")

@@ -29,8 +29,10 @@ from studio.api import serializers as s
 from studio.errors import NotAnalysed, RendersBusy
 from studio.models import Kit, RenderStatus
 from studio.services import kits as kit_services
+from studio.services import slices as slice_services
 from studio.services.project import project_update
 from studio.services.renders import render_request
+from studio.services.slices import loop_slice_points
 
 
 class ProjectView(APIView):
@@ -266,3 +268,34 @@ class KitExportView(APIView):
         return FileResponse(
             bundle, as_attachment=True, filename=name, content_type="application/zip"
         )
+
+
+class LoopSlicesView(APIView):
+    """A loop's cut points and slices. GET previews the cuts; POST keeps slices as samples.
+
+    POST ``{"points": [0.0, 0.5, ...]}`` (seconds; default: the loop's onsets)
+    stores each slice as a new sample (analysed like an upload, counted against
+    uploads and storage) linked to the loop; slicing again replaces the links.
+    """
+
+    permission_classes = [MethodPermissions]
+    required_permissions = {"GET": ("audio:download",), "POST": ("audio:upload",)}
+    openapi_errors = {"GET": (409,), "POST": (409,)}  # the loop is not analysed yet
+
+    @extend_schema(responses={200: s.SlicesSerializer})
+    def get(self, request: Request, pk) -> Response:
+        loop = get_object_or_404(library_selectors.samples_visible(user=request.user), pk=pk)
+        points = loop_slice_points(loop=loop)
+        slices = selectors.loop_slices(loop=loop, user=request.user)
+        return Response(s.SlicesSerializer({"points": points, "slices": slices}).data)
+
+    @extend_schema(request=s.SlicePointsSerializer, responses={201: s.SlicesSerializer})
+    def post(self, request: Request, pk) -> Response:
+        loop = get_object_or_404(library_selectors.samples_visible(user=request.user), pk=pk)
+        data = s.SlicePointsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        points = data.validated_data.get("points")
+        slice_services.loop_slice(owner=request.user, loop=loop, points=points)
+        slices = selectors.loop_slices(loop=loop, user=request.user)
+        body = {"points": [item.start for item in slices], "slices": slices}
+        return Response(s.SlicesSerializer(body).data, status=status.HTTP_201_CREATED)
