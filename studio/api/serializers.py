@@ -52,11 +52,13 @@ class ProjectSerializer(serializers.ModelSerializer):
     mode = serializers.ChoiceField(choices=MODE_CHOICES, allow_null=True, required=False)
     label = serializers.SerializerMethodField(help_text='For people: "124 BPM, F minor".')
     camelot = serializers.SerializerMethodField(help_text="The key's Camelot code, e.g. 4A.")
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="null until the project is first saved."
+    )
 
     class Meta:
         model = ProjectSettings
         fields = ("bpm", "key", "mode", "matching", "pitch_drums", "label", "camelot", "updated_at")
-        read_only_fields = ("updated_at",)
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("key"):
@@ -75,6 +77,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             parts.append(f"{project.key} {project.mode or 'major'}")
         return ", ".join(parts) or "No tempo or key set"
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_camelot(self, project: ProjectSettings) -> str | None:
         return camelot(project.key, project.mode or "major") if project.key else None
 

@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -127,7 +127,10 @@ class KitListView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Kit.objects.none()
-        public = self.request.query_params.get("scope") == "public"
+        scope = self.request.query_params.get("scope", "owned")
+        if scope not in ("owned", "public"):
+            raise ValidationError({"scope": ["owned or public."]})
+        public = scope == "public"
         return selectors.kits_with_counts(
             user=self.request.user, scope="public" if public else "owned"
         )
