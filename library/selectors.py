@@ -97,7 +97,11 @@ def samples_visible(*, user: User) -> QuerySet[Sample]:
 
 def sample_list(*, user: User) -> QuerySet[Sample]:
     """The user's library, with what a list page shows fetched in the same query."""
-    return samples_owned(user=user).select_related("owner").defer("embedding")
+    return (
+        samples_owned(user=user)
+        .select_related("owner", "fingerprint")
+        .defer("embedding", "fingerprint__frames", "fingerprint__sketch")
+    )
 
 
 def corrected_neighbours(

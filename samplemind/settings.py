@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "search",
     "billing",
     "studio",
+    "organise",
     "web",
     "samplemind",
 ]

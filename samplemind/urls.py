@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("library.api.urls")),
     path("", include("search.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("organise.api.urls")),
     path("", include("studio.api.urls")),
 ]
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("library/", include("library.urls")),
     path("studio/", include("studio.urls")),
     path("search/", include("search.urls")),
+    path("organise/", include("organise.urls")),
     path("account/", include("web.urls")),
     path("", library_views.home, name="home"),
 ]

@@ -85,6 +85,10 @@ ENDPOINTS = [
     Endpoint("get", "/api/v1/audio/{sample_id}/download", "audio:download"),
     Endpoint("get", "/api/v1/audio/{sample_id}/preview", SIGNED_IN),
     Endpoint("post", "/api/v1/audio/{sample_id}/reanalyze", "audio:analyze"),
+    # organise
+    Endpoint("get", "/api/v1/duplicates", "audio:download"),
+    Endpoint("post", "/api/v1/duplicates/keep", "audio:delete", {"sample": "{sample_id}"}),
+    Endpoint("post", "/api/v1/duplicates/dismiss", "audio:edit", {"sample": "{sample_id}"}),
     Endpoint("get", "/api/v1/collections", SIGNED_IN),
     Endpoint("post", "/api/v1/collections", "collection:create", {"name": "Matrix"}),
     Endpoint("get", "/api/v1/collections/{collection_id}", SIGNED_IN),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -58,6 +59,9 @@ class SampleSerializer(serializers.ModelSerializer):
     is_owner = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    near_duplicate_of = serializers.SerializerMethodField(
+        help_text="The id of your earlier sample this one copies (kept with keep_duplicate=1)."
+    )
     machine = serializers.SerializerMethodField(
         help_text="The analyser's reading of each correctable field, whatever the producer set."
     )
@@ -65,13 +69,20 @@ class SampleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sample
         # ``machine`` reads the descriptors, which search hits leave unloaded.
-        fields = (*SAMPLE_FIELDS, "machine")
+        fields = (*SAMPLE_FIELDS, "machine", "near_duplicate_of")
         read_only_fields = tuple(
             f for f in SAMPLE_FIELDS if f not in ("name", "description", "tags", "visibility")
         )
 
     def get_owner(self, sample: Sample) -> str:
         return sample.owner.display_name or sample.owner.email.split("@")[0]
+
+    def get_near_duplicate_of(self, sample: Sample) -> str | None:
+        try:
+            copied = sample.fingerprint.near_duplicate_of_id
+        except ObjectDoesNotExist:  # stored before fingerprints, or not decodable
+            return None
+        return str(copied) if copied else None
 
     def get_is_owner(self, sample: Sample) -> bool:
         request = self.context.get("request")

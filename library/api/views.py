@@ -25,6 +25,7 @@ from library.services.batches import batch_job_refresh
 from library.services.previews import sample_preview_ensure
 from library.services.samples import sample_delete, sample_update
 from library.services.uploads import SampleFields, batch_upload, sample_create, spooled_uploads
+from organise.api.views import keep_duplicate_requested
 from samplemind.errors import NotAllowed
 from search.filters import registry
 
@@ -34,7 +35,7 @@ class UploadView(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
     permission_classes = [Allowed("audio:upload")]
-    openapi_errors = (409,)  # the file is already in the library
+    openapi_errors = (409,)  # the file (or a near-duplicate: keep_duplicate=1) is in the library
 
     @extend_schema(
         request={"multipart/form-data": s.UploadSerializer}, responses={201: s.SampleSerializer}
@@ -47,6 +48,7 @@ class UploadView(APIView):
             description=data.validated_data.get("description"),
             tags=data.validated_data.get("tags"),
             visibility=data.validated_data["visibility"],
+            keep_duplicate=keep_duplicate_requested(request),
         )
         with spooled_uploads([data.validated_data["file"]]) as (spooled,):
             sample = sample_create(owner=request.user, spooled=spooled, fields=fields)
@@ -75,7 +77,9 @@ class BatchUploadView(APIView):
         data = s.BatchUploadSerializer(data={**options, "files": uploads})
         data.is_valid(raise_exception=True)
         fields = SampleFields(
-            tags=data.validated_data.get("tags"), visibility=data.validated_data["visibility"]
+            tags=data.validated_data.get("tags"),
+            visibility=data.validated_data["visibility"],
+            keep_duplicate=keep_duplicate_requested(request),
         )
         with spooled_uploads(uploads) as spooled:
             job = batch_upload(owner=request.user, files=spooled, fields=fields)

@@ -24,6 +24,7 @@ from library.errors import FileTooLarge, InvalidAudio
 from library.models import BatchJob, BatchKind, BatchStatus, Sample, Visibility
 from library.services.queue import enqueue_analysis
 from library.services.text import clean_description, clean_name, clean_tags
+from organise.services.duplicates import near_duplicate_check, near_duplicate_record
 from samplemind.errors import Duplicate, NotAllowed, ProductError, QuotaExceeded
 from samplemind.text import human_bytes
 
@@ -47,6 +48,9 @@ class SampleFields:
     tags: list[str] | str | None = None
     visibility: str = Visibility.PRIVATE
     extra_tags: list[str] = field(default_factory=list)
+    # Store a near-duplicate of a sample already in the library (linked to it) instead of
+    # refusing it with organise.errors.NearDuplicate.
+    keep_duplicate: bool = False
     # The file's path in the uploaded folder or zip (Sample.source_path).
     source_path: str = ""
 
@@ -235,6 +239,9 @@ def sample_create(
             details={"sample_id": str(existing.pk)},
         )
     sample = sample_build(owner=owner, spooled=spooled, fields=fields, batch=batch)
+    copy = near_duplicate_check(
+        owner=owner, path=spooled.path, name=spooled.name, keep=fields.keep_duplicate
+    )
     with transaction.atomic():
         # One upload at a time per owner, so two parallel requests cannot both
         # squeeze under a quota.
@@ -247,6 +254,7 @@ def sample_create(
         try:
             with transaction.atomic():
                 sample.save()
+                near_duplicate_record(sample=sample, check=copy)
         except IntegrityError:
             sample.file.delete(save=False)
             raise Duplicate(f"{spooled.name} is already in your library.") from None

@@ -1,0 +1,11 @@
+"""Organising endpoints under /api/v1/."""
+
+from django.urls import path
+
+from organise.api import views
+
+urlpatterns = [
+    path("duplicates", views.DuplicatesView.as_view(), name="duplicates"),
+    path("duplicates/keep", views.DuplicatesKeepView.as_view(), name="duplicates-keep"),
+    path("duplicates/dismiss", views.DuplicatesDismissView.as_view(), name="duplicates-dismiss"),
+]

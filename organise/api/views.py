@@ -1,0 +1,89 @@
+"""Organising endpoints: the owner's near-duplicate groups and keeping one of each."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import Allowed
+from library import selectors as library_selectors
+from library.api.serializers import SampleSerializer
+from organise import selectors
+from organise.services.duplicates import duplicates_dismiss, duplicates_keep_one
+
+MAX_GROUPS = 200
+
+
+class DuplicateGroupSerializer(serializers.Serializer):
+    samples = SampleSerializer(many=True, help_text="Oldest first: the first one was there first.")
+
+
+class ChoiceSerializer(serializers.Serializer):
+    sample = serializers.UUIDField(help_text="A sample of the group (yours).")
+
+
+class DuplicatesView(APIView):
+    """Your near-identical sounds, grouped (biggest groups first, at most 200)."""
+
+    permission_classes = [Allowed("audio:download")]
+
+    @extend_schema(responses={200: DuplicateGroupSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        groups = selectors.duplicate_groups(owner=request.user)[:MAX_GROUPS]
+        context = {"request": request}
+        body = [
+            {"samples": SampleSerializer(group, many=True, context=context).data}
+            for group in groups
+        ]
+        return Response({"count": len(body), "results": body})
+
+
+class DuplicatesKeepView(APIView):
+    """Keep ``sample`` and delete the other sounds of its group."""
+
+    permission_classes = [Allowed("audio:delete")]
+
+    @extend_schema(request=ChoiceSerializer, responses={200: None})
+    def post(self, request: Request) -> Response:
+        data = ChoiceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        keep = get_object_or_404(
+            library_selectors.samples_owned(user=request.user), pk=data.validated_data["sample"]
+        )
+        deleted = duplicates_keep_one(owner=request.user, keep=keep)
+        return Response({"kept": str(keep.pk), "deleted": deleted})
+
+
+class DuplicatesDismissView(APIView):
+    """Not copies after all: the group's links go, every sample stays."""
+
+    permission_classes = [Allowed("audio:edit")]
+
+    @extend_schema(request=ChoiceSerializer, responses={200: None})
+    def post(self, request: Request) -> Response:
+        data = ChoiceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sample = get_object_or_404(
+            library_selectors.samples_owned(user=request.user), pk=data.validated_data["sample"]
+        )
+        return Response({"unlinked": duplicates_dismiss(owner=request.user, sample=sample)})
+
+
+def keep_duplicate_requested(request: Request) -> bool:
+    """Whether an upload asks to keep near-duplicates: ``keep_duplicate`` in the query or form.
+
+    Anything DRF reads as false ("0", "false", absent) refuses them; a value
+    that is neither true nor false is a 400 like any other bad field.
+    """
+    raw = request.query_params.get("keep_duplicate", request.data.get("keep_duplicate"))
+    if raw in (None, ""):
+        return False
+    field = serializers.BooleanField()
+    try:
+        return field.to_internal_value(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({"keep_duplicate": exc.detail}) from None

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrganiseConfig(AppConfig):
+    name = "organise"
+    verbose_name = "Organising by sound"

@@ -1,0 +1,39 @@
+"""What organising a library adds to its samples: fingerprints and near-duplicate links.
+
+Kept beside the library's tables rather than in them, one row per sample.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from pgvector.django import VectorField
+
+from library.models import Sample
+from organise.fingerprint import SKETCH_DIM
+
+
+class SampleFingerprint(models.Model):
+    """A sample's audio fingerprint, and the earlier sample it copies (a near-duplicate)."""
+
+    sample = models.OneToOneField(
+        Sample, primary_key=True, on_delete=models.CASCADE, related_name="fingerprint"
+    )
+    # The owner again, so candidates are looked up in one person's library only, by an
+    # exact scan of its sketches (48 numbers each): no approximate index to miss a copy.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sketch = VectorField(dimensions=SKETCH_DIM)
+    frames = models.BinaryField()
+    near_duplicate_of = models.ForeignKey(
+        Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="near_duplicates"
+    )
+    distance = models.FloatField(null=True, blank=True, help_text="dB, see organise.fingerprint.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=("owner", "near_duplicate_of")),
+        ]
+
+    def __str__(self) -> str:
+        return f"fingerprint of {self.sample_id}"

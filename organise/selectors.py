@@ -1,0 +1,69 @@
+"""Reads for organising: only ever inside one person's own library."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db.models import QuerySet
+from pgvector.django import CosineDistance
+
+from accounts.models import User
+from library.models import Sample
+from organise import matching
+from organise.models import SampleFingerprint
+
+
+def duplicate_candidates(*, owner: User, sketch: Sequence[float]) -> QuerySet[SampleFingerprint]:
+    """The owner's fingerprints nearest ``sketch``: the ones worth comparing exactly.
+
+    An exact scan of one library (the owner index, no vector index), so no
+    candidate is lost to an approximate search, and nobody else's sample is
+    ever a candidate.
+    """
+    return (
+        SampleFingerprint.objects.filter(owner=owner)
+        .annotate(sketch_distance=CosineDistance("sketch", list(sketch)))
+        .filter(sketch_distance__lte=matching.SKETCH_RADIUS)
+        .select_related("sample")
+        .order_by("sketch_distance")[: matching.CANDIDATES]
+    )
+
+
+def duplicate_groups(*, owner: User) -> list[list[Sample]]:
+    """The owner's near-identical sounds, grouped, oldest first in each group; two queries.
+
+    A group is every sample joined by near-duplicate links (a copy of a copy
+    belongs with the first), biggest groups first.
+    """
+    links = list(
+        SampleFingerprint.objects.filter(owner=owner, near_duplicate_of__isnull=False).values_list(
+            "sample_id", "near_duplicate_of_id"
+        )
+    )
+    parent: dict = {}
+
+    def root(node):
+        while parent.get(node, node) != node:
+            parent[node] = parent.get(parent[node], parent[node])
+            node = parent[node]
+        return node
+
+    for child, original in links:
+        parent.setdefault(child, child)
+        parent.setdefault(original, original)
+        parent[root(child)] = root(original)
+    samples = Sample.objects.filter(owner=owner, pk__in=list(parent)).order_by("created_at")
+    groups: dict = {}
+    for sample in samples:
+        groups.setdefault(root(sample.pk), []).append(sample)
+    return sorted(
+        (g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0].created_at)
+    )
+
+
+def duplicate_group_of(*, owner: User, sample_id) -> list[Sample]:
+    """The group ``sample_id`` belongs to in the owner's library (empty when none)."""
+    for group in duplicate_groups(owner=owner):
+        if any(s.pk == sample_id for s in group):
+            return group
+    return []

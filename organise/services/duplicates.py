@@ -1,0 +1,123 @@
+"""Near-duplicates: checked on upload, recorded beside the sample, resolved by keeping one."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from accounts.models import User
+from library.analysis import AudioDecodeError
+from library.models import Sample
+from library.services.samples import sample_delete
+from organise import fingerprint as fp
+from organise import selectors
+from organise.audio import fingerprint_file
+from organise.errors import NearDuplicate
+from organise.matching import closest_copy
+from organise.models import SampleFingerprint
+
+
+@dataclass
+class CopyCheck:
+    """An upload's fingerprint and the sample it copies, if any (kept by choice)."""
+
+    print_: fp.Fingerprint
+    sketch: list[float]
+    original: Sample | None = None
+    distance: float | None = None
+
+
+def near_duplicate_check(*, owner: User, path: Path, name: str, keep: bool) -> CopyCheck | None:
+    """Fingerprint an upload and look for the sample it copies in the owner's library.
+
+    Raises :class:`NearDuplicate` naming that sample unless ``keep``; then the
+    check is returned so that ``near_duplicate_record`` links the new sample to
+    it. None when the file cannot be fingerprinted (the decoder has already
+    accepted it, so this only skips the check).
+    """
+    try:
+        print_ = fingerprint_file(path)
+    except (AudioDecodeError, ValueError):
+        return None
+    check = CopyCheck(print_=print_, sketch=fp.sketch(print_))
+    candidates = selectors.duplicate_candidates(owner=owner, sketch=check.sketch)
+    found = closest_copy(
+        print_, ((row.sample, fp.Fingerprint.from_bytes(bytes(row.frames))) for row in candidates)
+    )
+    if found is None:
+        return check
+    check.original, check.distance = found
+    if not keep:
+        raise NearDuplicate(
+            f"{name} sounds like “{check.original.name}”, already in your library. "
+            "Send it again with keep_duplicate=1 to keep both.",
+            details={
+                "sample_id": str(check.original.pk),
+                "name": check.original.name,
+                "distance_db": round(check.distance, 2),
+            },
+        )
+    return check
+
+
+def near_duplicate_record(*, sample: Sample, check: CopyCheck | None) -> None:
+    """Store a new sample's fingerprint (and its link to the sample it copies)."""
+    if check is None:
+        return
+    SampleFingerprint.objects.create(
+        sample=sample,
+        owner_id=sample.owner_id,
+        sketch=check.sketch,
+        frames=check.print_.to_bytes(),
+        near_duplicate_of=check.original,
+        distance=check.distance,
+    )
+
+
+def sample_fingerprint(*, sample: Sample) -> SampleFingerprint | None:
+    """Fingerprint a sample stored before fingerprints existed, linking it to an earlier copy."""
+    if SampleFingerprint.objects.filter(sample=sample).exists():
+        return None
+    with sample.file.open("rb") as handle, _local_copy(handle) as path:
+        check = near_duplicate_check(owner=sample.owner, path=path, name=sample.name, keep=True)
+    if check is None:
+        return None
+    if check.original is not None and check.original.created_at > sample.created_at:
+        check.original, check.distance = None, None  # only ever link to an older sample
+    near_duplicate_record(sample=sample, check=check)
+    return SampleFingerprint.objects.get(sample=sample)
+
+
+@contextmanager
+def _local_copy(handle) -> Iterator[Path]:
+    """A stored file (perhaps in a bucket) as a local path the decoder can read."""
+    with tempfile.NamedTemporaryFile(prefix="samplemind-fp-") as out:
+        shutil.copyfileobj(handle, out)
+        out.flush()
+        yield Path(out.name)
+
+
+@transaction.atomic
+def duplicates_keep_one(*, owner: User, keep: Sample) -> int:
+    """Delete the other samples of ``keep``'s group; returns how many went."""
+    group = selectors.duplicate_group_of(owner=owner, sample_id=keep.pk)
+    others = [s for s in group if s.pk != keep.pk]
+    for sample in others:
+        sample_delete(sample=sample, actor=owner)
+    SampleFingerprint.objects.filter(sample=keep).update(near_duplicate_of=None, distance=None)
+    return len(others)
+
+
+@transaction.atomic
+def duplicates_dismiss(*, owner: User, sample: Sample) -> int:
+    """Not copies after all: unlink ``sample``'s group; every sample stays."""
+    ids = [s.pk for s in selectors.duplicate_group_of(owner=owner, sample_id=sample.pk)]
+    return SampleFingerprint.objects.filter(owner=owner, sample_id__in=ids).update(
+        near_duplicate_of=None, distance=None
+    )

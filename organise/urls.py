@@ -1,0 +1,13 @@
+"""Organising pages."""
+
+from django.urls import path
+
+from organise import views
+
+app_name = "organise"
+
+urlpatterns = [
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/keep", views.duplicates_keep, name="duplicates-keep"),
+    path("duplicates/dismiss", views.duplicates_dismiss_view, name="duplicates-dismiss"),
+]

@@ -1,0 +1,61 @@
+"""Organising pages: the duplicates page and its "keep one" actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.rbac import has_permission
+from library import selectors as library_selectors
+from library.waveforms import attach_waveforms
+from organise import selectors
+from organise.services.duplicates import duplicates_dismiss, duplicates_keep_one
+from samplemind.errors import NotAllowed
+
+MAX_GROUPS = 200
+
+
+@login_required
+def duplicates(request: HttpRequest) -> HttpResponse:
+    """Groups of near-identical sounds in the person's library, each with "keep this one"."""
+    groups = selectors.duplicate_groups(owner=request.user)
+    shown = groups[:MAX_GROUPS]
+    attach_waveforms([sample for group in shown for sample in group])
+    return render(
+        request,
+        "organise/duplicates.html",
+        {
+            "groups": shown,
+            "group_count": len(groups),
+            "can_delete": has_permission(request.user, "audio:delete"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def duplicates_keep(request: HttpRequest) -> HttpResponse:
+    if not has_permission(request.user, "audio:delete"):
+        raise NotAllowed("Your plan does not include deleting samples (audio:delete).")
+    keep = get_object_or_404(
+        library_selectors.samples_owned(user=request.user), pk=request.POST.get("sample")
+    )
+    deleted = duplicates_keep_one(owner=request.user, keep=keep)
+    messages.success(
+        request, f"Kept “{keep.name}”; {deleted} cop{'y' if deleted == 1 else 'ies'} deleted."
+    )
+    return redirect("organise:duplicates")
+
+
+@login_required
+@require_POST
+def duplicates_dismiss_view(request: HttpRequest) -> HttpResponse:
+    sample = get_object_or_404(
+        library_selectors.samples_owned(user=request.user), pk=request.POST.get("sample")
+    )
+    duplicates_dismiss(owner=request.user, sample=sample)
+    messages.success(request, f"“{sample.name}” and its group are kept as different sounds.")
+    return redirect("organise:duplicates")
