@@ -104,6 +104,13 @@ def sample_list(*, user: User) -> QuerySet[Sample]:
     )
 
 
+def has_corrected_categories(*, owner_id: int) -> bool:
+    """Whether the owner corrected any analysed sample's category (what steering learns from)."""
+    return Sample.objects.filter(
+        owner_id=owner_id, corrections__has_key="category", embedding__isnull=False
+    ).exists()
+
+
 def corrected_neighbours(
     *,
     owner_id: int,

@@ -32,7 +32,7 @@ from library.models import (
     SampleStatus,
     Visibility,
 )
-from library.selectors import corrected_neighbours
+from library.selectors import corrected_neighbours, has_corrected_categories
 from library.services import steering
 from library.services.batches import batch_jobs_refresh_for
 from library.services.corrections import CONFIDENCE_OF
@@ -278,6 +278,10 @@ def _steered(sample: Sample, descriptors: dict) -> dict:
     """
     vector = descriptors.get("embedding")
     if not vector or "category" in sample.corrections:
+        return descriptors
+    # Most libraries have no corrections to learn from: a cheap question spares the
+    # nearest-neighbour query (and building it) for each of their analyses.
+    if not has_corrected_categories(owner_id=sample.owner_id):
         return descriptors
     neighbours = corrected_neighbours(
         owner_id=sample.owner_id,
