@@ -253,6 +253,16 @@ def test_listening_journey(browser_page, live_server, celery_worker_process, tmp
     expect(page.locator(".sample-row", has_text="Long pad")).to_contain_text("A major")
     violations += axe_check(page, "library")
     shot(page, "listening-library")
+    # The filter panel folds away for a full-width list, and stays folded on the next page.
+    toggle = page.locator(".panel-toggle")
+    toggle.click()
+    expect(page.locator("#side-panel")).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    page.reload()
+    expect(page.locator("#side-panel")).to_be_hidden()
+    shot(page, "listening-library-full-width")
+    page.locator(".panel-toggle").click()
+    expect(page.locator("#side-panel")).to_be_visible()
 
     # ↓ through five one-shots: each plays in order, its row highlighted, also after the
     # previous one has finished (the bug: ↓ after a finished one-shot restarted at row 0).
@@ -388,6 +398,10 @@ def test_listening_journey(browser_page, live_server, celery_worker_process, tmp
     expect(page.locator("#summary-duplicates strong")).to_have_text("1")
     expect(page.locator("#summary-refused strong")).to_have_text("1")
     expect(page.locator("#summary-refusals")).to_contain_text("Pack/broken.wav")
+    # Every file keeps its row: three samples, the duplicate and the refused one.
+    queue = page.locator("#upload-queue .upload-item")
+    expect(queue).to_have_count(5)
+    expect(page.locator("#upload-queue .upload-item[data-sample]")).to_have_count(3)
     violations += axe_check(page, "upload summary")
     shot(page, "listening-upload-summary")
     snare = Sample.objects.get(owner=owner, name="snare a")

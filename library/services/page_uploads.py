@@ -105,7 +105,7 @@ def _add_archive(
     with _expanded([spooled]) as (members, skipped):
         outcome.errors += [{**entry, "code": "skipped"} for entry in skipped]
         with transaction.atomic():
-            locked = BatchJob.objects.select_for_update().get(pk=job.pk)
+            locked = BatchJob.objects.select_for_update(no_key=True).get(pk=job.pk)
             # The zip was counted as one file; its members replace it.
             BatchJob.objects.filter(pk=job.pk).update(total=locked.total + len(members) - 1)
         for member in members:
@@ -123,8 +123,9 @@ def _collect(job: BatchJob, sample: Sample, where: PurePosixPath, outcome: FileO
     name = where.parts[0]
     try:
         with transaction.atomic():
-            # One file of the job at a time, so two requests do not both create it.
-            BatchJob.objects.select_for_update().filter(pk=job.pk).first()
+            # One file at a time, so two requests do not both create it. The owner's row, as
+            # sample_create and collection_create lock it: the same order, so no deadlock.
+            User.objects.select_for_update(no_key=True).filter(pk=job.owner_id).first()
             collection = Collection.objects.filter(owner=job.owner, name=name).first()
             if collection is None:
                 collection = collection_create(owner=job.owner, name=name)
@@ -145,7 +146,8 @@ def _record(job: BatchJob, errors: list[dict]) -> None:
     if not errors:
         return
     with transaction.atomic():
-        locked = BatchJob.objects.select_for_update().get(pk=job.pk)
+        # NO KEY: a sample being stored for this job (its foreign key) need not wait.
+        locked = BatchJob.objects.select_for_update(no_key=True).get(pk=job.pk)
         locked.errors = [*locked.errors, *errors]
         locked.save(update_fields=["errors"])
 
