@@ -15,9 +15,10 @@ from library import selectors as library_selectors
 from library.api.files import stored_file_response
 from samplemind.errors import ProductError
 from studio import selectors
-from studio.forms import KitForm
+from studio.forms import KitForm, ProjectForm
 from studio.models import PADS, Render, RenderStatus
 from studio.services import kits as kit_services
+from studio.services.project import project_update
 from studio.services.renders import render_request
 
 # Keys that play pads 1..16, four rows as on a pad controller.
@@ -28,8 +29,27 @@ DRAG_WAIT_SECONDS = 20
 
 @login_required
 def kit_list(request: HttpRequest) -> HttpResponse:
-    form = KitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = KitForm(request.POST if "name" in request.POST else None)
+    project = selectors.project_settings(user=request.user)
+    key_text = f"{project.key} {project.mode or 'major'}" if project.key else ""
+    initial = {"bpm": project.bpm, "key": key_text, "matching": project.matching}
+    project_form = ProjectForm(
+        request.POST if "bpm" in request.POST else None,
+        initial={**initial, "pitch_drums": project.pitch_drums},
+    )
+    if project_form.is_bound and project_form.is_valid():
+        key, mode = project_form.cleaned_data["key"]
+        project_update(
+            user=request.user,
+            bpm=project_form.cleaned_data["bpm"],
+            key=key,
+            mode=mode,
+            matching=project_form.cleaned_data["matching"],
+            pitch_drums=project_form.cleaned_data["pitch_drums"],
+        )
+        messages.success(request, "Project tempo and key saved.")
+        return redirect("studio:kits")
+    if form.is_bound and form.is_valid():
         try:
             kit = kit_services.kit_create(owner=request.user, **form.cleaned_data)
         except ProductError as exc:
@@ -37,7 +57,8 @@ def kit_list(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("studio:kit", pk=kit.pk)
     kits = selectors.kits_with_counts(user=request.user, scope="owned")
-    return render(request, "studio/kits.html", {"kits": kits, "form": form})
+    context = {"kits": kits, "form": form, "project_form": project_form, "project": project}
+    return render(request, "studio/kits.html", context)
 
 
 @login_required

@@ -82,3 +82,21 @@ def test_another_persons_sample_cannot_be_dragged(client, producer, tmp_path):
     )
 
     assert client.get(f"/studio/samples/{theirs.pk}/file").status_code == 404
+
+
+def test_the_project_tempo_and_key_are_set_on_the_studio_page(client, producer):
+    answer = client.post("/studio/kits/", {"bpm": "124", "key": "Fm", "matching": "on"})
+
+    assert answer.status_code == 302
+    page = client.get("/studio/kits/").content.decode()
+    assert 'value="124.0"' in page and 'value="F minor"' in page
+    body = client.get("/api/v1/studio/project").json()
+    assert (body["bpm"], body["key"], body["mode"], body["matching"]) == (124, "F", "minor", True)
+
+
+def test_a_bad_key_on_the_studio_page_is_shown_not_saved(client, producer):
+    answer = client.post("/studio/kits/", {"bpm": "124", "key": "H#"})
+
+    assert answer.status_code == 200
+    assert "is not a key" in answer.content.decode()
+    assert client.get("/api/v1/studio/project").json()["bpm"] is None
