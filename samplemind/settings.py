@@ -602,6 +602,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
         "options": {"expires": 3600},
     },
+    # Search entries that drifted from their samples (a restore, a hand edit) are rewritten.
+    "search-sweep-index": {
+        "task": "search.sweep_index",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
     "billing-reconcile": {
         "task": "billing.reconcile",
         "schedule": crontab(hour=3, minute=17),

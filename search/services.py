@@ -1,7 +1,9 @@
-"""Writes search makes on its own: tidying the word list.
+"""Writes search makes on its own: tidying the word list, repairing and rebuilding the index.
 
-Documents and words are written by database triggers (migration 0002), so
-there is nothing to call when a sample changes.
+Documents and words are written by database triggers (migration 0002) in the
+same transaction as any change; the backend owns the index too
+(``index``/``delete``/``rebuild``), and the periodic sweep
+(:func:`search_index_sweep`) repairs entries that drifted from their samples.
 """
 
 from __future__ import annotations
@@ -48,3 +50,23 @@ def search_terms_prune() -> int:
         removed = cursor.rowcount
         cursor.execute(RENEW_WITNESSES.as_string(None))
         return removed
+
+
+def search_index_sweep(*, limit: int = 5000) -> int:
+    """Rewrite the search entries that are missing or no longer match their samples.
+
+    Returns how many were rewritten (at most ``limit`` a run; the next run takes the rest).
+    """
+    from search.backends import get_search_backend
+
+    backend = get_search_backend()
+    stale = backend.stale(limit=limit)
+    backend.index(stale)
+    return len(stale)
+
+
+def search_index_rebuild() -> int:
+    """Rewrite every sample's search entry and drop orphans; returns how many samples."""
+    from search.backends import get_search_backend
+
+    return get_search_backend().rebuild()

@@ -182,3 +182,21 @@ class BaseSearchBackend:
     def autocomplete(self, *, user: User, text: str, limit: int = 8) -> list[Suggestion]:
         """Completions of the last word of ``text``, from the names and tags the user can see."""
         raise NotImplementedError("subclasses of BaseSearchBackend must provide autocomplete()")
+
+    # -- the index the backend owns
+
+    def index(self, ids: Sequence[UUID]) -> None:
+        """Write (or rewrite) the search entries of these samples from what they hold now."""
+        raise NotImplementedError("subclasses of BaseSearchBackend must provide index()")
+
+    def delete(self, ids: Sequence[UUID]) -> None:
+        """Remove the search entries of these samples."""
+        raise NotImplementedError("subclasses of BaseSearchBackend must provide delete()")
+
+    def rebuild(self) -> int:
+        """Rewrite every sample's entry and drop entries of samples gone; returns how many."""
+        raise NotImplementedError("subclasses of BaseSearchBackend must provide rebuild()")
+
+    def stale(self, limit: int = 1000) -> list[UUID]:
+        """Samples whose entry is missing or no longer matches them (for the periodic sweep)."""
+        raise NotImplementedError("subclasses of BaseSearchBackend must provide stale()")

@@ -25,8 +25,8 @@ from search.backends.base import (
     SearchFilters,
     Suggestion,
 )
-from search.backends.postgres import browse, common, vectors
-from search.backends.postgres.common import Order, fetch, visibility_params
+from search.backends.postgres import browse, common, indexing, vectors
+from search.backends.postgres.common import Order, fetch, fetch_none, visibility_params
 from search.backends.postgres.facets import facet_counts, facets_statement
 from search.backends.postgres.hybrid import hybrid_statement
 from search.backends.postgres.text import TextQuery, highlighted, ranked, text_page
@@ -60,8 +60,8 @@ class PostgresSearchBackend(vectors.VectorPlanning, BaseSearchBackend):
       covering index of the loops' embeddings.
     - ``exact_indexed_max`` (20000): the same for category and key filters,
       through a covering index of every embedding by category and key.
-    - ``iterative_scan`` ("relaxed_order"): pgvector's iterative index scan mode.
-    - ``max_scan_tuples`` (20000): how far a filtered vector scan may go to fill ``k``.
+    - ``iterative_scan`` ("relaxed_order") and ``max_scan_tuples`` (20000): pgvector's
+      iterative index scan, and how far a filtered scan may go to fill ``k``.
     - ``hybrid_candidates`` (100): how many results of each ranking hybrid search fuses.
     - ``rrf_k`` (60): the reciprocal rank fusion constant.
     - ``count_cap`` (10000): searches without text stop counting matches here.
@@ -69,9 +69,9 @@ class PostgresSearchBackend(vectors.VectorPlanning, BaseSearchBackend):
     - ``fuzzy_alternatives`` (4): near words tried per query word.
     - ``fuzzy_relative_similarity`` (0.6): a near word is tried only when its
       similarity is at least this share of the nearest one's.
-    - ``weights`` ([0.1, 0.2, 0.4, 1.0]): ts_rank weights for D, C, B, A.
-    - ``postings`` (True): rank one-word searches without filters from the
-      ranked postings; only with the default ``weights``, which they hold.
+    - ``weights`` ([0.1, 0.2, 0.4, 1.0]): ts_rank weights for D, C, B, A;
+      ``postings`` (True): rank one-word searches from the ranked postings
+      (only with the default ``weights``, which they hold).
     - ``estimate_seconds`` (60): how long the planner's estimate of how many
       samples a filter leaves is reused when choosing exact or HNSW search.
     """
@@ -209,6 +209,26 @@ class PostgresSearchBackend(vectors.VectorPlanning, BaseSearchBackend):
             Suggestion(text=f"{stem}{word}", word=word, samples=n, fuzzy=is_fuzzy)
             for word, is_fuzzy, n in rows
         ]
+
+    # ------------------------------------------------------------------ the index
+
+    def index(self, ids: Sequence[UUID]) -> None:
+        if ids:
+            fetch_none(indexing.INDEX, {"ids": list(ids)})
+
+    def delete(self, ids: Sequence[UUID]) -> None:
+        if ids:
+            fetch_none(indexing.DELETE, {"ids": list(ids)})
+
+    def rebuild(self, chunk: int = 5000) -> int:
+        ids = [row[0] for row in fetch(indexing.ALL_IDS, {})]
+        for start in range(0, len(ids), chunk):
+            self.index(ids[start : start + chunk])
+        fetch_none(indexing.ORPHANS, {})
+        return len(ids)
+
+    def stale(self, limit: int = 1000) -> list[UUID]:
+        return [row[0] for row in fetch(indexing.STALE, {"limit": limit})]
 
     # ------------------------------------------------------------------ text
 

@@ -57,6 +57,14 @@ def fetch(statement: sql.Composable, params: Params, *, settings: dict | None = 
         return cursor.fetchall()
 
 
+def fetch_none(statement: sql.Composable, params: Params) -> None:
+    """Run ``statement`` for its effect (its rows, if any, are not read)."""
+    for seen in _recorders:
+        seen.append(finished(statement, params))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.as_string(None), params)
+
+
 def finished(statement: sql.Composable, params: Params, *, settings: dict | None = None) -> str:
     """The statement PostgreSQL receives, parameters filled in (for reading, never for running)."""
     statement, params = _with_settings(statement, params, settings)

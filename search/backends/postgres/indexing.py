@@ -1,0 +1,36 @@
+"""The index the backend owns: search rows written, removed, checked and rebuilt from samples.
+
+Database triggers (migration 0002) keep the rows current in the same
+transaction as any change; these statements let the backend write them
+itself (``index``, ``delete``, ``rebuild``) and find rows that drifted from
+their samples (a restore with triggers off, a row edited by hand), which the
+periodic sweep repairs. A row is written by ``search_refresh``, the same SQL
+function the triggers call, so both ways build the same document.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+# The search row's copies of the sample's columns; a difference means the row drifted.
+MIRRORED = (
+    "owner_id", "visibility", "created_at", "category", "bpm", "key", "mode", "duration",
+    "loudness_lufs", "is_loop", "tags",
+)  # fmt: skip
+
+INDEX = sql.SQL("SELECT search_refresh(%(ids)s::uuid[], true)")
+DELETE = sql.SQL("DELETE FROM search_sampledocument WHERE sample_id = ANY(%(ids)s::uuid[])")
+ORPHANS = sql.SQL(
+    "DELETE FROM search_sampledocument d"
+    " WHERE NOT EXISTS (SELECT 1 FROM library_sample s WHERE s.id = d.sample_id)"
+)
+ALL_IDS = sql.SQL("SELECT id FROM library_sample ORDER BY id")
+STALE = sql.SQL(
+    "SELECT s.id FROM library_sample s"
+    " LEFT JOIN search_sampledocument d ON d.sample_id = s.id"
+    " WHERE d.sample_id IS NULL OR ({sample}) IS DISTINCT FROM ({document})"
+    " ORDER BY s.id LIMIT %(limit)s"
+).format(
+    sample=sql.SQL(", ").join(sql.Identifier("s", name) for name in MIRRORED),
+    document=sql.SQL(", ").join(sql.Identifier("d", name) for name in MIRRORED),
+)
