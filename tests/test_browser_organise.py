@@ -1,0 +1,104 @@
+"""Organising in a real browser (Playwright + Debian's chromium): the duplicates page.
+
+Screenshots go to ``test-artifacts/organise-*.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from tests import audio
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+
+
+@pytest.fixture
+def browser_page():
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: run `make system-deps` (apt-get install chromium).")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 1366, "height": 850})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.set_default_timeout(20_000)
+        try:
+            yield page, errors
+        finally:
+            context.close()
+            browser.close()
+
+
+def _store(owner, path: Path, *, keep: bool):
+    from library.services.uploads import SampleFields, Spooled, file_digest, sample_create
+
+    spooled = Spooled(name=path.name, path=path, sha256=file_digest(path), size=path.stat().st_size)
+    return sample_create(owner=owner, spooled=spooled, fields=SampleFields(keep_duplicate=keep))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_duplicates_page_groups_copies_and_keeps_one(browser_page, live_server, tmp_path):
+    from accounts.models import Role
+    from library.models import Sample
+    from tests.factories import UserFactory
+
+    page, errors = browser_page
+    owner = UserFactory(email="organiser@example.com", role=Role.PRO)
+    snare = audio.snare()
+    copies = [
+        ("Snare.wav", snare),
+        ("Snare -6 dB.wav", snare * 0.5),
+        ("Snare padded.flac", np.concatenate([np.zeros(6000, np.float32), snare])),
+    ]
+    stored = [
+        _store(owner, audio.write(tmp_path / name, sound), keep=True) for name, sound in copies
+    ]
+    _store(owner, audio.write(tmp_path / "Kick.wav", audio.kick()), keep=False)
+
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/organise/duplicates/")
+    group = page.locator(".duplicate-group")
+    assert group.count() == 1
+    names = group.locator(".duplicate-group__sample > a").all_inner_texts()
+    assert names == ["Snare", "Snare -6 dB", "Snare padded"]
+    assert "Kick" not in page.content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "organise-duplicates.png"), full_page=True)
+
+    group.locator(".duplicate-group__sample").nth(1).get_by_role(
+        "button", name="Keep this one"
+    ).click()
+    page.wait_for_url(f"{base}/organise/duplicates/")
+    assert "Kept “Snare -6 dB”; 2 copies deleted." in page.content()
+    assert page.locator(".duplicate-group").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "organise-duplicates-kept.png"), full_page=True)
+    assert list(
+        Sample.objects.filter(owner=owner).order_by("name").values_list("name", flat=True)
+    ) == [
+        "Kick",
+        "Snare -6 dB",
+    ]
+    assert stored[1].pk in set(Sample.objects.values_list("pk", flat=True))
+    assert not errors, errors
