@@ -199,3 +199,29 @@ def test_base_backups_are_scheduled_from_settings():
     assert entry["task"] == basebackup.name == "samplemind.basebackup"
     assert basebackup.acks_late is False
     assert pitr.FOLDER == "basebackups"
+
+
+def test_a_recovery_that_cannot_reach_its_moment_puts_the_previous_data_back(server):
+    base_backup(server)
+    server.sql("CREATE TABLE IF NOT EXISTS probe (label text PRIMARY KEY)")
+    server.sql("INSERT INTO probe VALUES ('written after the last base backup')")
+    time.sleep(1.2)
+    moment = server_time(server)
+    server.sql("SELECT pg_switch_wal()")
+    time.sleep(2)
+    start = server.basebackups()[0]["start_wal"]
+    for path in server.archive.glob("*.gz"):  # the WAL after the base backup is lost
+        if not path.name.endswith(".history.gz") and path.name[8:24] > start[8:]:
+            path.unlink()
+    rows = server.sql("SELECT count(*) FROM probe")
+
+    result = server.manage("restore", "--to", moment, "--noinput")
+
+    assert result.returncode == 1
+    assert "recovery failed: recovery ended before configured recovery target was reached" in (
+        result.stderr
+    )
+    # The server runs on the data as it was, the failed attempt is kept aside.
+    assert server.sql("SELECT count(*) FROM probe") == rows
+    assert server.sql("SELECT pg_is_in_recovery()") == [(False,)]
+    assert len(list(server.data.glob("pgdata.failed-restore-*"))) == 1

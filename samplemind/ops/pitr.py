@@ -23,6 +23,7 @@ and with them the archived WAL only they needed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -396,11 +397,21 @@ def _start_and_promote(
                     conn.execute("SELECT pg_reload_conf()")
                     return last
         except pg.PgError:
-            if embedded.postgres_url(pgdata.parent) is None:
+            if not _postmaster_alive(pgdata):
                 raise BackupError(f"recovery failed: {_last_fatal(pgdata / 'log')}") from None
         if time.monotonic() > deadline:
             raise BackupError(f"the server did not finish recovering within {timeout:.0f} s")
         time.sleep(0.2)
+
+
+def _postmaster_alive(pgdata: Path) -> bool:
+    """Whether a server runs on ``pgdata``, in recovery or not."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
 
 
 def _last_fatal(log: Path) -> str:
@@ -416,7 +427,9 @@ def _last_fatal(log: Path) -> str:
 
 def _put_back(data: Path, pgdata: Path, previous: Path, socket_dir: str) -> None:
     """Recovery failed: stop what runs, keep the attempt aside, restart the old data."""
-    embedded.stop_postgres(data)
+    if _postmaster_alive(pgdata):  # still recovering: its status is not "ready" yet
+        with contextlib.suppress(subprocess.SubprocessError):
+            embedded.pg_ctl(pgdata, ["-w", "-m", "immediate", "stop"], timeout=60)
     if pgdata.exists():
         pgdata.rename(data / f"pgdata.failed-restore-{timezone.now():%Y%m%d-%H%M%S}")
     previous.rename(pgdata)
