@@ -1,7 +1,7 @@
 """Imports point one way: the contracts in .importlinter hold, and no module import circles back.
 
 ``lint-imports`` (import-linter) checks the layers: apps build on accounts,
-pages, billing and the studio on the library and search, and samplemind's
+pages, billing, the studio and organise on the library and search, and samplemind's
 kernel (errors, text, api, celery, ops) imports no app; only its URLconf and
 management commands, the project's glue, do. The analyser imports no Django.
 """
@@ -17,7 +17,7 @@ from library.tasks import analyze_sample
 from studio.services.renders import RENDER_SAMPLE_TASK
 from studio.tasks import render_sample
 
-PACKAGES = ("samplemind", "accounts", "library", "search", "billing", "studio", "web")
+PACKAGES = ("samplemind", "accounts", "library", "search", "billing", "studio", "organise", "web")
 # Known cycles, each to be removed (also in .importlinter): importer -> imported.
 KNOWN_CYCLE_IMPORTS = {("search.filters.values", "search.filters.registry")}
 
