@@ -100,7 +100,7 @@ def search_understood(
     """
     filters = filters or SearchFilters()
     understood = understand(text, filters, literal=literal)
-    if understood.readings:
+    if understood.changed:
         page = search_samples(
             user=user, text=understood.text, filters=understood.filters, **options
         )

@@ -81,6 +81,7 @@ class Understood:
     text: str
     filters: SearchFilters
     readings: list[Reading] = field(default_factory=list)
+    changed: bool = False  # whether the words or filters differ from what was asked
 
 
 def understand(
@@ -95,13 +96,18 @@ def understand(
     literal = {phrase.strip().lower() for phrase in literal if phrase.strip()}
     values: dict[str, Any] = {}
     readings: list[Reading] = []
+    consumed: list[str] = []
     remaining = text
 
     def take(match_text: str, label: str, changes: dict[str, Any]) -> bool:
         phrase = " ".join(match_text.split())
         if phrase.lower() in literal:
             return False
-        # The request's own filters win; a field read twice keeps its first reading.
+        # The request's own filters win; words that say what they already say are
+        # taken without a reading (a facet link keeps "A minor" in the box).
+        if all(getattr(filters, name) == value for name, value in changes.items()):
+            consumed.append(phrase)
+            return True
         if any(getattr(filters, name) != _default(filters, name) for name in changes):
             return False
         if "categories" in changes and "categories" in values:  # "kick snare": either
@@ -128,9 +134,11 @@ def understand(
         else:
             kept.append(tokens[index])
             index += 1
-    if readings:  # what joined the understood words ("pad in A minor") means nothing alone
+    if readings or consumed:  # what joined the read words ("pad in A minor") means nothing alone
         kept = [word for word in kept if _bare(word) not in GLUE_WORDS]
-    return Understood(" ".join(kept), filters.replace(**values) if values else filters, readings)
+    words = " ".join(kept)
+    changed = bool(readings or consumed)
+    return Understood(words, filters.replace(**values) if values else filters, readings, changed)
 
 
 def _default(filters: SearchFilters, name: str) -> Any:

@@ -142,3 +142,10 @@ def test_names_split_on_underscores_hyphens_dots_and_camel_case(client, studio, 
         SampleFactory(owner=studio, name=name, category="other")
     names, _body = search(client, studio, q)
     assert names == expected
+
+
+def test_words_that_repeat_a_filter_already_set_are_not_searched_as_words(client, library):
+    # A facet link keeps the words in the box and adds the key they name.
+    names, body = search(client, library, "dark pad in A minor", key="A", mode="minor")
+    assert names == {"Moody"}
+    assert [r["label"] for r in body["understood"]] == ["Category: pad"]

@@ -410,7 +410,7 @@ def declare(registry) -> None:
     for item in (
         CategoryFilter("category", label="Category", choices=CATEGORY_CHOICES, facet=True),
         BooleanFilter("is_loop", label="Type", labels=("One-shot", "Loop")),
-        TempoFilter("bpm", label="BPM", minimum=0, maximum=999, unit="BPM"),
+        TempoFilter("bpm", label="Tempo", minimum=0, maximum=999, unit="BPM"),
         KeyFilter("key", label="Key"),
         RangeFilter("duration", label="Duration", minimum=0, maximum=DAY, unit="s",
                     help_text="Seconds."),
