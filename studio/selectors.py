@@ -46,15 +46,21 @@ def render_target(
     return {"bpm": bpm, "key": key, "mode": mode, "fmt": format, "pitch_drums": pitch_drums}
 
 
+def target_label(*, bpm: float | None, key: str | None, mode: str | None) -> str:
+    """``124 BPM, F minor``."""
+    parts = []
+    if bpm is not None:
+        parts.append(f"{bpm:g} BPM")
+    if key:
+        parts.append(f"{key} {mode or 'major'}")
+    return ", ".join(parts)
+
+
 def render_filename(render: Render) -> str:
     """``Dusty Loop (124 BPM, F minor).wav``: what lands in the producer's DAW."""
-    parts = []
-    if render.bpm is not None:
-        parts.append(f"{render.bpm:g} BPM")
-    if render.key:
-        parts.append(f"{render.key} {render.mode or 'major'}")
+    label = target_label(bpm=render.bpm, key=render.key, mode=render.mode)
     stem = "".join(c if c.isalnum() or c in " -_#" else "_" for c in render.sample.name).strip()
-    return f"{stem or 'render'} ({', '.join(parts)}).{render.format}"
+    return f"{stem or 'render'} ({label}).{render.format}"
 
 
 # What "complete this kit" looks for, in the order a drum kit is usually built.

@@ -126,6 +126,7 @@ ENDPOINTS = [
     Endpoint(
         "post", "/api/v1/audio/{sample_id}/slices", "audio:upload", allowed_statuses=(201, 400)
     ),
+    Endpoint("get", "/api/v1/collections/{collection_id}/render?bpm=120", "audio:download"),
     Endpoint("get", "/api/v1/kits", SIGNED_IN),
     Endpoint("post", "/api/v1/kits", "collection:create", {"name": "Matrix kit"}),
     Endpoint("get", "/api/v1/kits/{kit_id}", SIGNED_IN),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 
 import pytest
 import soundfile as sf
@@ -11,7 +12,7 @@ from django.core.files.storage import default_storage
 
 from accounts.models import Role
 from library.analysis import analyze_file
-from library.models import Sample
+from library.models import Collection, Sample
 from studio.models import Render, RenderStatus
 from studio.services.renders import render_produce
 from tests import audio
@@ -212,3 +213,38 @@ def test_the_worker_renders_while_the_api_answers_202(client, celery_worker_proc
     data, rate = sf.read(io.BytesIO(body_of(answer)))
     assert data.shape[0] / rate == pytest.approx(sample.duration * 100 / 125, abs=0.01)
     assert Render.objects.get().status == RenderStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_collection_comes_as_a_zip_of_renders(client, producer, loop_100, tmp_path):
+    keys = analysed_sample(producer, audio.write(tmp_path / "Keys A.wav", keys_note(57)))
+    crate = Collection.objects.create(owner=producer, name="Crate")
+    crate.items.create(sample=loop_100, position=0)
+    crate.items.create(sample=keys, position=1)
+    url = f"/api/v1/collections/{crate.pk}/render?bpm=120&key=C&format=wav"
+
+    first = client.get(url, **bearer(producer))
+
+    assert first.status_code == 202
+    assert first.json() == {"total": 2, "ready": 0, "waiting": 2, "failed": 0}
+    for render in Render.objects.filter(status=RenderStatus.PENDING):
+        render_produce(render_id=str(render.pk))
+    answer = client.get(url, **bearer(producer))
+    assert answer.status_code == 200
+    bundle = zipfile.ZipFile(io.BytesIO(body_of(answer)))
+    assert bundle.namelist() == [
+        "001 Dusty Drums 100 (120 BPM, C major).wav",
+        "002 Keys A (120 BPM, C major).wav",
+    ]
+    keys_out = tmp_path / "keys.wav"
+    keys_out.write_bytes(bundle.read("002 Keys A (120 BPM, C major).wav"))
+    assert analyze_file(keys_out, embedding=False)["root_note"] == "C4"
+
+
+@pytest.mark.django_db
+def test_another_persons_private_collection_is_404(client, producer):
+    crate = Collection.objects.create(owner=UserFactory(), name="Theirs")
+
+    answer = client.get(f"/api/v1/collections/{crate.pk}/render?bpm=120", **bearer(producer))
+
+    assert answer.status_code == 404

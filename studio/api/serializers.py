@@ -291,3 +291,12 @@ class SlicesSerializer(serializers.Serializer):
         child=serializers.FloatField(), help_text="Where the loop would be cut (seconds)."
     )
     slices = SliceSerializer(many=True, help_text="The slices kept so far, in order.")
+
+
+class CollectionRenderSerializer(serializers.Serializer):
+    """A collection's renders on their way (202)."""
+
+    total = serializers.IntegerField(help_text="Analysed sounds in the collection.")
+    ready = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    failed = serializers.IntegerField()

@@ -29,6 +29,7 @@ from studio.api import serializers as s
 from studio.errors import NotAnalysed, RendersBusy
 from studio.models import Kit, RenderStatus
 from studio.services import kits as kit_services
+from studio.services import renders as render_services
 from studio.services import slices as slice_services
 from studio.services.project import project_update
 from studio.services.renders import render_request
@@ -302,3 +303,60 @@ class LoopSlicesView(APIView):
         slices = selectors.loop_slices(loop=loop, user=request.user)
         body = {"points": [item.start for item in slices], "slices": slices}
         return Response(s.SlicesSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class CollectionRenderView(APIView):
+    """The collection's sounds at a tempo and key as one zip; 202 while they are made.
+
+    The same parameters and rules as ``audio/{id}/render``, for every analysed
+    sound in the collection you may open (at most your plan's batch size).
+    The zip numbers the files in collection order; ``FAILED.txt`` names those
+    left out.
+    """
+
+    permission_classes = [Allowed("audio:download")]
+    content_negotiation_class = AudioFormatNegotiation
+
+    @extend_schema(
+        parameters=[s.RenderQuerySerializer],
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            202: OpenApiResponse(s.CollectionRenderSerializer, description="Ask again."),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        collection = get_object_or_404(
+            library_selectors.collections_visible(user=request.user), pk=pk
+        )
+        query = s.RenderQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        target = selectors.render_target(user=request.user, **query.validated_data)
+        items = library_selectors.collection_items(collection=collection, user=request.user)
+        samples = [item.sample for item in items]
+        renders = render_services.collection_render_request(
+            user=request.user, samples=samples, **target
+        )
+        counts = {status: 0 for status in RenderStatus.values}
+        for render in renders:
+            counts[render.status] += 1
+        waiting = counts[RenderStatus.PENDING] + counts[RenderStatus.RENDERING]
+        if waiting:
+            ready = sum(1 for sample in samples if sample.status == "ready")
+            body = {
+                "total": ready,
+                "ready": counts[RenderStatus.READY],
+                "waiting": waiting,
+                "failed": ready - len(renders) + counts[RenderStatus.FAILED],
+            }
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "2"})
+        bundle = tempfile.TemporaryFile()
+        render_services.renders_write_zip(renders, samples, bundle)
+        bundle.seek(0)
+        name = kit_services.exports.safe_name(collection.name)
+        label = selectors.target_label(**{k: target[k] for k in ("bpm", "key", "mode")})
+        return FileResponse(
+            bundle,
+            as_attachment=True,
+            filename=f"{name} ({label}).zip",
+            content_type="application/zip",
+        )

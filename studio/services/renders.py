@@ -11,6 +11,7 @@ import logging
 import shutil
 import tempfile
 import time
+import zipfile
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -33,6 +34,7 @@ from studio.errors import NotAnalysed, RenderFailed, RendersBusy
 from studio.matching import Plan, Source, plan_render
 from studio.models import Render, RenderStatus
 from studio.rendering import render_file
+from studio.selectors import render_filename
 
 RENDER_SAMPLE_TASK = "studio.render_sample"
 
@@ -76,6 +78,8 @@ def render_request(
     mode: str | None,
     fmt: str,
     pitch_drums: bool = False,
+    in_flight_limit: int | None = RENDERS_IN_FLIGHT,
+    make_room: bool = True,
 ) -> Render:
     """The render of ``sample`` at ``bpm`` and ``key``: ready, on its way, or queued now.
 
@@ -118,19 +122,10 @@ def render_request(
             failed_lately = render.finished_at and now - render.finished_at < RETRY_FAILED_AFTER
             if render.status == RenderStatus.FAILED and failed_lately:
                 raise RenderFailed(f"This render failed: {render.error}")
-        in_flight = (
-            Render.objects.filter(
-                owner=user, status__in=(RenderStatus.PENDING, RenderStatus.RENDERING)
-            )
-            .exclude(pk=render.pk)
-            .count()
-        )
-        if in_flight >= RENDERS_IN_FLIGHT:
-            raise RendersBusy(
-                f"{in_flight} of your renders are still being made; try again in a few seconds.",
-                details={"retry_after": RendersBusy.retry_after},
-            )
-        _make_room(user, need=estimated_bytes(sample, plan), keep=render)
+        if in_flight_limit is not None:
+            _check_in_flight(user, limit=in_flight_limit, exclude=render.pk)
+        if make_room:
+            _make_room(user, need=estimated_bytes(sample, plan), keep=[render.pk])
         if render.file:
             render.file.delete(save=False)
         for name, value in _plan_fields(plan).items():
@@ -143,6 +138,16 @@ def render_request(
     return render
 
 
+def _check_in_flight(user: User, *, limit: int, exclude) -> None:
+    waiting = (RenderStatus.PENDING, RenderStatus.RENDERING)
+    in_flight = Render.objects.filter(owner=user, status__in=waiting).exclude(pk=exclude).count()
+    if in_flight >= limit:
+        raise RendersBusy(
+            f"{in_flight} of your renders are still being made; try again in a few seconds.",
+            details={"retry_after": RendersBusy.retry_after},
+        )
+
+
 def _plan_fields(plan: Plan) -> dict:
     return {"tempo_ratio": plan.tempo_ratio, "semitones": plan.semitones, "notes": plan.notes}
 
@@ -151,14 +156,14 @@ def _stored(render: Render) -> bool:
     return bool(render.file) and render.file.storage.exists(render.file.name)
 
 
-def _make_room(user: User, *, need: int, keep: Render) -> None:
+def _make_room(user: User, *, need: int, keep: list) -> None:
     limit = quota(user, "storage_bytes")
     if limit is None:
         return
     used = library_selectors.storage_used(owner=user) + renders_bytes(owner=user)
     if used + need <= limit:
         return
-    old = Render.objects.filter(owner=user, status=RenderStatus.READY).exclude(pk=keep.pk)
+    old = Render.objects.filter(owner=user, status=RenderStatus.READY).exclude(pk__in=keep)
     for render in old.order_by("last_used_at"):
         used -= render.size_bytes
         render_delete(render=render)
@@ -233,3 +238,79 @@ def render_failed(*, render_id, reason: str) -> None:
     Render.objects.filter(pk=render_id).update(
         status=RenderStatus.FAILED, error=reason[:500], finished_at=timezone.now()
     )
+
+
+def collection_render_request(
+    *,
+    user: User,
+    samples: list[Sample],
+    bpm: float | None,
+    key: str | None,
+    mode: str | None,
+    fmt: str,
+    pitch_drums: bool = False,
+) -> list[Render]:
+    """Renders of every analysed sample in a collection, queued together.
+
+    The plan's batch size bounds how many (403 beyond it); room for all of
+    them is made at once, never by deleting renders of this same request.
+    """
+    ready = [sample for sample in samples if sample.status == SampleStatus.READY]
+    limit = quota(user, "batch_size")
+    if limit is not None and len(ready) > limit:
+        raise QuotaExceeded(
+            f"This collection has {len(ready)} sounds; your plan renders {limit} at once.",
+            details={"quota": "batch_size", "limit": limit},
+        )
+    target = {"bpm": bpm, "key": key, "mode": mode, "fmt": fmt, "pitch_drums": pitch_drums}
+    with transaction.atomic():
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+        existing = Render.objects.filter(
+            owner=user,
+            sample__in=ready,
+            bpm=None if bpm is None else round(bpm, 2),
+            key=key,
+            mode=mode if key else None,
+            pitch_drums=pitch_drums,
+            format=fmt,
+        )
+        done = {r.sample_id for r in existing if r.status == RenderStatus.READY}
+        need = 0
+        for sample in ready:
+            if sample.pk not in done:
+                plan = plan_render(
+                    source_of(sample), bpm=bpm, key=key, mode=mode, pitch_drums=pitch_drums
+                )
+                need += estimated_bytes(sample, plan)
+        _make_room(user, need=need, keep=[r.pk for r in existing])
+        renders = []
+        for sample in ready:
+            try:
+                renders.append(
+                    render_request(
+                        user=user, sample=sample, in_flight_limit=None, make_room=False, **target
+                    )
+                )
+            except RenderFailed:
+                continue  # failed lately: left out, and named in the zip's FAILED.txt
+        return renders
+
+
+def renders_write_zip(renders: list[Render], samples: list[Sample], out) -> list[str]:
+    """The ready renders as one zip (numbered in collection order); FAILED.txt names the rest."""
+    ready = {r.sample_id: r for r in renders if r.status == RenderStatus.READY}
+    missing = [sample.name for sample in samples if sample.pk not in ready]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+        for number, sample in enumerate(samples, start=1):
+            render = ready.get(sample.pk)
+            if render is None:
+                continue
+            render.sample = sample
+            with render.file.open("rb") as source:
+                name = f"{number:03d} {render_filename(render)}"
+                with bundle.open(name, "w") as target:
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+        if missing:
+            text = "Not rendered (not analysed yet, or failed):\n" + "\n".join(missing) + "\n"
+            bundle.writestr("FAILED.txt", text)
+        return bundle.namelist()
