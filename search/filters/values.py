@@ -14,7 +14,7 @@ class SearchFilters:
     returns its default; an undeclared one raises, naming where to declare it.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_values")
 
     def __init__(self, **values: Any) -> None:
         defaults = _fields()
@@ -26,13 +26,13 @@ class SearchFilters:
             )
         items = ((name, value) for name, value in values.items() if value != defaults[name])
         object.__setattr__(self, "_items", tuple(sorted(items)))
+        object.__setattr__(self, "_values", dict(self._items))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        for field, value in self._items:
-            if field == name:
-                return value
+        if name in self._values:
+            return self._values[name]
         defaults = _fields()
         if name in defaults:
             return defaults[name]

@@ -191,11 +191,16 @@ def _hit_loaders() -> tuple[_Loader, _Loader]:
     return _Loader(Sample, _DEFERRED), _Loader(User, _owner_deferred())
 
 
+def rendered(statement: sql.Composable) -> sql.SQL:
+    """A composition rendered once, for pieces used in every statement (quoting is not free)."""
+    return sql.SQL(statement.as_string(None))
+
+
 @functools.cache
 def sample_columns() -> sql.Composable:
     """The SELECT list that loads a hit's sample (``s``) and owner (``u``)."""
     sample_loader, user_loader = _hit_loaders()
-    return sql.SQL(", ").join([*sample_loader.columns("s"), *user_loader.columns("u")])
+    return rendered(sql.SQL(", ").join([*sample_loader.columns("s"), *user_loader.columns("u")]))
 
 
 def samples_from(values: Sequence[Any]):
@@ -279,10 +284,17 @@ class Order:
         return self.terms[0][0]
 
     def sql(self, alias: str | None = None) -> sql.Composable:
-        return sql.SQL(", ").join(
+        return _order_sql(self, alias)
+
+
+@functools.cache  # few orders exist (sortable fields x directions x aliases)
+def _order_sql(order: Order, alias: str | None) -> sql.Composable:
+    return rendered(
+        sql.SQL(", ").join(
             sql.SQL("{}{}").format(
                 sql.Identifier(alias, name) if alias else sql.Identifier(name),
                 _DIRECTIONS[direction],
             )
-            for name, direction in self.terms
+            for name, direction in order.terms
         )
+    )

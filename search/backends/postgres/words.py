@@ -19,7 +19,7 @@ import re
 
 from psycopg import sql
 
-from search.backends.postgres.common import OWN_DOCUMENT, OWNED_BY_ME
+from search.backends.postgres.common import OWN_DOCUMENT, OWNED_BY_ME, rendered
 
 TEXT_CONFIG = "english"
 CONFIG = sql.SQL("{}::regconfig").format(sql.Literal(TEXT_CONFIG))
@@ -66,47 +66,51 @@ def visible_word(word: sql.Composable, witness: sql.Composable) -> sql.Composabl
 _TERM = visible_word(sql.SQL("term.word"), sql.SQL("term.witness"))
 
 # For each query word, the visible words nearest to it (trigram distance, GiST).
-NEAR_WORDS = sql.SQL(
-    "SELECT wanted.word AS wanted, near.word AS near, 1 - near.distance AS similarity,"
-    " wanted.position"
-    " FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)"
-    " CROSS JOIN LATERAL ("
-    "SELECT term.word, term.word <-> wanted.word AS distance"
-    " FROM search_searchterm term"
-    " WHERE term.word %% wanted.word AND {visible}"
-    " ORDER BY term.word <-> wanted.word LIMIT %(alternatives)s) near"
-    " ORDER BY wanted.position, near.distance, near.word"
-).format(visible=_TERM)
+NEAR_WORDS = rendered(
+    sql.SQL(
+        "SELECT wanted.word AS wanted, near.word AS near, 1 - near.distance AS similarity,"
+        " wanted.position"
+        " FROM unnest(%(words)s::text[]) WITH ORDINALITY AS wanted(word, position)"
+        " CROSS JOIN LATERAL ("
+        "SELECT term.word, term.word <-> wanted.word AS distance"
+        " FROM search_searchterm term"
+        " WHERE term.word %% wanted.word AND {visible}"
+        " ORDER BY term.word <-> wanted.word LIMIT %(alternatives)s) near"
+        " ORDER BY wanted.position, near.distance, near.word"
+    ).format(visible=_TERM)
+)
 
 # Completions of the last word: visible words starting with it, shortest first,
 # then (from three letters on) visible near spellings. Each is kept only when,
 # with the words before it, it finds some of the caller's visible samples by
 # name or tag (weight A), counted up to a cap.
-AUTOCOMPLETE = sql.SQL(
-    "WITH candidates AS ("
-    "(SELECT term.word, false AS fuzzy FROM search_searchterm term"
-    " WHERE term.word LIKE %(pattern)s AND {visible}"
-    " ORDER BY length(term.word), term.word LIMIT %(many)s)"
-    " UNION ALL"
-    " (SELECT term.word, true FROM search_searchterm term"
-    " WHERE %(try_fuzzy)s AND term.word %% %(prefix)s AND term.word NOT LIKE %(pattern)s"
-    " AND {visible}"
-    " ORDER BY term.word <-> %(prefix)s LIMIT %(few)s))"
-    " SELECT c.word, c.fuzzy, found.n FROM candidates c"
-    " CROSS JOIN LATERAL ("
-    "SELECT to_tsquery({config}, quote_literal(c.word) || ':A') AS word_query) w"
-    " CROSS JOIN LATERAL ("
-    "SELECT CASE WHEN %(context)s = '' THEN w.word_query"
-    " ELSE websearch_to_tsquery({config}, search_normalise(%(context)s)) && w.word_query"
-    " END AS query) q"
-    " CROSS JOIN LATERAL ("
-    "SELECT count(*) FROM (SELECT 1 FROM search_sampledocument d"
-    " WHERE ({owned} AND {own_document} @@ q.query)"
-    " OR (d.visibility = %(public)s AND d.document @@ q.query)"
-    " LIMIT %(cap)s) capped) AS found(n)"
-    " WHERE found.n > 0"
-    " ORDER BY c.fuzzy, found.n DESC, length(c.word), c.word LIMIT %(limit)s"
-).format(visible=_TERM, config=CONFIG, owned=OWNED_BY_ME, own_document=OWN_DOCUMENT)
+AUTOCOMPLETE = rendered(
+    sql.SQL(
+        "WITH candidates AS ("
+        "(SELECT term.word, false AS fuzzy FROM search_searchterm term"
+        " WHERE term.word LIKE %(pattern)s AND {visible}"
+        " ORDER BY length(term.word), term.word LIMIT %(many)s)"
+        " UNION ALL"
+        " (SELECT term.word, true FROM search_searchterm term"
+        " WHERE %(try_fuzzy)s AND term.word %% %(prefix)s AND term.word NOT LIKE %(pattern)s"
+        " AND {visible}"
+        " ORDER BY term.word <-> %(prefix)s LIMIT %(few)s))"
+        " SELECT c.word, c.fuzzy, found.n FROM candidates c"
+        " CROSS JOIN LATERAL ("
+        "SELECT to_tsquery({config}, quote_literal(c.word) || ':A') AS word_query) w"
+        " CROSS JOIN LATERAL ("
+        "SELECT CASE WHEN %(context)s = '' THEN w.word_query"
+        " ELSE websearch_to_tsquery({config}, search_normalise(%(context)s)) && w.word_query"
+        " END AS query) q"
+        " CROSS JOIN LATERAL ("
+        "SELECT count(*) FROM (SELECT 1 FROM search_sampledocument d"
+        " WHERE ({owned} AND {own_document} @@ q.query)"
+        " OR (d.visibility = %(public)s AND d.document @@ q.query)"
+        " LIMIT %(cap)s) capped) AS found(n)"
+        " WHERE found.n > 0"
+        " ORDER BY c.fuzzy, found.n DESC, length(c.word), c.word LIMIT %(limit)s"
+    ).format(visible=_TERM, config=CONFIG, owned=OWNED_BY_ME, own_document=OWN_DOCUMENT)
+)
 
 
 def words(text: str) -> list[str]:
