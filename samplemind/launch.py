@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import environ
+
 from samplemind import embedded
 from samplemind.embedded import ServiceError
 
@@ -184,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("give a command after --")
 
+    # What the settings read from .env counts here too (the environment still wins), so
+    # a DATABASE_URL kept there is used instead of starting the embedded server.
+    if (embedded.BASE_DIR / ".env").is_file():
+        environ.Env.read_env(embedded.BASE_DIR / ".env")
     data = embedded.data_dir()
     os.environ["SAMPLEMIND_DATA"] = str(data)
     try:
