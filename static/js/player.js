@@ -29,6 +29,14 @@
   };
 
   var state = { track: null, selected: null, duration: 0, peaks: null, frame: 0 };
+  // A track's page and peaks URLs, from the bar's patterns (fewer bytes in every row).
+  var NO_ID = "00000000-0000-0000-0000-000000000000";
+  function urlOf(button, kind) {
+    var own = button.dataset[kind];
+    if (own) { return own; }
+    var pattern = bar && bar.dataset[kind === "href" ? "sampleUrl" : "peaksUrl"];
+    return pattern && button.dataset.sample ? pattern.replace(NO_ID, button.dataset.sample) : "";
+  }
   var peaksCache = {};
 
   function remembered(name, fallback) {
@@ -89,7 +97,7 @@
     if (bar) { bar.dataset.idle = "false"; }
     if (ui.title) {
       ui.title.textContent = button.dataset.name || "Sample";
-      ui.title.href = button.dataset.href || "#content";
+      ui.title.href = urlOf(button, "href") || "#content";
     }
     if (ui.meta) { ui.meta.textContent = button.dataset.meta || ""; }
     peaksFor(button).then(function (data) {
@@ -150,7 +158,7 @@
   // ------------------------------------------------------------------ drawing
 
   function peaksFor(button) {
-    var url = button.dataset.peaks;
+    var url = urlOf(button, "peaks");
     if (!url) { return Promise.resolve({ peaks: null, duration: 0 }); }
     if (!peaksCache[url]) {
       peaksCache[url] = fetch(url, { credentials: "same-origin" })
@@ -381,9 +389,9 @@
         break;
       case "Enter":
         // Arrowing focuses the row's ▶, so enter on it opens the sample too.
-        if ((onControl && !target.classList.contains("play-button")) || !state.selected || !state.selected.dataset.href) { return; }
+        if ((onControl && !target.classList.contains("play-button")) || !state.selected || !urlOf(state.selected, "href")) { return; }
         event.preventDefault();
-        window.location.href = state.selected.dataset.href;
+        window.location.href = urlOf(state.selected, "href");
         break;
       case "l":
       case "L":
