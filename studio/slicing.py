@@ -1,34 +1,59 @@
 """Cutting a loop at its onsets: pure functions, no Django.
 
-Onsets come from librosa's spectral-flux detector, moved back to the quiet
-just before each hit (``backtrack``), so a slice starts with its attack
-instead of a click. Each slice runs to the next cut; a 2 ms fade-in and a
-5 ms fade-out keep the edges silent.
+Onsets come from the analyser's own detector (``library.analysis.rhythm``:
+spectral flux over mel bands, peaks above an adaptive threshold), then each is
+moved back to where its attack starts rising out of the quiet before it, so a
+slice starts with its hit instead of a click. Each slice runs to the next cut;
+a 2 ms fade-in and a 5 ms fade-out keep the edges silent.
 """
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
+import soxr
+
+from library.analysis import rhythm, spectral
 
 MIN_SLICE_SECONDS = 0.05
+SEARCH_SECONDS = 0.05  # the STFT's frames are centred: an onset is within this of its frame
 
 
 def onset_points(mono: np.ndarray, sample_rate: int) -> list[float]:
     """Where hits start, in seconds, the first at 0.0 when the loop starts with sound."""
-    frames = librosa.onset.onset_detect(
-        y=mono.astype(np.float32), sr=sample_rate, units="samples", backtrack=True
-    )
+    mono = np.asarray(mono, dtype=np.float32)
+    y = soxr.resample(mono, sample_rate, spectral.SR, quality="MQ")
+    spec = spectral.compute_spectrum(y)
+    frames = rhythm.onset_frames(rhythm.onset_envelope(spec, circular=False), spec.fps)
+    envelope = _envelope(mono, sample_rate)
     duration = mono.shape[0] / sample_rate
-    # The detector reports the loop's very end as an onset (padding): no slice that short.
-    points = sorted(
-        {
-            round(int(f) / sample_rate, 4)
-            for f in frames
-            if duration - int(f) / sample_rate >= 2 * MIN_SLICE_SECONDS
-        }
-    )
+    points = set()
+    for frame in frames:
+        at = _attack_start(envelope, sample_rate, frame * spectral.HOP / spectral.SR)
+        # A hit in the last few milliseconds is the loop's end, not a slice.
+        if duration - at >= 2 * MIN_SLICE_SECONDS:
+            points.add(round(at, 4))
+    points = sorted(points)
     return _spaced([0.0, *points] if points and points[0] > MIN_SLICE_SECONDS else points)
+
+
+def _envelope(mono: np.ndarray, sample_rate: int) -> np.ndarray:
+    """|x| smoothed by a 1 ms moving maximum."""
+    width = max(1, int(0.001 * sample_rate))
+    padded = np.pad(np.abs(mono), (width // 2, width - width // 2 - 1))
+    return np.lib.stride_tricks.sliding_window_view(padded, width).max(axis=1)
+
+
+def _attack_start(envelope: np.ndarray, sample_rate: int, near: float) -> float:
+    """The last quiet sample before the loudest point within ``SEARCH_SECONDS`` of ``near``."""
+    low = max(0, int((near - SEARCH_SECONDS) * sample_rate))
+    high = min(envelope.size, int((near + SEARCH_SECONDS) * sample_rate) + 1)
+    if high - low < 2:
+        return near
+    window = envelope[low:high]
+    peak = int(np.argmax(window))
+    floor = float(window[: peak + 1].min())
+    quiet = np.flatnonzero(window[: peak + 1] <= floor + 0.05 * (float(window[peak]) - floor))
+    return (low + int(quiet[-1])) / sample_rate
 
 
 def _spaced(points: list[float]) -> list[float]:

@@ -61,12 +61,14 @@ def test_slicing_a_four_on_the_floor_loop_gives_kick_slices_linked_to_it(client,
     assert answer.status_code == 201, answer.content
     slices = list(Slice.objects.filter(loop=loop).select_related("sample"))
     assert len(slices) == 8  # two bars
+    # The second bar repeats the first: a slice cut exactly alike is the same sample.
     for item in slices:
         assert item.sample.owner == producer and "slice" in item.sample.tags
         assert item.end - item.start == pytest.approx(0.5, abs=0.03)
-        assert sample_analyze(sample_id=str(item.sample.pk)) == "ready"
-        item.sample.refresh_from_db()
-        assert item.sample.category == "kick" and not item.sample.is_loop
+    for sample in {item.sample for item in slices}:
+        assert sample_analyze(sample_id=str(sample.pk)) == "ready"
+        sample.refresh_from_db()
+        assert sample.category == "kick" and not sample.is_loop
     body = answer.json()
     assert [s["index"] for s in body["slices"]] == list(range(8))
 
