@@ -66,6 +66,9 @@ SORTS = {
     "bpm": "BPM",
     "duration": "Duration",
     "-loudness_lufs": "Loudest",
+    # Your own marks, annotated by library.selectors.sample_list.
+    "-my_rating": "Most stars",
+    "-my_favourite": "Favourites first",
 }
 
 

@@ -97,10 +97,13 @@ def samples_visible(*, user: User) -> QuerySet[Sample]:
 
 def sample_list(*, user: User) -> QuerySet[Sample]:
     """The user's library, with what a list page shows fetched in the same query."""
+    from organise.selectors import rating_annotations
+
     return (
         samples_owned(user=user)
         .select_related("owner", "fingerprint")
         .defer("embedding", "fingerprint__frames", "fingerprint__sketch")
+        .annotate(**rating_annotations(user=user))
     )
 
 

@@ -37,3 +37,31 @@ class SampleFingerprint(models.Model):
 
     def __str__(self) -> str:
         return f"fingerprint of {self.sample_id}"
+
+
+class SampleRating(models.Model):
+    """One person's favourite mark and stars (1-5) for a sample they may open."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="ratings")
+    favourite = models.BooleanField(default=False)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("user", "sample"), name="organise_rating_unique"),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__range=(1, 5)),
+                name="organise_rating_1_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("user", "favourite")),
+            models.Index(fields=("user", "rating")),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.user_id} rates {self.sample_id}: {self.rating} {'♥' if self.favourite else ''}"
+        )

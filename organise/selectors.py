@@ -67,3 +67,33 @@ def duplicate_group_of(*, owner: User, sample_id) -> list[Sample]:
         if any(s.pk == sample_id for s in group):
             return group
     return []
+
+
+def rating_annotations(*, user: User) -> dict:
+    """``my_rating`` (0 when unrated, so it sorts last) and ``my_favourite`` for a sample query."""
+    from django.db.models import Exists, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from organise.models import SampleRating
+
+    if not user.is_authenticated:
+        return {"my_rating": Value(0), "my_favourite": Value(False)}
+    mine = SampleRating.objects.filter(user=user, sample=OuterRef("pk"))
+    return {
+        "my_rating": Coalesce(Subquery(mine.values("rating")[:1]), Value(0)),
+        "my_favourite": Exists(mine.filter(favourite=True)),
+    }
+
+
+def rating_of(*, user: User, sample: Sample) -> tuple[bool, int | None]:
+    """(favourite, stars) of ``sample`` for ``user``; uses the list's annotations when present."""
+    if hasattr(sample, "my_rating"):
+        return bool(sample.my_favourite), sample.my_rating or None
+    from organise.models import SampleRating
+
+    row = (
+        SampleRating.objects.filter(user=user, sample=sample).first()
+        if user.is_authenticated
+        else None
+    )
+    return (row.favourite, row.rating) if row else (False, None)

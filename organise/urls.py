@@ -10,4 +10,5 @@ urlpatterns = [
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/keep", views.duplicates_keep, name="duplicates-keep"),
     path("duplicates/dismiss", views.duplicates_dismiss_view, name="duplicates-dismiss"),
+    path("samples/<uuid:pk>/rate", views.sample_rate_view, name="rate"),
 ]

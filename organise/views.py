@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,6 +13,7 @@ from library import selectors as library_selectors
 from library.waveforms import attach_waveforms
 from organise import selectors
 from organise.services.duplicates import duplicates_dismiss, duplicates_keep_one
+from organise.services.ratings import sample_rate
 from samplemind.errors import NotAllowed
 
 MAX_GROUPS = 200
@@ -59,3 +60,20 @@ def duplicates_dismiss_view(request: HttpRequest) -> HttpResponse:
     duplicates_dismiss(owner=request.user, sample=sample)
     messages.success(request, f"“{sample.name}” and its group are kept as different sounds.")
     return redirect("organise:duplicates")
+
+
+@login_required
+@require_POST
+def sample_rate_view(request: HttpRequest, pk) -> HttpResponse:
+    """A click on the sample page's heart or stars (clicking the current stars clears them)."""
+    sample = get_object_or_404(library_selectors.samples_visible(user=request.user), pk=pk)
+    changes: dict = {}
+    if "favourite" in request.POST:
+        changes["favourite"] = request.POST["favourite"] == "true"
+    if "rating" in request.POST:
+        value = request.POST["rating"].strip()
+        if value not in ("", "1", "2", "3", "4", "5"):
+            return HttpResponseBadRequest("Stars are 1 to 5.")
+        changes["rating"] = int(value) if value else None
+    sample_rate(user=request.user, sample=sample, **changes)
+    return redirect("library:sample", pk=sample.pk)

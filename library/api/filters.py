@@ -17,7 +17,17 @@ class SampleOrdering(django_filters.FilterSet):
     """The sample list's ``ordering`` parameter (the filters come from the registry)."""
 
     ordering = django_filters.OrderingFilter(
-        fields=("created_at", "name", "bpm", "duration", "loudness_lufs", "key")
+        fields=(
+            "created_at",
+            "name",
+            "bpm",
+            "duration",
+            "loudness_lufs",
+            "key",
+            # Your own marks (organise.selectors.rating_annotations); unrated sorts last.
+            ("my_rating", "rating"),
+            ("my_favourite", "favourite"),
+        )
     )
 
     class Meta:

@@ -18,6 +18,7 @@ from library.models import (
     Visibility,
 )
 from library.services.corrections import BPM_MAX, BPM_MIN
+from organise.selectors import rating_of
 
 SAMPLE_FIELDS = (
     "id",
@@ -62,6 +63,8 @@ class SampleSerializer(serializers.ModelSerializer):
     near_duplicate_of = serializers.SerializerMethodField(
         help_text="The id of your earlier sample this one copies (kept with keep_duplicate=1)."
     )
+    favourite = serializers.SerializerMethodField(help_text="Your favourite mark.")
+    rating = serializers.SerializerMethodField(help_text="Your stars, 1-5, or null.")
     machine = serializers.SerializerMethodField(
         help_text="The analyser's reading of each correctable field, whatever the producer set."
     )
@@ -69,7 +72,7 @@ class SampleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sample
         # ``machine`` reads the descriptors, which search hits leave unloaded.
-        fields = (*SAMPLE_FIELDS, "machine", "near_duplicate_of")
+        fields = (*SAMPLE_FIELDS, "machine", "near_duplicate_of", "favourite", "rating")
         read_only_fields = tuple(
             f for f in SAMPLE_FIELDS if f not in ("name", "description", "tags", "visibility")
         )
@@ -83,6 +86,18 @@ class SampleSerializer(serializers.ModelSerializer):
         except ObjectDoesNotExist:  # stored before fingerprints, or not decodable
             return None
         return str(copied) if copied else None
+
+    def _marks(self, sample: Sample) -> tuple[bool, int | None]:
+        request = self.context.get("request")
+        if request is None:
+            return False, None
+        return rating_of(user=request.user, sample=sample)
+
+    def get_favourite(self, sample: Sample) -> bool:
+        return self._marks(sample)[0]
+
+    def get_rating(self, sample: Sample) -> int | None:
+        return self._marks(sample)[1]
 
     def get_is_owner(self, sample: Sample) -> bool:
         request = self.context.get("request")

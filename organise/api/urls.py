@@ -8,4 +8,5 @@ urlpatterns = [
     path("duplicates", views.DuplicatesView.as_view(), name="duplicates"),
     path("duplicates/keep", views.DuplicatesKeepView.as_view(), name="duplicates-keep"),
     path("duplicates/dismiss", views.DuplicatesDismissView.as_view(), name="duplicates-dismiss"),
+    path("audio/<uuid:pk>/rating", views.RatingView.as_view(), name="audio-rating"),
 ]

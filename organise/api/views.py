@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,12 +14,18 @@ from library import selectors as library_selectors
 from library.api.serializers import SampleSerializer
 from organise import selectors
 from organise.services.duplicates import duplicates_dismiss, duplicates_keep_one
+from organise.services.ratings import sample_rate
 
 MAX_GROUPS = 200
 
 
 class DuplicateGroupSerializer(serializers.Serializer):
     samples = SampleSerializer(many=True, help_text="Oldest first: the first one was there first.")
+
+
+class DuplicatesSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Groups listed (at most 200).")
+    results = DuplicateGroupSerializer(many=True)
 
 
 class ChoiceSerializer(serializers.Serializer):
@@ -31,7 +37,7 @@ class DuplicatesView(APIView):
 
     permission_classes = [Allowed("audio:download")]
 
-    @extend_schema(responses={200: DuplicateGroupSerializer(many=True)})
+    @extend_schema(responses={200: DuplicatesSerializer})
     def get(self, request: Request) -> Response:
         groups = selectors.duplicate_groups(owner=request.user)[:MAX_GROUPS]
         context = {"request": request}
@@ -47,7 +53,14 @@ class DuplicatesKeepView(APIView):
 
     permission_classes = [Allowed("audio:delete")]
 
-    @extend_schema(request=ChoiceSerializer, responses={200: None})
+    @extend_schema(
+        request=ChoiceSerializer,
+        responses={
+            200: inline_serializer(
+                "KeptOne", {"kept": serializers.UUIDField(), "deleted": serializers.IntegerField()}
+            )
+        },
+    )
     def post(self, request: Request) -> Response:
         data = ChoiceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -63,7 +76,10 @@ class DuplicatesDismissView(APIView):
 
     permission_classes = [Allowed("audio:edit")]
 
-    @extend_schema(request=ChoiceSerializer, responses={200: None})
+    @extend_schema(
+        request=ChoiceSerializer,
+        responses={200: inline_serializer("Unlinked", {"unlinked": serializers.IntegerField()})},
+    )
     def post(self, request: Request) -> Response:
         data = ChoiceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -87,3 +103,34 @@ def keep_duplicate_requested(request: Request) -> bool:
         return field.to_internal_value(raw)
     except serializers.ValidationError as exc:
         raise serializers.ValidationError({"keep_duplicate": exc.detail}) from None
+
+
+class RatingSerializer(serializers.Serializer):
+    favourite = serializers.BooleanField(required=False)
+    rating = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=5,
+        help_text="1-5 stars; null clears.",
+    )
+
+
+class RatingView(APIView):
+    """Your favourite mark and stars for a sample you may open (yours or a public one)."""
+
+    @extend_schema(responses={200: RatingSerializer})
+    def get(self, request: Request, pk) -> Response:
+        sample = get_object_or_404(library_selectors.samples_visible(user=request.user), pk=pk)
+        favourite, rating = selectors.rating_of(user=request.user, sample=sample)
+        return Response({"favourite": favourite, "rating": rating})
+
+    @extend_schema(request=RatingSerializer, responses={200: RatingSerializer})
+    def put(self, request: Request, pk) -> Response:
+        sample = get_object_or_404(library_selectors.samples_visible(user=request.user), pk=pk)
+        data = RatingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = sample_rate(user=request.user, sample=sample, **data.validated_data)
+        return Response({"favourite": row.favourite, "rating": row.rating})
+
+    patch = put
