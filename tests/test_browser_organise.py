@@ -102,3 +102,41 @@ def test_duplicates_page_groups_copies_and_keeps_one(browser_page, live_server, 
     ]
     assert stored[1].pk in set(Sample.objects.values_list("pk", flat=True))
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_favouriting_and_stars_from_the_sample_page_filter_the_library(
+    browser_page, live_server, tmp_path
+):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    page, errors = browser_page
+    owner = UserFactory(email="rater@example.com", role=Role.PRO)
+    kick = _store(owner, audio.write(tmp_path / "Kick.wav", audio.kick()), keep=False)
+    _store(owner, audio.write(tmp_path / "Hat.wav", audio.hihat()), keep=False)
+
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/library/samples/{kick.pk}/")
+    page.get_by_role("button", name="Add to favourites").click()
+    page.wait_for_url(f"{base}/library/samples/{kick.pk}/")
+    page.get_by_role("button", name="4 stars").click()
+    page.wait_for_url(f"{base}/library/samples/{kick.pk}/")
+    assert page.get_by_role("button", name="♥ Favourite").count() == 1
+    assert page.locator(".rating__star.is-on").count() == 4
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "organise-rating.png"))
+
+    page.goto(f"{base}/library/?favourite=true")
+    listed = page.locator("main").inner_text()
+    assert "Kick" in listed and "Hat" not in listed
+    page.goto(f"{base}/library/?rating_min=4&sort=-my_rating")
+    assert "Kick" in page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "organise-favourites.png"), full_page=True)
+    assert not errors, errors
