@@ -90,6 +90,8 @@ def kit_builder(request: HttpRequest, pk: int) -> HttpResponse:
 def sample_file(request: HttpRequest, pk) -> HttpResponse:
     """What a row dragged to the DAW drops: the matched render when matching is on.
 
+    Also the sample page's "download at 124 BPM in F minor" (``?match=1&format=``).
+
     Matching on (the project's tempo or key set): the render, waited for up to
     ``DRAG_WAIT_SECONDS`` (short sounds take a second or two); otherwise, or for
     a sound the project does not change, the original.
@@ -98,7 +100,10 @@ def sample_file(request: HttpRequest, pk) -> HttpResponse:
         raise PermissionDenied("Your plan does not include audio:download.")
     sample = get_object_or_404(library_selectors.samples_visible(user=request.user), pk=pk)
     project = selectors.project_settings(user=request.user)
-    if project.matching and (project.bpm or project.key) and sample.status == "ready":
+    # ?match=1 (the sample page's "download at ..." links) matches with matching off too.
+    matching = project.matching or request.GET.get("match") == "1"
+    fmt = "flac" if request.GET.get("format") == "flac" else "wav"
+    if matching and (project.bpm or project.key) and sample.status == "ready":
         try:
             render = render_request(
                 user=request.user,
@@ -106,7 +111,7 @@ def sample_file(request: HttpRequest, pk) -> HttpResponse:
                 bpm=project.bpm,
                 key=project.key,
                 mode=project.mode,
-                fmt="wav",
+                fmt=fmt,
                 pitch_drums=project.pitch_drums,
             )
         except ProductError as exc:  # quota, too many renders waiting, a failed render

@@ -100,3 +100,23 @@ def test_a_bad_key_on_the_studio_page_is_shown_not_saved(client, producer):
     assert answer.status_code == 200
     assert "is not a key" in answer.content.decode()
     assert client.get("/api/v1/studio/project").json()["bpm"] is None
+
+
+def test_the_sample_page_offers_it_at_the_project_tempo_and_key(client, producer, loop):
+    assert (
+        "Set a project tempo and key" in client.get(f"/library/samples/{loop.pk}/").content.decode()
+    )
+    project_update(user=producer, bpm=124, key="F", mode="minor")  # matching stays off
+
+    page = client.get(f"/library/samples/{loop.pk}/").content.decode()
+
+    assert "Download at 124 BPM, F minor" in page
+    link = f"/studio/samples/{loop.pk}/file?match=1&amp;format=flac"
+    assert link in page
+    render = render_request(
+        user=producer, sample=loop, bpm=124, key="F", mode="minor", fmt="flac", pitch_drums=False
+    )
+    render_produce(render_id=str(render.pk))
+    answer = client.get(link.replace("&amp;", "&"))
+    assert answer.status_code == 200
+    assert 'filename="Dusty Drums (124 BPM, F minor).flac"' in answer["Content-Disposition"]
