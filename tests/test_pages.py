@@ -263,7 +263,7 @@ def test_uploading_a_non_audio_file_shows_why_and_stores_nothing(client, produce
     assert response.status_code == 200
     content = response.content.decode()
     assert re.search(r'<span class="file">notes.wav</span>: This file is not audio', content)
-    assert '<strong>1</strong> refused' in content
+    assert "<strong>1</strong> refused" in content
     assert not Sample.objects.exists()
 
 
