@@ -441,11 +441,26 @@ def levels(
 
 
 @lru_cache(maxsize=1)
-def _chooser() -> np.ndarray | None:
+def _chooser() -> dict[str, np.ndarray] | None:
     if not CHOOSER_PATH.exists():
         return None
     with np.load(CHOOSER_PATH) as data:
-        return data["weights"]
+        return dict(data)
+
+
+def chooser_inputs(features: np.ndarray) -> np.ndarray:
+    """``(options, 2D + 1)``: each option's features, how they differ from the options'
+    mean, and how many options there are."""
+    count = np.full((features.shape[0], 1), float(features.shape[0]))
+    return np.concatenate([features, features - features.mean(axis=0), count], axis=1)
+
+
+def level_scores(features: np.ndarray, model: dict[str, np.ndarray]) -> np.ndarray:
+    """The chooser's score of each option: a one-hidden-layer perceptron (ReLU) on the
+    standardised ``chooser_inputs``."""
+    x = (chooser_inputs(features) - model["mean"]) / model["scale"]
+    hidden = np.maximum(0.0, x @ model["w1"] + model["b1"])
+    return (hidden @ model["w2"] + model["b2"]).ravel()
 
 
 def choose_level(
@@ -458,13 +473,14 @@ def choose_level(
     chroma: np.ndarray | None = None,
 ) -> list[tuple[float, float, float | None]]:
     """``found`` with the metrical level the trained chooser prefers first."""
-    weights = _chooser()
-    if weights is None:
+    model = _chooser()
+    if model is None:
         return found
     options = levels(found, envelope, fps, duration, onsets, drumness, chroma)
-    if not options:
+    if len(options) < 2:
         return found
-    chosen = max(options, key=lambda level: float(level.features @ weights))
+    scores = level_scores(np.array([o.features for o in options]), model)
+    chosen = options[int(np.argmax(scores))]
     return [(chosen.bpm, chosen.strength, chosen.bars), *found]
 
 

@@ -7,8 +7,9 @@ the drum and music loops of the category training set, clean and in
 ``COPIES`` processed copies. Each is read as the analyser reads a loop
 (circularly); the tempo candidates ``rhythm`` finds give the best one, its
 half and its double, and the one within 4% of the true tempo is the answer.
-A linear score over ``rhythm.level_features`` (softmax over the options,
-L2) is fitted with L-BFGS; validation leaves one source out. Written to
+A perceptron with one hidden layer (scikit-learn, weights exported for
+numpy) learns to tell the right option from the others by its
+``rhythm.chooser_inputs``; validation leaves one source out. Written to
 ``models/tempo.npz`` with ``models/tempo-report.json``.
 """
 
@@ -19,13 +20,11 @@ import datetime
 import hashlib
 import inspect
 import json
-import math
 import os
 import pickle
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 
 from library.analysis import rhythm, spectral, tonal
 from library.analysis.training import dataset, key_loops
@@ -33,7 +32,8 @@ from library.analysis.training.augment import augment
 from library.analysis.training.render import SR, Clip
 
 COPIES = 1
-L2 = 1e-3
+HIDDEN = 32
+ALPHA = 1e-2
 SEED = 20261205
 REPORT_PATH = rhythm.CHOOSER_PATH.with_name("tempo-report.json")
 
@@ -120,42 +120,48 @@ def build(cache: Path) -> list[dict]:
     return rows
 
 
-def fit(rows: list[dict]) -> np.ndarray:
+def fit(rows: list[dict]) -> dict[str, np.ndarray]:
+    """The chooser's arrays: a perceptron telling the right option from the others."""
+    from sklearn.neural_network import MLPClassifier
+
     usable = [r for r in rows if r["right"] >= 0 and len(r["bpms"]) > 1]
-    d = usable[0]["x"].shape[1]
+    x = np.concatenate([rhythm.chooser_inputs(r["x"]) for r in usable])
+    y = np.concatenate([np.arange(len(r["bpms"])) == r["right"] for r in usable]).astype(int)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    net = MLPClassifier(HIDDEN, alpha=ALPHA, max_iter=800, random_state=SEED % 2**32)
+    net.fit((x - mean) / scale, y)
+    return {
+        "mean": mean,
+        "scale": scale,
+        "w1": net.coefs_[0],
+        "b1": net.intercepts_[0],
+        "w2": net.coefs_[1],
+        "b2": net.intercepts_[1],
+    }
 
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = L2 * float(w @ w), 2 * L2 * w
-        for r in usable:
-            s = r["x"] @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            value -= math.log(p[r["right"]] + 1e-12) / len(usable)
-            grad += (p @ r["x"] - r["x"][r["right"]]) / len(usable)
-        return value, grad
 
-    return minimize(loss, np.zeros(d), jac=True, method="L-BFGS-B").x
+def _choose(row: dict, model: dict[str, np.ndarray] | None) -> float:
+    if model is None or len(row["bpms"]) < 2:
+        return row["first"]
+    return float(row["bpms"][int(np.argmax(rhythm.level_scores(row["x"], model)))])
 
 
-def accuracy(rows: list[dict], weights: np.ndarray | None) -> float:
-    hits = []
-    for r in rows:
-        bpm = r["first"] if weights is None else r["bpms"][int(np.argmax(r["x"] @ weights))]
-        hits.append(abs(bpm / r["truth"] - 1) <= 0.04)
+def accuracy(rows: list[dict], model: dict[str, np.ndarray] | None) -> float:
+    hits = [abs(_choose(r, model) / r["truth"] - 1) <= 0.04 for r in rows]
     return round(float(np.mean(hits)), 3) if hits else float("nan")
 
 
 def leave_one_source_out(rows: list[dict]) -> dict[str, dict]:
     report = {}
     for s, name in enumerate(dataset.SOURCE_NAMES):
-        weights = fit([r for r in rows if r["source"] != s])
+        model = fit([r for r in rows if r["source"] != s])
         held = [r for r in rows if r["source"] == s]
         figures = {}
         for kind, music in (("music_loops", True), ("drum_loops", False)):
             for variant, label in ((0, "clean"), (1, "processed")):
                 part = [r for r in held if r["music"] == music and (r["variant"] > 0) == variant]
                 figures[f"{kind}_{label}"] = {
-                    "acc1": accuracy(part, weights),
+                    "acc1": accuracy(part, model),
                     "acc1_without_chooser": accuracy(part, None),
                     "loops": len(part),
                 }
@@ -174,14 +180,14 @@ def main(argv: list[str] | None = None) -> None:
     rows = build(args.cache)
     print(f"tempo chooser: {len(rows)} loop readings", flush=True)
     report = leave_one_source_out(rows)
-    weights = fit(rows)
-    np.savez_compressed(rhythm.CHOOSER_PATH, weights=weights)
+    model = fit(rows)
+    np.savez_compressed(rhythm.CHOOSER_PATH, **model)
     summary = {
         "analyzer_version": ANALYZER_VERSION,
         "trained": datetime.date.today().isoformat(),  # noqa: DTZ011 - a date for people
         "processed_copies": COPIES,
-        "l2": L2,
-        "weights": [round(float(w), 4) for w in weights],
+        "hidden": HIDDEN,
+        "alpha": ALPHA,
         "leave_one_source_out": report,
     }
     REPORT_PATH.write_text(json.dumps(summary, indent=1) + "\n")
