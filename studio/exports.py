@@ -75,8 +75,9 @@ def sfz_kit(name: str, pads: list[PadEntry]) -> str:
     for entry in pads:
         lines += [
             f"// pad {entry.pad + 1}: {entry.name}",
-            f"<region> sample={_sfz_path(entry.path)} key={entry.note} "
-            f"pitch_keycenter={entry.note}",
+            # sample= last: its value may hold spaces, read to the end of the line.
+            f"<region> key={entry.note} pitch_keycenter={entry.note} "
+            f"sample={_sfz_path(entry.path)}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -87,8 +88,8 @@ def sfz_instrument(entry: PadEntry, *, prefix: str = "../") -> str:
     return (
         f"// {entry.name}: root note {entry.root_note}, exported by SampleMind\n"
         "<group>\n"
-        f"<region> sample={prefix}{_sfz_path(entry.path)} lokey=0 hikey=127 "
-        f"pitch_keycenter={root}\n"
+        f"<region> lokey=0 hikey=127 pitch_keycenter={root} "
+        f"sample={prefix}{_sfz_path(entry.path)}\n"
     )
 
 
