@@ -63,16 +63,21 @@ KINDS_OF_REQUEST = (
     "search misspelt",
     "search filters only",
 )
-# Variables that would point the server at this process's database, Redis or media.
-INHERITED = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "CELERY_BROKER_URL",
-    "CELERY_RESULT_BACKEND",
-    "MEDIA_ROOT",
-    "STATIC_ROOT",
-    "SAMPLEMIND_PORT",
-)
+# Set for the server so that neither this process's environment nor a .env file (which
+# the launcher reads, the environment winning) points it at real services or storage:
+# empty URLs make the launcher start private servers in the server's own data folder.
+ISOLATED = {
+    "DATABASE_URL": "",
+    "REDIS_URL": "",
+    "CELERY_BROKER_URL": "",
+    "CELERY_RESULT_BACKEND": "",
+    "AWS_STORAGE_BUCKET_NAME": "",
+    "BACKUP_BUCKET": "",
+    "BACKUP_ROOT": "",
+    "EMAIL_URL": "consolemail://",
+    "STRIPE_SECRET_KEY": "",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+}
 # Run inside the server's launcher: confirmed accounts, API keys, printed as one JSON line.
 SETUP = """
 import json
@@ -213,9 +218,11 @@ class Server:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.admin_password = uuid.uuid4().hex
-        self.env = {k: v for k, v in os.environ.items() if k not in INHERITED}
+        self.env = {**os.environ, **ISOLATED}
         self.env.update(
             SAMPLEMIND_DATA=str(self.data),
+            MEDIA_ROOT=str(self.data / "media"),
+            STATIC_ROOT=str(self.data / "static"),
             PORT=str(self.port),
             SAMPLEMIND_PORT=str(self.port),
             DEBUG="false",

@@ -12,8 +12,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -47,20 +45,10 @@ from search.filters.panel import filter_panel
 # Dense rows: a page is a listening session, arrowed through without paging.
 PAGE_SIZE = 100
 LAYOUT_COOKIE = "library_layout"
-# The search rebuild's shared filter panel; the library's own form until it exists.
-SHARED_FILTER_PANEL = "_filter_panel.html"
 # Public samples a visitor can play on the home page.
 PUBLIC_ON_HOME = 30
 # Peaks sent to the player for drawing (the analysis stores 800).
 PLAYER_PEAKS = 400
-
-
-def _filter_panel_template() -> str:
-    try:
-        get_template(SHARED_FILTER_PANEL)
-    except TemplateDoesNotExist:
-        return "library/_filters.html"
-    return SHARED_FILTER_PANEL
 
 
 def human_categories() -> list[tuple[str, str]]:
@@ -124,7 +112,6 @@ def library_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "form": form,
-            "filter_panel_template": _filter_panel_template(),
             # Every library sample is the user's own: "only mine" would change nothing.
             "filters_panel": filter_panel(
                 request.GET,
