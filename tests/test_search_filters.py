@@ -135,3 +135,12 @@ def test_key_am_narrows_the_library_list_as_it_narrows_search(client, studio):
     auth = bearer(studio)
     assert names(client.get("/api/v1/audio/", {"key": "Am"}, **auth)) == {"Pad Am"}
     assert names(client.get("/api/v1/search", {"key": "Am"}, **auth)) == {"Pad Am"}
+
+
+def test_status_filters_search_as_it_filters_the_library(client, studio):
+    SampleFactory(owner=studio, name="Done kick", category="kick")
+    SampleFactory(owner=studio, name="Broken kick", category="kick", status="failed")
+    auth = bearer(studio)
+    for params in ({"status": "failed"}, {"status": "failed", "q": "kick"}):
+        assert names(client.get("/api/v1/search", params, **auth)) == {"Broken kick"}
+    assert names(client.get("/api/v1/audio/", {"status": "failed"}, **auth)) == {"Broken kick"}
