@@ -17,7 +17,12 @@ from django.views.decorators.http import require_POST
 from library import selectors
 from library.models import BatchKind
 from library.services.batches import batch_job_refresh
-from library.services.page_uploads import upload_batch_add, upload_batch_start, upload_summary
+from library.services.page_uploads import (
+    upload_batch_add,
+    upload_batch_not_sent,
+    upload_batch_start,
+    upload_summary,
+)
 from library.services.uploads import spooled_uploads
 from library.waveforms import attach_waveforms
 from samplemind.errors import ProductError
@@ -101,6 +106,15 @@ def upload_batch_file(request: HttpRequest, pk) -> HttpResponse:
     """One file of a page upload (field ``files``, its folder path in ``path``): its rows."""
     job = get_object_or_404(selectors.batch_jobs_owned(user=request.user), pk=pk)
     files = request.FILES.getlist("files")
+    if not files and request.POST.get("not_sent"):
+        # A file the server never stored (refused as too large before this view, or the
+        # connection dropped): the page reports it, so the job can finish and say why.
+        upload_batch_not_sent(
+            job=job,
+            path=request.POST.get("path", "")[:500],
+            reason=request.POST["not_sent"][:300],
+        )
+        return HttpResponse(status=204)
     if len(files) != 1:
         return HttpResponse("Send one file per request.", status=400)
     entry = _store(request, job, files[0], request.POST.get("path"))

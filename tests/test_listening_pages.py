@@ -245,3 +245,17 @@ def test_api_keys_refuse_a_scope_beyond_the_plan(client, producer):
     assert response.status_code == 200
     assert not producer.api_keys.exists()
     assert "admin:users is not one of the available choices" in response.content.decode()
+
+
+def test_a_file_the_server_never_stored_still_counts_in_its_upload(client, producer):
+    job = client.post(reverse("library:upload-batches"), {"total": "1"}).json()
+    response = client.post(
+        job["files_url"],
+        {"path": "Pack/huge.wav", "not_sent": "huge.wav is larger than the 200 MB limit."},
+    )
+    assert response.status_code == 204
+    batch = BatchJob.objects.get(pk=job["id"])
+    assert batch.failed == 1 and batch.finished_at is not None
+    summary = client.get(job["summary_url"]).content.decode()
+    assert "Pack/huge.wav" in summary and "larger than the 200 MB limit" in summary
+    assert 'data-finished="true"' in summary

@@ -78,6 +78,12 @@ def upload_batch_add(
     return outcome
 
 
+def upload_batch_not_sent(*, job: BatchJob, path: str, reason: str) -> None:
+    """Record a file of the job that never reached the server, with the page's reason."""
+    _record(job, [{"file": path or "a file", "error": reason, "code": "not_sent"}])
+    batch_job_refresh(job=BatchJob.objects.get(pk=job.pk))
+
+
 def _refusal(name: str, exc: ProductError) -> dict:
     # Messages often start with the file's own name; the entry names the file already.
     message = exc.message.removeprefix(f"{PurePosixPath(name).name}: ")

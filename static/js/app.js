@@ -109,12 +109,19 @@
         if (rows.length) { row.replaceWith.apply(row, rows); } else { row.remove(); }
         rows.forEach(function (li) { if (window.htmx) { window.htmx.process(li); } });
       } else {
-        failed(row, xhr.status === 413 ? (xhr.responseText || "The file is too large.") : "The server refused it (" + xhr.status + ").");
+        notSent(url, item, row, xhr.status === 413 ? (xhr.responseText || "The file is too large.") : "The server refused it (" + xhr.status + ").");
       }
       done();
     };
-    xhr.onerror = function () { failed(row, "The connection dropped; try again."); done(); };
+    xhr.onerror = function () { notSent(url, item, row, "The connection dropped; try again."); done(); };
     xhr.send(body);
+  }
+
+  // A file the server never stored still belongs to the job: say so, so its summary is complete.
+  function notSent(url, item, row, reason) {
+    failed(row, reason);
+    var body = new URLSearchParams({ path: item.path, not_sent: reason });
+    fetch(url, { method: "POST", body: body, headers: csrfHeaders(), credentials: "same-origin" }).catch(function () {});
   }
 
   function showSummary(url) {
