@@ -65,3 +65,19 @@ class SampleRating(models.Model):
         return (
             f"{self.user_id} rates {self.sample_id}: {self.rating} {'♥' if self.favourite else ''}"
         )
+
+
+class TagRejection(models.Model):
+    """A tag the owner said no to for one sample: never suggested for it again."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="+")
+    tag = models.CharField(max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("sample", "tag"), name="organise_tag_rejection_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"not {self.tag} for {self.sample_id}"

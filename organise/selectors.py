@@ -97,3 +97,56 @@ def rating_of(*, user: User, sample: Sample) -> tuple[bool, int | None]:
         else None
     )
     return (row.favourite, row.rating) if row else (False, None)
+
+
+def tag_vocabulary(*, owner: User) -> list[str]:
+    """Every tag in the owner's library."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT unnest(tags) FROM library_sample WHERE owner_id = %s", [owner.pk]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def tag_suggestions(*, owner: User, sample: Sample, limit: int = 3) -> list:
+    """Tags ``sample`` probably deserves, learned from the owner's own tagged samples only.
+
+    Four queries: the timbre neighbours, the category's tags (at most 2,000
+    samples), the library's vocabulary and the tags rejected for this sample.
+    """
+    from collections import Counter
+
+    from library.models import SampleStatus
+    from organise import suggestions
+    from organise.models import TagRejection
+
+    if sample.owner_id != owner.pk:
+        return []
+    tagged = Sample.objects.filter(owner=owner).exclude(pk=sample.pk).exclude(tags=[])
+    neighbours: list = []
+    if sample.embedding is not None:
+        neighbours = list(
+            tagged.filter(status=SampleStatus.READY, embedding__isnull=False)
+            .annotate(distance=CosineDistance("embedding", sample.embedding))
+            .filter(distance__lte=suggestions.NEIGHBOUR_RADIUS)
+            .order_by("distance")
+            .values_list("distance", "tags")[: suggestions.NEIGHBOURS]
+        )
+    category_tags: Counter = Counter()
+    size = 0
+    if sample.category:
+        for tags in tagged.filter(category=sample.category).values_list("tags", flat=True)[:2000]:
+            category_tags.update(set(tags))
+            size += 1
+    rejected = TagRejection.objects.filter(sample=sample).values_list("tag", flat=True)
+    return suggestions.rank(
+        neighbours=neighbours,
+        category_tags=category_tags,
+        category_size=size,
+        name=sample.name,
+        vocabulary=tag_vocabulary(owner=owner),
+        exclude=[*sample.tags, *rejected],
+        limit=limit,
+    )

@@ -11,4 +11,5 @@ urlpatterns = [
     path("duplicates/keep", views.duplicates_keep, name="duplicates-keep"),
     path("duplicates/dismiss", views.duplicates_dismiss_view, name="duplicates-dismiss"),
     path("samples/<uuid:pk>/rate", views.sample_rate_view, name="rate"),
+    path("samples/<uuid:pk>/tags", views.tag_answer, name="tag-answer"),
 ]

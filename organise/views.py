@@ -14,6 +14,7 @@ from library.waveforms import attach_waveforms
 from organise import selectors
 from organise.services.duplicates import duplicates_dismiss, duplicates_keep_one
 from organise.services.ratings import sample_rate
+from organise.services.tags import tag_suggestion_accept, tag_suggestion_reject
 from samplemind.errors import NotAllowed
 
 MAX_GROUPS = 200
@@ -76,4 +77,23 @@ def sample_rate_view(request: HttpRequest, pk) -> HttpResponse:
             return HttpResponseBadRequest("Stars are 1 to 5.")
         changes["rating"] = int(value) if value else None
     sample_rate(user=request.user, sample=sample, **changes)
+    return redirect("library:sample", pk=sample.pk)
+
+
+@login_required
+@require_POST
+def tag_answer(request: HttpRequest, pk) -> HttpResponse:
+    """Accept or reject one suggested tag from the sample page (owner only)."""
+    sample = get_object_or_404(library_selectors.samples_owned(user=request.user), pk=pk)
+    tag, answer = request.POST.get("tag", ""), request.POST.get("answer")
+    if answer not in ("accept", "reject"):
+        return HttpResponseBadRequest("Answer accept or reject.")
+    try:
+        if answer == "accept":
+            tag_suggestion_accept(actor=request.user, sample=sample, tag=tag)
+            messages.success(request, f"Tagged “{tag}”.")
+        else:
+            tag_suggestion_reject(actor=request.user, sample=sample, tag=tag)
+    except ValueError:
+        return HttpResponseBadRequest("Not a tag.")
     return redirect("library:sample", pk=sample.pk)

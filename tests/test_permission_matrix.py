@@ -90,6 +90,13 @@ ENDPOINTS = [
     Endpoint("post", "/api/v1/duplicates/keep", "audio:delete", {"sample": "{sample_id}"}),
     Endpoint("post", "/api/v1/duplicates/dismiss", "audio:edit", {"sample": "{sample_id}"}),
     Endpoint("get", "/api/v1/audio/{sample_id}/rating", SIGNED_IN, keys=NEVER),
+    Endpoint("get", "/api/v1/audio/{sample_id}/tag-suggestions", SIGNED_IN, keys=NEVER),
+    Endpoint(
+        "post",
+        "/api/v1/audio/{sample_id}/tag-suggestions",
+        "audio:edit",
+        {"tag": "dusty", "answer": "reject"},
+    ),
     Endpoint("put", "/api/v1/audio/{sample_id}/rating", SIGNED_IN, {"rating": 4}, keys=NEVER),
     Endpoint("patch", "/api/v1/audio/{sample_id}/rating", SIGNED_IN, {"rating": 2}, keys=NEVER),
     Endpoint("get", "/api/v1/collections", SIGNED_IN),

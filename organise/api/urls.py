@@ -9,4 +9,9 @@ urlpatterns = [
     path("duplicates/keep", views.DuplicatesKeepView.as_view(), name="duplicates-keep"),
     path("duplicates/dismiss", views.DuplicatesDismissView.as_view(), name="duplicates-dismiss"),
     path("audio/<uuid:pk>/rating", views.RatingView.as_view(), name="audio-rating"),
+    path(
+        "audio/<uuid:pk>/tag-suggestions",
+        views.TagSuggestionsView.as_view(),
+        name="audio-tag-suggestions",
+    ),
 ]

@@ -15,6 +15,7 @@ from library.api.serializers import SampleSerializer
 from organise import selectors
 from organise.services.duplicates import duplicates_dismiss, duplicates_keep_one
 from organise.services.ratings import sample_rate
+from organise.services.tags import tag_suggestion_accept, tag_suggestion_reject
 
 MAX_GROUPS = 200
 
@@ -134,3 +135,45 @@ class RatingView(APIView):
         return Response({"favourite": row.favourite, "rating": row.rating})
 
     patch = put
+
+
+class TagSuggestionSerializer(serializers.Serializer):
+    tag = serializers.CharField()
+    score = serializers.FloatField(help_text="Evidence summed over neighbours, category and name.")
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class TagAnswerSerializer(serializers.Serializer):
+    tag = serializers.CharField(max_length=50)
+    answer = serializers.ChoiceField(choices=("accept", "reject"))
+
+
+class TagSuggestionsView(APIView):
+    """Tags your sample probably deserves, from your own tagged samples; accept or reject one."""
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [Allowed("audio:edit")()]
+        return super().get_permissions()
+
+    @extend_schema(responses={200: TagSuggestionSerializer(many=True)})
+    def get(self, request: Request, pk) -> Response:
+        sample = get_object_or_404(library_selectors.samples_owned(user=request.user), pk=pk)
+        found = selectors.tag_suggestions(owner=request.user, sample=sample)
+        return Response(TagSuggestionSerializer(found, many=True).data)
+
+    @extend_schema(request=TagAnswerSerializer, responses={200: TagSuggestionSerializer(many=True)})
+    def post(self, request: Request, pk) -> Response:
+        sample = get_object_or_404(library_selectors.samples_owned(user=request.user), pk=pk)
+        data = TagAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tag, answer = data.validated_data["tag"], data.validated_data["answer"]
+        try:
+            if answer == "accept":
+                sample = tag_suggestion_accept(actor=request.user, sample=sample, tag=tag)
+            else:
+                tag_suggestion_reject(actor=request.user, sample=sample, tag=tag)
+        except ValueError:
+            raise serializers.ValidationError({"tag": ["Not a tag."]}) from None
+        found = selectors.tag_suggestions(owner=request.user, sample=sample)
+        return Response(TagSuggestionSerializer(found, many=True).data)
