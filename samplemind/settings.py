@@ -495,11 +495,6 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
-# wavesurfer.js 7 (static/vendor/) puts one fixed stylesheet in its shadow root: allow exactly
-# that one by hash. tests/test_browser.py fails on any CSP violation, so a new version shows up.
-CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"] += [
-    "'sha256-Y/8t1dAKa3ay+RZEiEFEDr8dFiQhpaFvYXXUfT3p6ZU='"
-]
 
 # django-ratelimit counts in the shared cache (Redis).
 RATELIMIT_USE_CACHE = "default"
