@@ -140,3 +140,39 @@ def test_favouriting_and_stars_from_the_sample_page_filter_the_library(
     assert "Kick" in page.locator("main").inner_text()
     page.screenshot(path=str(ARTIFACTS / "organise-favourites.png"), full_page=True)
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_and_rejecting_tag_suggestions_on_the_sample_page(browser_page, live_server):
+    from accounts.models import Role
+    from library.models import Sample
+    from tests.factories import SampleFactory, UserFactory
+
+    page, errors = browser_page
+    owner = UserFactory(email="tagger@example.com", role=Role.PRO)
+    near = [1.0] + [0.0] * 63
+    for n in range(3):
+        SampleFactory(owner=owner, name=f"Kick {n}", category="kick", tags=["dusty", "drums"],
+                      embedding=near)  # fmt: skip
+    new = SampleFactory(owner=owner, name="Fresh kick", category="kick", embedding=near)
+
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/library/samples/{new.pk}/")
+    suggestions = page.locator(".tag-suggestions")
+    assert suggestions.locator(".tag").all_inner_texts() == ["drums", "dusty"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "organise-tag-suggestions.png"), full_page=True)
+
+    page.get_by_role("button", name="Add tag dusty").click()
+    page.wait_for_url(f"{base}/library/samples/{new.pk}/")
+    page.get_by_role("button", name="Not drums").click()
+    page.wait_for_url(f"{base}/library/samples/{new.pk}/")
+    assert page.locator(".tag-suggestions").count() == 0
+    assert Sample.objects.get(pk=new.pk).tags == ["dusty"]
+    assert not errors, errors

@@ -55,12 +55,12 @@ def near_duplicate_check(*, owner: User, path: Path, name: str, keep: bool) -> C
     check.original, check.distance = found
     if not keep:
         raise NearDuplicate(
-            f"{name} sounds like “{check.original.name}”, already in your library. "
-            "Send it again with keep_duplicate=1 to keep both.",
+            f"{name} sounds like “{check.original.name}”, already in your library.",
             details={
                 "sample_id": str(check.original.pk),
                 "name": check.original.name,
                 "distance_db": round(check.distance, 2),
+                "keep_both": "send it again with keep_duplicate=1",
             },
         )
     return check
