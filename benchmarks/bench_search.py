@@ -173,6 +173,12 @@ def _pg_array(items: list[str]) -> str:
     )
 
 
+_SET_PER_ROW = frozenset(
+    "id owner_id original_filename name description tags visibility sha256 size_bytes duration"
+    " bpm key mode loudness_lufs is_loop category embedding created_at updated_at".split()
+)
+
+
 def _load(data: dict, owner_ids: list[int]) -> tuple[list[uuid.UUID], float]:
     """COPY the samples in; return their ids and the seconds taken (triggers included)."""
     from django.db import connection
@@ -199,6 +205,13 @@ def _load(data: dict, owner_ids: list[int]) -> tuple[list[uuid.UUID], float]:
         "preview": "",
         "waveform": "[]",
     }
+    # Columns the synthetic rows do not set (added to the model since) take their defaults.
+    for field in Sample._meta.concrete_fields:
+        if field.column not in fixed and field.column not in _SET_PER_ROW:
+            default = field.get_default()
+            fixed[field.column] = (
+                json.dumps(default) if isinstance(default, dict | list) else default
+            )
     ids = [uuid.uuid4() for _ in data["rows"]]
     vectors = data["vectors"]
     start = datetime.now(tz=UTC) - timedelta(days=400)
