@@ -31,10 +31,10 @@ from library.models import (
     CATEGORY_CHOICES,
     SampleStatus,
 )
-from library.services import collections as collection_services
-from library.services.corrections import sample_correct, samples_correct_bulk
+from library.services.bulk import samples_bulk_act
+from library.services.corrections import sample_correct
 from library.services.previews import sample_preview_ensure
-from library.services.samples import sample_delete, sample_update
+from library.services.samples import sample_update
 from library.templatetags.listening import category_label
 from library.waveforms import attach_waveforms
 from samplemind.errors import NotAllowed, ProductError
@@ -152,48 +152,28 @@ def library_bulk(request: HttpRequest) -> HttpResponse:
     # The list's own query string (filters, sort, page), so the page looks as it did.
     if request.POST.get("next"):
         back += "?" + QueryDict(request.POST["next"]).urlencode()
-    if not samples:
-        messages.error(request, "Tick at least one sample first.")
-        return redirect(back)
     try:
         if action == "zip":
+            if not samples:
+                raise ProductError("Tick at least one sample first.")
             if not has_permission(request.user, "audio:download"):
                 raise NotAllowed("Your plan does not include downloads (audio:download).")
             return zip_response(samples, filename="samples.zip")
-        if action == "tag":
-            new = [t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()]
-            if not new:
-                raise ProductError("Type the tags to add, separated by commas.")
-            for sample in samples:
-                sample_update(sample=sample, actor=request.user, tags=[*sample.tags, *new])
-            messages.success(request, f"Tagged {len(samples)} sample(s).")
-        elif action == "collect":
-            collection = (
-                selectors.collections_owned(user=request.user)
-                .filter(pk=_int(request.POST.get("collection")))
-                .first()
-            )
-            if collection is None:
-                raise ProductError("Choose one of your collections.")
-            collection_services.collection_add_samples(
-                collection=collection, actor=request.user, sample_ids=[str(s.pk) for s in samples]
-            )
-            messages.success(request, f"Added {len(samples)} sample(s) to “{collection.name}”.")
-        elif action in ("category", "loop", "oneshot"):
-            if action == "category":
-                changes = {"category": request.POST.get("category")}
-            else:
-                changes = {"is_loop": action == "loop"}
-            count = samples_correct_bulk(
-                samples=samples, actor=request.user, changes=changes, request=request
-            )
-            messages.success(request, f"Corrected {count} sample(s).")
-        elif action == "delete":
-            for sample in samples:
-                sample_delete(sample=sample, actor=request.user, request=request)
-            messages.success(request, f"Deleted {len(samples)} sample(s).")
-        else:
-            messages.error(request, "Choose what to do with the ticked samples.")
+        collection = (
+            selectors.collections_owned(user=request.user)
+            .filter(pk=_int(request.POST.get("collection")))
+            .first()
+        )
+        done = samples_bulk_act(
+            actor=request.user,
+            samples=samples,
+            action=action or "",
+            tags=request.POST.get("tags", ""),
+            collection=collection,
+            category=request.POST.get("category"),
+            request=request,
+        )
+        messages.success(request, done)
     except ProductError as exc:
         messages.error(request, exc.message)
     return redirect(back)
