@@ -55,12 +55,19 @@ class SearchFilters:
         inner = ", ".join(f"{name}={value!r}" for name, value in self._items)
         return f"SearchFilters({inner})"
 
+    def __reduce__(self):
+        return (_restore, (self._items,))
+
     def as_dict(self) -> dict[str, Any]:
         """The fields that differ from their defaults (what the cache key hashes)."""
         return dict(self._items)
 
     def replace(self, **changes: Any) -> SearchFilters:
         return SearchFilters(**{**self.as_dict(), **changes})
+
+
+def _restore(items: tuple) -> SearchFilters:
+    return SearchFilters(**dict(items))
 
 
 def _fields() -> dict[str, Any]:
