@@ -32,7 +32,7 @@ test: install test-deps ## Lint, then run the whole test suite against real serv
 bench: install train-deps $(VENV)/.trained ## Run the benchmarks and print their figures
 	$(LAUNCH) -- python -m benchmarks
 
-model: install train-deps $(VENV)/.trained ## Render the training data, validate and retrain the classifier
+model: install train-deps $(VENV)/.trained ## Render the training data, validate and retrain the classifier, key scorer and tempo chooser
 	$(BIN)/python -m library.analysis.training
 
 lint: install

@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     data_dir = Path(os.environ.get("SAMPLEMIND_DATA", "var"))
     parser.add_argument("--cache", type=Path, default=data_dir / "training")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)  # beside the category trainer's options
     from library.analysis import ANALYZER_VERSION
 
     rows = build(args.cache)
