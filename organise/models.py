@@ -81,3 +81,24 @@ class TagRejection(models.Model):
 
     def __str__(self) -> str:
         return f"not {self.tag} for {self.sample_id}"
+
+
+class SmartCollection(models.Model):
+    """A saved library search (words, filters, sort) whose samples are found again on each visit."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="smart_collections"
+    )
+    name = models.CharField(max_length=120)
+    # The library page's own query parameters: q, sort and the registry's filters.
+    query = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=("owner", "name"), name="organise_smart_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -97,3 +97,51 @@ def tag_answer(request: HttpRequest, pk) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest("Not a tag.")
     return redirect("library:sample", pk=sample.pk)
+
+
+@login_required
+def smart_collections(request: HttpRequest) -> HttpResponse:
+    """The person's saved searches with their counts now (one query for every count)."""
+    from organise import smart
+    from organise.models import SmartCollection
+
+    owned = list(SmartCollection.objects.filter(owner=request.user))
+    found = smart.counts(owner=request.user, collections=owned)
+    rows = [(c, found[c.pk], QueryDict(mutable=True)) for c in owned]
+    for collection, _count, query in rows:
+        query.update(collection.query)
+    return render(request, "organise/smart_list.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def smart_collection_save(request: HttpRequest) -> HttpResponse:
+    """Save the library page's current words, filters and sort under a name."""
+    from rest_framework.exceptions import ValidationError
+
+    from organise import smart
+    from organise.services.smart import smart_collection_create
+
+    try:
+        query = smart.saved_query(request.POST)
+    except ValidationError:
+        messages.error(request, "That search has a filter that is not valid; fix it first.")
+        return redirect("library:list")
+    collection = smart_collection_create(
+        owner=request.user, name=request.POST.get("name", ""), query=query
+    )
+    messages.success(
+        request, f"Saved “{collection.name}”: it updates itself as samples come and go."
+    )
+    return redirect("organise:smart")
+
+
+@login_required
+@require_POST
+def smart_collection_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    from organise.models import SmartCollection
+
+    collection = get_object_or_404(SmartCollection, owner=request.user, pk=pk)
+    collection.delete()
+    messages.success(request, f"Forgot “{collection.name}”; its samples stay in your library.")
+    return redirect("organise:smart")

@@ -90,6 +90,12 @@ ENDPOINTS = [
     Endpoint("post", "/api/v1/duplicates/keep", "audio:delete", {"sample": "{sample_id}"}),
     Endpoint("post", "/api/v1/duplicates/dismiss", "audio:edit", {"sample": "{sample_id}"}),
     Endpoint("get", "/api/v1/audio/{sample_id}/rating", SIGNED_IN, keys=NEVER),
+    Endpoint("get", "/api/v1/smart-collections", "collection:create"),
+    Endpoint("post", "/api/v1/smart-collections", "collection:create", {"name": "M", "query": {}}),
+    Endpoint("get", "/api/v1/smart-collections/{smart_id}", "collection:create"),
+    Endpoint("get", "/api/v1/smart-collections/{smart_id}/samples", "collection:create"),
+    Endpoint("get", "/api/v1/smart-collections/{smart_id}/download", "audio:download"),
+    Endpoint("delete", "/api/v1/smart-collections/{smart_id}", "collection:create"),
     Endpoint("get", "/api/v1/audio/{sample_id}/tag-suggestions", SIGNED_IN, keys=NEVER),
     Endpoint(
         "post",
@@ -190,6 +196,7 @@ ROUTE_CONVERTERS = {
     "{batch_id}": "<uuid:pk>",
     "{collection_id}": "<int:pk>",
     "{kit_id}": "<int:pk>",
+    "{smart_id}": "<int:pk>",
 }
 
 PASSWORD = "correct-horse-battery"
@@ -238,11 +245,15 @@ def _subject_objects(subject) -> dict:
     batch = BatchJob.objects.create(owner=subject, kind="upload", total=0)
     kit = Kit.objects.create(owner=subject, name="Own kit")
     kit.pads.create(pad=0, sample=sample)
+    from organise.models import SmartCollection
+
+    smart = SmartCollection.objects.create(owner=subject, name="Own search", query={})
     return {
         "sample_id": sample.pk,
         "collection_id": collection.pk,
         "batch_id": batch.pk,
         "kit_id": kit.pk,
+        "smart_id": smart.pk,
     }
 
 

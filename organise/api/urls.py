@@ -14,4 +14,20 @@ urlpatterns = [
         views.TagSuggestionsView.as_view(),
         name="audio-tag-suggestions",
     ),
+    path("smart-collections", views.SmartCollectionListView.as_view(), name="smart-collections"),
+    path(
+        "smart-collections/<int:pk>",
+        views.SmartCollectionDetailView.as_view(),
+        name="smart-collection-detail",
+    ),
+    path(
+        "smart-collections/<int:pk>/samples",
+        views.SmartCollectionSamplesView.as_view(),
+        name="smart-collection-samples",
+    ),
+    path(
+        "smart-collections/<int:pk>/download",
+        views.SmartCollectionDownloadView.as_view(),
+        name="smart-collection-download",
+    ),
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +14,7 @@ from accounts.permissions import Allowed
 from library import selectors as library_selectors
 from library.api.serializers import SampleSerializer
 from organise import selectors
+from organise.models import SmartCollection
 from organise.services.duplicates import duplicates_dismiss, duplicates_keep_one
 from organise.services.ratings import sample_rate
 from organise.services.tags import tag_suggestion_accept, tag_suggestion_reject
@@ -177,3 +179,101 @@ class TagSuggestionsView(APIView):
             raise serializers.ValidationError({"tag": ["Not a tag."]}) from None
         found = selectors.tag_suggestions(owner=request.user, sample=sample)
         return Response(TagSuggestionSerializer(found, many=True).data)
+
+
+class SmartCollectionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=120)
+    query = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="The library's parameters: q (words), sort, and any filter (bpm_min, tags...).",
+    )
+    sample_count = serializers.IntegerField(read_only=True)
+
+
+def _smart_body(collection, count: int) -> dict:
+    return {
+        "id": collection.pk,
+        "name": collection.name,
+        "query": collection.query,
+        "sample_count": count,
+    }
+
+
+class SmartCollectionListView(APIView):
+    """Your saved searches with how many samples each finds now; POST saves one."""
+
+    permission_classes = [Allowed("collection:create")]
+
+    @extend_schema(responses={200: SmartCollectionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        from organise import smart
+
+        owned = list(SmartCollection.objects.filter(owner=request.user))
+        found = smart.counts(owner=request.user, collections=owned)
+        return Response([_smart_body(c, found[c.pk]) for c in owned])
+
+    @extend_schema(request=SmartCollectionSerializer, responses={201: SmartCollectionSerializer})
+    def post(self, request: Request) -> Response:
+        from organise import smart
+        from organise.services.smart import smart_collection_create
+
+        data = SmartCollectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        query = smart.saved_query(data.validated_data["query"])
+        collection = smart_collection_create(
+            owner=request.user, name=data.validated_data["name"], query=query
+        )
+        count = smart.samples_found(owner=request.user, query=query).count()
+        return Response(_smart_body(collection, count), status=201)
+
+
+class SmartCollectionDetailView(APIView):
+    """One saved search; DELETE forgets it (its samples stay)."""
+
+    permission_classes = [Allowed("collection:create")]
+
+    @extend_schema(responses={200: SmartCollectionSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        from organise import smart
+
+        collection = get_object_or_404(SmartCollection, owner=request.user, pk=pk)
+        count = smart.samples_found(owner=request.user, query=collection.query).count()
+        return Response(_smart_body(collection, count))
+
+    def delete(self, request: Request, pk: int) -> Response:
+        collection = get_object_or_404(SmartCollection, owner=request.user, pk=pk)
+        collection.delete()
+        return Response(status=204)
+
+
+class SmartCollectionSamplesView(generics.ListAPIView):
+    """The samples a saved search finds now, in its order, a page at a time."""
+
+    serializer_class = SampleSerializer
+    permission_classes = [Allowed("collection:create")]
+
+    def get_queryset(self):
+        from organise import smart
+
+        if getattr(self, "swagger_fake_view", False):
+            return SmartCollection.objects.none()
+        collection = get_object_or_404(
+            SmartCollection, owner=self.request.user, pk=self.kwargs["pk"]
+        )
+        return smart.samples_found(owner=self.request.user, query=collection.query)
+
+
+class SmartCollectionDownloadView(APIView):
+    """Every sample the saved search finds now, as one zip."""
+
+    permission_classes = [Allowed("audio:download")]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int):
+        from library.api.files import zip_response
+        from organise import smart
+
+        collection = get_object_or_404(SmartCollection, owner=request.user, pk=pk)
+        samples = smart.samples_found(owner=request.user, query=collection.query)
+        return zip_response(samples, filename=f"{collection.name}.zip")
