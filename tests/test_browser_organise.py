@@ -176,3 +176,38 @@ def test_accepting_and_rejecting_tag_suggestions_on_the_sample_page(browser_page
     assert page.locator(".tag-suggestions").count() == 0
     assert Sample.objects.get(pk=new.pk).tags == ["dusty"]
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_smart_collection_saved_from_the_library_page_updates_itself(browser_page, live_server):
+    from accounts.models import Role
+    from tests.factories import SampleFactory, UserFactory
+
+    page, errors = browser_page
+    owner = UserFactory(email="saver@example.com", role=Role.PRO)
+    SampleFactory(owner=owner, name="Dusty kick", category="kick", tags=["dusty"])
+    SampleFactory(owner=owner, name="Clean hat", category="hihat")
+
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/library/?tags=dusty")
+    page.fill("input[name=name]", "Dusty things")
+    page.get_by_role("button", name="Save as smart collection").click()
+    page.wait_for_url(f"{base}/organise/smart/")
+    assert "1 sample" in page.locator(".smart-list").inner_text()
+
+    SampleFactory(owner=owner, name="Dusty snare", category="snare", tags=["dusty"])
+    page.reload()
+    assert "2 samples" in page.locator(".smart-list").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "organise-smart-collections.png"), full_page=True)
+    page.get_by_role("link", name="Dusty things").click()
+    page.wait_for_url(f"{base}/library/?*")
+    listed = page.locator("main").inner_text()
+    assert "Dusty kick" in listed and "Dusty snare" in listed and "Clean hat" not in listed
+    assert not errors, errors
