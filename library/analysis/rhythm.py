@@ -481,7 +481,10 @@ def choose_level(
         return found
     scores = level_scores(np.array([o.features for o in options]), model)
     chosen = options[int(np.argmax(scores))]
-    return [(chosen.bpm, chosen.strength, chosen.bars), *found]
+    # The search found the pulse; the chooser only names its level, so the pulse is as
+    # clear as the search's best reading of it.
+    strength = max(chosen.strength, found[0][1])
+    return [(chosen.bpm, strength, chosen.bars), *found]
 
 
 _BPM_SUFFIX = re.compile(r"(?<![0-9])([4-9][0-9]|1[0-9]{2}|2[0-4][0-9])[\s_-]?bpm(?![a-z])", re.I)
