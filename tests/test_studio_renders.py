@@ -248,3 +248,13 @@ def test_another_persons_private_collection_is_404(client, producer):
     answer = client.get(f"/api/v1/collections/{crate.pk}/render?bpm=120", **bearer(producer))
 
     assert answer.status_code == 404
+
+
+@pytest.mark.django_db
+def test_sounds_longer_than_the_render_limit_answer_400(client, producer, loop_100):
+    Sample.objects.filter(pk=loop_100.pk).update(duration=95.0)
+
+    answer = client.get(render_url(loop_100, "bpm=120"), **bearer(producer))
+
+    assert answer.status_code == 400
+    assert "90 seconds" in answer.json()["error"]["message"]

@@ -41,7 +41,9 @@ RENDER_SAMPLE_TASK = "studio.render_sample"
 logger = logging.getLogger(__name__)
 
 RENDERS_IN_FLIGHT = 4  # an account's renders waiting or running at once
-MAX_SOURCE_SECONDS = 600  # longer sounds are not rendered (memory and time limits)
+# Longer sounds are not rendered: R3 pitch shifting takes up to ~0.8 s per second of
+# audio (bench_render), and the task stops at 100 s.
+MAX_SOURCE_SECONDS = 90
 RETRY_FAILED_AFTER = timedelta(minutes=10)
 STALE_AFTER = timedelta(minutes=3)  # a render "running" this long lost its worker
 BYTES_PER_FRAME_AND_CHANNEL = 3  # 24-bit output
@@ -92,7 +94,7 @@ def render_request(
         raise NotAnalysed("This sample is not analysed yet; its tempo and key are unknown.")
     if (sample.duration or 0) > MAX_SOURCE_SECONDS:
         raise ProductError(
-            f"Only sounds up to {MAX_SOURCE_SECONDS // 60} minutes long are rendered.",
+            f"Only sounds up to {MAX_SOURCE_SECONDS} seconds long are rendered.",
             details={"sample": "too long"},
         )
     plan = plan_render(source_of(sample), bpm=bpm, key=key, mode=mode, pitch_drums=pitch_drums)
