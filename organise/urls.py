@@ -12,6 +12,7 @@ urlpatterns = [
     path("duplicates/dismiss", views.duplicates_dismiss_view, name="duplicates-dismiss"),
     path("samples/<uuid:pk>/rate", views.sample_rate_view, name="rate"),
     path("samples/<uuid:pk>/tags", views.tag_answer, name="tag-answer"),
+    path("map/", views.sound_map, name="map"),
     path("smart/", views.smart_collections, name="smart"),
     path("smart/save", views.smart_collection_save, name="smart-save"),
     path("smart/<int:pk>/delete", views.smart_collection_delete_view, name="smart-delete"),

@@ -145,3 +145,9 @@ def smart_collection_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     collection.delete()
     messages.success(request, f"Forgot “{collection.name}”; its samples stay in your library.")
     return redirect("organise:smart")
+
+
+@login_required
+def sound_map(request: HttpRequest) -> HttpResponse:
+    """The map page; its points come from /api/v1/map (the person's own samples)."""
+    return render(request, "organise/map.html")

@@ -211,3 +211,48 @@ def test_a_smart_collection_saved_from_the_library_page_updates_itself(browser_p
     listed = page.locator("main").inner_text()
     assert "Dusty kick" in listed and "Dusty snare" in listed and "Clean hat" not in listed
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sound_map_draws_the_library_and_opens_a_sample(browser_page, live_server):
+    from accounts.models import Role
+    from library.analysis import EMBEDDING_DIM
+    from tests.factories import SampleFactory, UserFactory
+
+    page, errors = browser_page
+    owner = UserFactory(email="mapper@example.com", role=Role.PRO)
+    rng = np.random.default_rng(3)
+    for n in range(60):
+        vector = np.eye(EMBEDDING_DIM)[n % 3] + rng.normal(0, 0.1, EMBEDDING_DIM)
+        category = ("kick", "snare", "pad")[n % 3]
+        SampleFactory(
+            owner=owner, name=f"{category} {n}", category=category, embedding=list(vector)
+        )
+
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/organise/map/")
+    canvas = page.locator("#sound-map")
+    page.wait_for_selector("#sound-map[data-count='60']")
+    assert page.locator("#sound-map-legend li").all_inner_texts() == [" kick", " pad", " snare"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "organise-sound-map.png"), full_page=True)
+    # Find a drawn point by hovering along the canvas, then open it.
+    box = canvas.bounding_box()
+    for step in range(400):
+        x = box["x"] + 20 + (step % 20) * (box["width"] - 40) / 19
+        y = box["y"] + 20 + (step // 20) * (box["height"] - 40) / 19
+        page.mouse.move(x, y)
+        if page.locator("#sound-map-label").inner_text():
+            break
+    name = page.locator("#sound-map-label").inner_text().split(" · ")[0]
+    assert name
+    page.mouse.click(x, y)
+    page.wait_for_url(f"{base}/library/samples/*/")
+    assert page.locator("h1").inner_text() == name
+    assert not [e for e in errors if "preview" not in e and "404" not in e], errors

@@ -90,6 +90,7 @@ ENDPOINTS = [
     Endpoint("post", "/api/v1/duplicates/keep", "audio:delete", {"sample": "{sample_id}"}),
     Endpoint("post", "/api/v1/duplicates/dismiss", "audio:edit", {"sample": "{sample_id}"}),
     Endpoint("get", "/api/v1/audio/{sample_id}/rating", SIGNED_IN, keys=NEVER),
+    Endpoint("get", "/api/v1/map", "audio:download"),
     Endpoint("get", "/api/v1/smart-collections", "collection:create"),
     Endpoint("post", "/api/v1/smart-collections", "collection:create", {"name": "M", "query": {}}),
     Endpoint("get", "/api/v1/smart-collections/{smart_id}", "collection:create"),

@@ -30,4 +30,5 @@ urlpatterns = [
         views.SmartCollectionDownloadView.as_view(),
         name="smart-collection-download",
     ),
+    path("map", views.SoundMapView.as_view(), name="sound-map"),
 ]

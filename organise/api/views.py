@@ -277,3 +277,17 @@ class SmartCollectionDownloadView(APIView):
         collection = get_object_or_404(SmartCollection, owner=request.user, pk=pk)
         samples = smart.samples_found(owner=request.user, query=collection.query)
         return zip_response(samples, filename=f"{collection.name}.zip")
+
+
+class SoundMapView(APIView):
+    """Your analysed samples placed in 2D by timbre: ``points`` of [id, x, y, category, name]."""
+
+    permission_classes = [Allowed("audio:download")]
+
+    @extend_schema(
+        responses={200: inline_serializer("SoundMap", {"points": serializers.ListField()})}
+    )
+    def get(self, request: Request) -> Response:
+        from organise.soundmap import map_points
+
+        return Response({"points": map_points(owner=request.user)})
