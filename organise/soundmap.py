@@ -47,7 +47,9 @@ def map_points(*, owner: User) -> list[list]:
             :MAX_POINTS
         ]
     )
-    positions = layout(np.asarray([r[1] for r in rows], dtype=np.float32).reshape(len(rows), -1))
+    if not rows:
+        return []
+    positions = layout(np.asarray([r[1] for r in rows], dtype=np.float32))
     found = [
         [str(pk), round(float(x), 4), round(float(y), 4), category or "other", name]
         for (pk, _vector, category, name), (x, y) in zip(rows, positions, strict=True)

@@ -54,6 +54,15 @@ def test_map_shows_only_the_owners_analysed_samples(client):
 
 
 @pytest.mark.django_db
+def test_an_empty_library_has_an_empty_map(client):
+    me = UserFactory(role=Role.PRO)
+    SampleFactory(owner=me, status="pending")
+    response = client.get("/api/v1/map", **bearer(me))
+    assert response.status_code == 200
+    assert response.json() == {"points": []}
+
+
+@pytest.mark.django_db
 def test_map_page_and_api_run_a_fixed_number_of_queries(client, django_assert_max_num_queries):
     me = UserFactory(role=Role.PRO)
     for n in range(30):
