@@ -32,11 +32,16 @@ def test_api_docs_page_loads_swagger_ui_from_our_own_static_files(client):
 
 
 @pytest.mark.django_db
-def test_home_page_links_the_admin_and_the_api_docs(client):
-    page = client.get("/").content.decode()
+def test_visitors_find_the_api_docs_and_only_staff_the_admin(client):
+    from tests.factories import UserFactory
 
-    assert 'href="/admin/"' in page
-    assert 'href="/api/docs/"' in page
+    visitor = client.get("/").content.decode()
+    client.force_login(UserFactory(is_staff=True))
+    staff = client.get("/library/").content.decode()
+
+    assert 'href="/api/docs/"' in visitor
+    assert 'href="/admin/"' not in visitor
+    assert 'href="/admin/">Admin</a>' in staff
 
 
 @pytest.mark.django_db
