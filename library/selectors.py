@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, ExpressionWrapper, FloatField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
@@ -107,11 +117,16 @@ def sample_list(*, user: User) -> QuerySet[Sample]:
     )
 
 
-def has_corrected_categories(*, owner_id: int) -> bool:
-    """Whether the owner corrected any analysed sample's category (what steering learns from)."""
-    return Sample.objects.filter(
-        owner_id=owner_id, corrections__has_key="category", embedding__isnull=False
-    ).exists()
+def sample_for_analysis(*, sample_id) -> Sample | None:
+    """The sample, with ``steerable``: whether its owner corrected any analysed sample's category.
+
+    Steering has nothing to learn from a library without such corrections (the
+    usual case), and one query tells both.
+    """
+    corrected = Sample.objects.filter(
+        owner_id=OuterRef("owner_id"), corrections__has_key="category", embedding__isnull=False
+    )
+    return Sample.objects.annotate(steerable=Exists(corrected)).filter(pk=sample_id).first()
 
 
 def corrected_neighbours(

@@ -32,7 +32,7 @@ from library.models import (
     SampleStatus,
     Visibility,
 )
-from library.selectors import corrected_neighbours, has_corrected_categories
+from library.selectors import corrected_neighbours, sample_for_analysis
 from library.services import steering
 from library.services.batches import batch_jobs_refresh_for
 from library.services.corrections import CONFIDENCE_OF
@@ -110,7 +110,7 @@ def _claim(sample_id: str) -> Sample | None:
         )
     )
     if taken:
-        return Sample.objects.filter(pk=sample_id).first()
+        return sample_for_analysis(sample_id=sample_id)
     with transaction.atomic():
         sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
         if (
@@ -279,9 +279,9 @@ def _steered(sample: Sample, descriptors: dict) -> dict:
     vector = descriptors.get("embedding")
     if not vector or "category" in sample.corrections:
         return descriptors
-    # Most libraries have no corrections to learn from: a cheap question spares the
-    # nearest-neighbour query (and building it) for each of their analyses.
-    if not has_corrected_categories(owner_id=sample.owner_id):
+    # Most libraries have no corrections to learn from: the claim asked (``steerable``),
+    # which spares the nearest-neighbour query for each of their analyses.
+    if not getattr(sample, "steerable", True):
         return descriptors
     neighbours = corrected_neighbours(
         owner_id=sample.owner_id,
