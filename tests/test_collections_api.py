@@ -213,3 +213,11 @@ def test_scope_public_lists_only_public_collections_mine_included(client, me):
 
     assert [c["name"] for c in public] == ["my public", "their public"]
     assert [c["name"] for c in mine] == ["my private", "my public"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_scope_is_refused_rather_than_read_as_owned(client, me):
+    response = client.get(COLLECTIONS, {"scope": "everyone"}, **bearer(me))
+
+    assert response.status_code == 400
+    assert "scope" in response.content.decode()

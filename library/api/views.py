@@ -134,7 +134,11 @@ class SampleDetailView(generics.RetrieveUpdateDestroyAPIView):
     }
 
     def get_queryset(self):
-        return selectors.samples_visible(user=self.request.user).select_related("owner")
+        return (
+            selectors.samples_visible(user=self.request.user)
+            .select_related("owner")
+            .annotate(**selectors.sample_annotations(user=self.request.user))
+        )
 
     @extend_schema(request=s.SampleUpdateSerializer)
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -214,10 +218,10 @@ class CollectionListView(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Collection.objects.none()
-        public = self.request.query_params.get("scope") == "public"
-        return selectors.collections_with_counts(
-            user=self.request.user, scope="public" if public else "owned"
-        )
+        scope = self.request.query_params.get("scope") or "owned"
+        if scope not in ("owned", "public"):
+            raise ValidationError({"scope": ["Choose owned (your collections) or public."]})
+        return selectors.collections_with_counts(user=self.request.user, scope=scope)
 
     def perform_create(self, serializer: s.CollectionSerializer) -> None:
         collection = collection_services.collection_create(
