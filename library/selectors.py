@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from django.conf import settings
@@ -105,15 +105,26 @@ def samples_visible(*, user: User) -> QuerySet[Sample]:
     return Sample.objects.filter(Q(owner=user) | Q(visibility=Visibility.PUBLIC))
 
 
+# Apps above the library add a person's own columns to sample queries here (organise
+# registers my_rating and my_favourite), so the library never imports them.
+SAMPLE_ANNOTATIONS: list[Callable[..., dict]] = []
+
+
+def sample_annotations(*, user: User) -> dict:
+    """The registered per-person annotations for samples read by ``user``."""
+    found: dict = {}
+    for provider in SAMPLE_ANNOTATIONS:
+        found |= provider(user=user)
+    return found
+
+
 def sample_list(*, user: User) -> QuerySet[Sample]:
     """The user's library, with what a list page shows fetched in the same query."""
-    from organise.selectors import rating_annotations
-
     return (
         samples_owned(user=user)
         .select_related("owner", "fingerprint")
         .defer("embedding", "fingerprint__frames", "fingerprint__sketch")
-        .annotate(**rating_annotations(user=user))
+        .annotate(**sample_annotations(user=user))
     )
 
 

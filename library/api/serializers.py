@@ -18,7 +18,6 @@ from library.models import (
     Visibility,
 )
 from library.services.corrections import BPM_MAX, BPM_MIN
-from organise.selectors import rating_of
 
 SAMPLE_FIELDS = (
     "id",
@@ -87,17 +86,12 @@ class SampleSerializer(serializers.ModelSerializer):
             return None
         return str(copied) if copied else None
 
-    def _marks(self, sample: Sample) -> tuple[bool, int | None]:
-        request = self.context.get("request")
-        if request is None:
-            return False, None
-        return rating_of(user=request.user, sample=sample)
-
+    # The reader's own marks, annotated by selectors.sample_annotations (organise).
     def get_favourite(self, sample: Sample) -> bool:
-        return self._marks(sample)[0]
+        return bool(getattr(sample, "my_favourite", False))
 
     def get_rating(self, sample: Sample) -> int | None:
-        return self._marks(sample)[1]
+        return getattr(sample, "my_rating", None) or None
 
     def get_is_owner(self, sample: Sample) -> bool:
         request = self.context.get("request")
