@@ -150,3 +150,50 @@ def tag_suggestions(*, owner: User, sample: Sample, limit: int = 3) -> list:
         exclude=[*sample.tags, *rejected],
         limit=limit,
     )
+
+
+def bulk_tag_suggestions(*, owner: User, max_tags: int = 10, per_tag: int = 50) -> list[dict]:
+    """ "12 samples look dusty": for the owner's commonest tags, untagged samples that sound alike.
+
+    A tag with at least three samples has a centre (the mean of their
+    embeddings); samples without it whose embedding is as close to that centre
+    as its own samples are to the centre of the others (leaving each out) are offered,
+    unless the tag was rejected for them. One query for the tagged embeddings,
+    one per tag for the candidates; only the owner's samples are read.
+    """
+    import numpy as np
+
+    from library.models import SampleStatus
+    from organise.models import TagRejection
+
+    analysed = Sample.objects.filter(
+        owner=owner, status=SampleStatus.READY, embedding__isnull=False
+    )
+    members: dict[str, list] = {}
+    for tags, vector in analysed.exclude(tags=[]).values_list("tags", "embedding"):
+        for tag in tags:
+            members.setdefault(tag, []).append(np.asarray(vector, dtype=float))
+    common = sorted((t for t in members if len(members[t]) >= 3), key=lambda t: -len(members[t]))
+    found = []
+    for tag in common[:max_tags]:
+        vectors = np.stack(members[tag])
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        centre = vectors.mean(axis=0)
+        centre /= np.linalg.norm(centre) + 1e-12
+        # How far each sample of the tag lies from the centre of the others: a new
+        # sample as close as they are belongs with them.
+        others = vectors.sum(axis=0) - vectors
+        others /= np.linalg.norm(others, axis=1, keepdims=True) + 1e-12
+        radius = 1.1 * float(np.max(1.0 - (vectors * others).sum(axis=1)))
+        rejected = TagRejection.objects.filter(sample__owner=owner, tag=tag).values("sample_id")
+        candidates = list(
+            analysed.exclude(tags__contains=[tag])
+            .exclude(pk__in=rejected)
+            .annotate(distance=CosineDistance("embedding", centre.tolist()))
+            .filter(distance__lte=radius)
+            .order_by("distance")
+            .only("pk", "name")[:per_tag]
+        )
+        if candidates:
+            found.append({"tag": tag, "samples": candidates})
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -151,3 +152,31 @@ def smart_collection_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 def sound_map(request: HttpRequest) -> HttpResponse:
     """The map page; its points come from /api/v1/map (the person's own samples)."""
     return render(request, "organise/map.html")
+
+
+@login_required
+def bulk_tags(request: HttpRequest) -> HttpResponse:
+    """Tags many untagged samples seem to deserve, a group per tag, answered in one click."""
+    groups = selectors.bulk_tag_suggestions(owner=request.user)
+    return render(request, "organise/bulk_tags.html", {"groups": groups})
+
+
+@login_required
+@require_POST
+def bulk_tags_answer(request: HttpRequest) -> HttpResponse:
+    from organise.services.tags import tag_suggestions_answer_all
+
+    tag, answer = request.POST.get("tag", ""), request.POST.get("answer")
+    if answer not in ("accept", "reject"):
+        return HttpResponseBadRequest("Answer accept or reject.")
+    ids = request.POST.getlist("sample")
+    try:
+        samples = list(library_selectors.samples_owned(user=request.user).filter(pk__in=ids))
+        count = tag_suggestions_answer_all(
+            actor=request.user, samples=samples, tag=tag, accept=answer == "accept"
+        )
+    except (ValueError, DjangoValidationError):
+        return HttpResponseBadRequest("Not a tag or not a sample.")
+    verb = "Tagged" if answer == "accept" else "Will not suggest"
+    messages.success(request, f"{verb} “{tag}” for {count} sample{'s' if count != 1 else ''}.")
+    return redirect("organise:tags")

@@ -151,3 +151,38 @@ def test_sample_page_offers_suggestions_with_one_click_buttons(client, library):
     client.force_login(stranger)
     response = client.post(f"/organise/samples/{new.pk}/tags", {"tag": "x", "answer": "reject"})
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_bulk_page_offers_a_tag_to_the_samples_that_sound_like_it(client, library):
+    alike = [
+        SampleFactory(
+            owner=library, name=f"Untagged kick {n}", embedding=_vector(0, 0.1, seed=30 + n)
+        )
+        for n in range(3)
+    ]
+    SampleFactory(owner=library, name="Untagged pad", embedding=_vector(5, 0.1, seed=40))
+    stranger = UserFactory()
+    SampleFactory(owner=stranger, name="Their kick", embedding=_vector(0, 0.1, seed=41))
+    client.force_login(library)
+
+    page = client.get("/organise/tags/").content.decode()
+    assert '3 samples look <span class="tag">dusty</span>' in page
+    assert "Untagged pad" not in page and "Their kick" not in page
+
+    response = client.post(
+        "/organise/tags/answer",
+        {"tag": "dusty", "answer": "accept", "sample": [str(s.pk) for s in alike[:2]]},
+        follow=True,
+    )
+    assert "Tagged “dusty” for 2 samples." in response.content.decode()
+    assert Sample.objects.get(pk=alike[0].pk).tags == ["dusty"]
+    client.post(
+        "/organise/tags/answer",
+        {"tag": "dusty", "answer": "reject", "sample": [str(alike[2].pk)]},
+    )
+    assert (
+        'look <span class="tag">dusty</span>' not in client.get("/organise/tags/").content.decode()
+    )
+    bad = client.post("/organise/tags/answer", {"tag": "dusty", "answer": "accept", "sample": "x"})
+    assert bad.status_code == 400

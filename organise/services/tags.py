@@ -34,3 +34,16 @@ def tag_suggestion_reject(*, actor: User, sample: Sample, tag: str) -> None:
     if sample.owner_id != actor.pk:
         raise NotAllowed("Only the owner can answer this sample's suggestions.")
     TagRejection.objects.get_or_create(sample=sample, tag=_one_tag(tag))
+
+
+@transaction.atomic
+def tag_suggestions_answer_all(
+    *, actor: User, samples: list[Sample], tag: str, accept: bool
+) -> int:
+    """Tag all of ``samples`` (the owner's), or reject the tag for all of them."""
+    for sample in samples:
+        if accept:
+            tag_suggestion_accept(actor=actor, sample=sample, tag=tag)
+        else:
+            tag_suggestion_reject(actor=actor, sample=sample, tag=tag)
+    return len(samples)
