@@ -34,7 +34,7 @@ KEY_CHOICES = [
     (name, name) for name in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 ]
 MODE_CHOICES = [("major", "major"), ("minor", "minor")]
-CATEGORY_CHOICES = [(name, name.replace("_", " ")) for name in CATEGORIES]
+CATEGORY_CHOICES = [(name, name.replace("_", " ").capitalize()) for name in CATEGORIES]
 # Promoted fields a producer may correct (``Sample.corrections``).
 CORRECTABLE = ("category", "bpm", "key", "mode", "is_loop")
 

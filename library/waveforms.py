@@ -41,6 +41,19 @@ def waveform_path(peaks: Sequence[float] | None, *, bars: int = BARS) -> str:
 
 
 def attach_waveforms(samples: Iterable) -> None:
-    """Set ``wave_path`` on each sample, for the ``library/_waveform.html`` include."""
+    """Set ``wave_path`` on each sample, for the ``library/_waveform.html`` include.
+
+    Samples loaded without their peaks (search hits leave them deferred) get
+    them in one query rather than one each.
+    """
+    from library.models import Sample
+
+    samples = list(samples)
+    missing = [s.pk for s in samples if "waveform" in s.get_deferred_fields()]
+    if missing:
+        peaks = dict(Sample.objects.filter(pk__in=missing).values_list("pk", "waveform"))
+        for sample in samples:
+            if sample.pk in peaks:
+                sample.waveform = peaks[sample.pk]
     for sample in samples:
         sample.wave_path = waveform_path(sample.waveform)

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.rbac import has_permission
 from library.services.uploads import spooled_uploads
+from library.waveforms import attach_waveforms
 from samplemind import metrics
 from samplemind.errors import ProductError
 from search.api.serializers import literal_phrases
@@ -89,6 +92,7 @@ def search(request: HttpRequest) -> HttpResponse:
             page_size=PAGE_SIZE,
         )
         readings = _reading_chips(request.GET, understood, literal)
+        attach_waveforms(hit.sample for hit in results.hits)
         # Count what the results show: near spellings when the exact words found nothing.
         facets = search_facets(
             user=request.user,
@@ -102,7 +106,15 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {
         "q": text,
         "filters": filters,
-        "filters_panel": filter_panel(request.GET, parsed, user=request.user, problems=False),
+        "filters_panel": filter_panel(
+            request.GET,
+            parsed,
+            user=request.user,
+            problems=False,
+            form_id="search-filters",
+            action=reverse("search:search"),
+            clear_url=reverse("search:search") + (f"?{urlencode({'q': text})}" if text else ""),
+        ),
         "problems": parsed.problems,
         "results": results,
         "facet_groups": _facet_links(request.GET, facets, filters) if facets else {},
@@ -141,4 +153,7 @@ def by_sound(request: HttpRequest) -> HttpResponse:
                 hits = samples_like_sound(user=request.user, path=spooled.path, k=20).hits
         except ProductError as exc:
             error = exc.message
-    return render(request, "library/_similar.html", {"hits": hits, "error": error})
+    heading = f"Sounds like “{clip.name}”" if clip is not None and not error else ""
+    return render(
+        request, "library/_similar.html", {"hits": hits, "error": error, "heading": heading}
+    )

@@ -234,12 +234,12 @@ def test_filtered_search_with_facets_runs_fixed_queries(
     params = {"q": "dustu", "bpm_min": 90, "key": "A", "mode": "minor", "compatible": "true"}
     # Session and user; the exact words (which bring their near spellings when they find
     # nothing), the page with those; the facets, counting the same near spellings
-    # without looking them up again; the collection filter's choices.
-    with django_assert_max_num_queries(6):
+    # without looking them up again; the collection filter's choices; the hits' waveforms.
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("search:search"), params)
     content = response.content.decode()
     assert content.count('class="result"') == count
-    assert f'snare <span class="facet__count">{count}</span>' in content
+    assert f'Snare <span class="facet__count">{count}</span>' in content
 
 
 def test_uploading_audio_creates_a_pending_sample(client, producer, tmp_path):
@@ -513,7 +513,7 @@ def test_search_facets_are_links_that_add_the_filter(client, sounds):
     content = client.get(reverse("search:search"), {"q": "pad"}).content.decode()
     # Three pads share one category; the key facet counts each key.
     link = re.search(
-        r'<a class="facet" href="\?([^"]+)">pad <span class="facet__count">3</span>', content
+        r'<a class="facet" href="\?([^"]+)">Pad <span class="facet__count">3</span>', content
     )
     assert link is not None
     narrowed = client.get(reverse("search:search") + "?" + link.group(1).replace("&amp;", "&"))
@@ -549,7 +549,7 @@ def test_misspelt_search_still_shows_facets(client, producer):
     SampleFactory(owner=producer, name="Deep kick", category="kick")
     content = client.get(reverse("search:search"), {"q": "kik"}).content.decode()
     assert "Deep kick" in content
-    assert re.search(r'<a class="facet" href="[^"]+">kick <span class="facet__count">1', content)
+    assert re.search(r'<a class="facet" href="[^"]+">Kick <span class="facet__count">1', content)
 
 
 def test_search_pagination_keeps_the_filters(client, producer):
