@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 
-from accounts.audit import audit_log_record
-from accounts.lockout import login_lock_seconds
+from accounts.errors import LoginThrottled
+from accounts.login import login_lock_check
 from accounts.network import client_ip
 from accounts.views import too_many_requests
 from samplemind.text import plain_text
@@ -23,12 +23,13 @@ from samplemind.text import plain_text
 
 class AccountAdapter(DefaultAccountAdapter):
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
-        """The sign-in page's lock is the API's (accounts.lockout): a 429 page with Retry-After."""
+        """The sign-in page's lock is the API's (accounts.login): a 429 page with Retry-After."""
         email = str(credentials.get("email") or credentials.get("username") or "")
-        wait = login_lock_seconds(email=email)
-        if wait:
-            audit_log_record(action="login.throttled", actor_email=email[:254], request=request)
-            raise ImmediateHttpResponse(too_many_requests(request, retry_after=wait))
+        try:
+            login_lock_check(request=request, email=email)
+        except LoginThrottled as error:
+            answer = too_many_requests(request, retry_after=error.wait)
+            raise ImmediateHttpResponse(answer) from None
         super().pre_authenticate(request, **credentials)
 
     def send_account_already_exists_mail(self, email: str) -> None:

@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from accounts.audit import audit_log_record
-from accounts.lockout import login_lock_seconds
+from accounts.errors import LoginThrottled
+from accounts.login import login_lock_check
 from samplemind.api import error_body
 
 MESSAGE = "Too many attempts; wait a minute and try again."
@@ -35,8 +35,8 @@ def handler429(request: HttpRequest) -> HttpResponse:
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin's sign-in page, behind the sign-in lock the API and the site use."""
     email = request.POST.get("username", "") if request.method == "POST" else ""
-    wait = login_lock_seconds(email=email)
-    if wait:
-        audit_log_record(action="login.throttled", actor_email=email[:254], request=request)
-        return too_many_requests(request, retry_after=wait)
+    try:
+        login_lock_check(request=request, email=email)
+    except LoginThrottled as error:
+        return too_many_requests(request, retry_after=error.wait)
     return admin.site.login(request)

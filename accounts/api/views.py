@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django_ratelimit.core import get_usage, is_ratelimited
+from django_ratelimit.core import is_ratelimited
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -16,14 +15,13 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import selectors, services
+from accounts import login, selectors, services
 from accounts.api import serializers as s
 from accounts.audit import audit_log_record
-from accounts.lockout import login_lock_seconds
+from accounts.errors import EmailUnverified, LoginThrottled, WrongCredentials
 from accounts.models import ApiKey, User
 from accounts.permissions import Allowed, SignedIn
 
-LOGIN_ATTEMPTS_PER_IP = "30/m"
 SIGNUPS_PER_IP = "10/h"
 
 
@@ -93,44 +91,21 @@ class LoginView(PublicEndpoint):
 
     Five wrong passwords for one account within a minute lock further tries
     for that account until that minute is over (429 with Retry-After); see
-    :mod:`accounts.lockout`, which the sign-in page shares.
+    :mod:`accounts.login`, whose lock check the sign-in pages share.
     """
 
     @extend_schema(request=s.LoginSerializer, responses={200: s.TokenPairSerializer})
     def post(self, request: Request) -> Response:
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        email = data.validated_data["email"]
-        per_ip = get_usage(
-            request, group="login-ip", key="ip", rate=LOGIN_ATTEMPTS_PER_IP, increment=True
-        )
-        waits = [login_lock_seconds(email=email)]
-        if per_ip and per_ip["count"] > per_ip["limit"]:
-            waits.append(max(per_ip["time_left"], 1))
-        if max(waits) > 0:
-            audit_log_record(action="login.throttled", actor_email=email, request=request)
-            raise exceptions.Throttled(
-                wait=max(waits), detail="Too many sign-in attempts; wait a minute and try again."
-            )
-        # authenticate() sends user_login_failed, which the audit log and the lock record.
-        user = authenticate(request, username=email, password=data.validated_data["password"])
-        if user is None:
-            raise exceptions.AuthenticationFailed("Wrong email or password.")
-        if selectors.email_verification_required() and not selectors.email_verified(user=user):
-            audit_log_record(
-                action="login.refused",
-                actor=user,
-                request=request,
-                details={"reason": "email_unverified"},
-            )
-            raise exceptions.PermissionDenied(
-                "Confirm your email address first: follow the link in the mail sent when "
-                "you signed up, or sign in on the website to get a new one.",
-                code="email_unverified",
-            )
-        audit_log_record(
-            action="login.succeeded", actor=user, request=request, details={"method": "jwt"}
-        )
+        try:
+            user = login.jwt_login(request=request, **data.validated_data)
+        except LoginThrottled as error:
+            raise exceptions.Throttled(wait=error.wait, detail=error.message) from None
+        except WrongCredentials as error:
+            raise exceptions.AuthenticationFailed(error.message) from None
+        except EmailUnverified as error:
+            raise exceptions.PermissionDenied(error.message, code=error.code) from None
         return Response(_tokens(user))
 
 
