@@ -26,6 +26,8 @@ ARCHIVE_EXTENSIONS = frozenset({".zip", ".rar", ".7z", ".tar", ".gz", ".tgz", ".
 # Files that packs carry beside the audio and that are skipped silently.
 IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 CHUNK = 1024 * 1024
+# A member's local header, or the end record of an empty archive.
+ZIP_SIGNATURES = frozenset({b"PK\x03\x04", b"PK\x05\x06"})
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,17 @@ class Member:
 
 
 def is_zip(path: Path) -> bool:
-    return zipfile.is_zipfile(path)
+    """Whether the file's content is a zip archive, whatever its name says.
+
+    It must open with a zip signature as well: ``is_zipfile`` alone looks for an
+    end record near the end, which a long recording can hold by chance.
+    """
+    try:
+        with open(path, "rb") as file:
+            head = file.read(4)
+    except OSError:
+        return False
+    return head in ZIP_SIGNATURES and zipfile.is_zipfile(path)
 
 
 def _safe_name(name: str) -> PurePosixPath:

@@ -128,6 +128,17 @@ def sample_list(*, user: User) -> QuerySet[Sample]:
     )
 
 
+def samples_matching_text(samples: QuerySet[Sample], text: str) -> QuerySet[Sample]:
+    """``samples`` named like ``text`` or tagged with it: the library page's quick find.
+
+    Blank text matches everything; tags are stored lower-case.
+    """
+    text = text.strip()
+    if not text:
+        return samples
+    return samples.filter(Q(name__icontains=text) | Q(tags__contains=[text.lower()]))
+
+
 def sample_for_analysis(*, sample_id) -> Sample | None:
     """The sample, with ``steerable``: whether its owner corrected any analysed sample's category.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -90,9 +89,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
     samples = samples_filtered(
         selectors.sample_list(user=request.user), parsed.filters, user=request.user
     )
-    text = (params.get("q") or "").strip()
-    if text:
-        samples = samples.filter(Q(name__icontains=text) | Q(tags__contains=[text.lower()]))
+    samples = selectors.samples_matching_text(samples, params.get("q") or "")
     sort = params.get("sort") or "-created_at"
     layout = params.get("view") or request.COOKIES.get(LAYOUT_COOKIE)
     layout = layout if layout in VIEWS else "list"

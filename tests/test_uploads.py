@@ -376,6 +376,27 @@ def test_a_zipped_pack_becomes_one_batch_job(client, producer, tmp_path):
 
 
 @pytest.mark.django_db
+def test_a_pack_is_known_by_its_content_not_its_name(client, producer, tmp_path):
+    # A pack saved with a ".wav" name is still expanded...
+    pack = _zip(tmp_path / "pack.wav", {"Pack/BD_01.wav": _wav_bytes(audio.kick())})
+    # ...and a recording saved with a ".zip" name is imported as the audio it is.
+    loop = tmp_path / "loop.zip"
+    loop.write_bytes(_wav_bytes(audio.snare()))
+
+    with open(pack, "rb") as one, open(loop, "rb") as two:
+        response = client.post(BATCH, {"files": [one, two]}, **bearer(producer))
+
+    assert response.status_code == 202, response.json()
+    job = response.json()
+    assert job["errors"] == []
+    assert {s["name"] for s in job["samples"]} == {"BD 01", "loop"}
+    assert set(Sample.objects.values_list("original_filename", flat=True)) == {
+        "BD_01.wav",
+        "loop.zip",
+    }
+
+
+@pytest.mark.django_db
 def test_several_files_upload_in_one_batch(client, producer, tmp_path):
     kick = audio.write(tmp_path / "kick.wav", audio.kick())
     hat = audio.write(tmp_path / "hat.flac", audio.hihat())

@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.rbac import has_permission, quota
 from library import analysis as analyser
 from library import selectors
-from library.archives import AUDIO_EXTENSIONS, declared_audio, extract_zip, is_zip
+from library.archives import declared_audio, extract_zip, is_zip
 from library.errors import FileTooLarge, InvalidAudio
 from library.models import BatchJob, BatchKind, BatchStatus, Sample, Visibility
 from library.services.queue import enqueue_analysis
@@ -92,8 +92,9 @@ def spooled_uploads(uploads: list[UploadedFile]) -> Iterator[list[Spooled]]:
 
 
 def _is_archive(spooled: Spooled) -> bool:
-    suffix = PurePath(spooled.name).suffix.lower()
-    return suffix == ".zip" or (suffix not in AUDIO_EXTENSIONS and is_zip(spooled.path))
+    # The content decides, not the name: a pack saved as ".wav" is still expanded,
+    # and a recording saved as ".zip" is still imported as audio.
+    return is_zip(spooled.path)
 
 
 def _refuse_batch_size(count: int, batch_size: int) -> None:
