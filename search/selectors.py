@@ -15,17 +15,21 @@ from uuid import UUID
 
 from django.conf import settings
 
-from accounts.models import User
+from accounts.models import ApiKey, User
+from accounts.rbac import has_permission
 from library import analysis as analyser
 from library.errors import InvalidAudio
 from library.models import Sample
 from library.selectors import samples_visible
+from samplemind.errors import NotAllowed
 from search import cache as search_cache
 from search.backends import get_search_backend
 from search.backends.base import Facets, ResultPage, SearchFilters, Suggestion
 from search.errors import NotAnalysed
 from search.understanding import Understood, understand
 
+SIMILAR_PERMISSIONS = ("search:similar",)
+HYBRID_PERMISSIONS = ("search:similar", "search:advanced")
 # Enough of a clip to describe its timbre; bounds the work one request can cause.
 BY_SOUND_MAX_SECONDS = 30.0
 
@@ -159,6 +163,22 @@ def samples_like_sound(
 @search_cache.cached_selector("suggest")
 def search_suggestions(*, user: User, text: str, limit: int = 8) -> list[Suggestion]:
     return get_search_backend().autocomplete(user=user, text=text[:100], limit=limit)
+
+
+def sound_ranking_check(*, user: User, api_key: ApiKey | None, hybrid: bool) -> None:
+    """Refuse ranking by sound unless the plan (and the API key's scopes) allow it.
+
+    Alone, sound similarity ("more like this") needs ``search:similar``; fused
+    with text relevance (hybrid search) it needs ``search:advanced`` too.
+    """
+    needed = HYBRID_PERMISSIONS if hybrid else SIMILAR_PERMISSIONS
+    missing = [name for name in needed if not has_permission(user, name, api_key=api_key)]
+    if missing:
+        what = "sound similarity and text together" if hybrid else "sound similarity"
+        raise NotAllowed(
+            f"Ranking by {what} needs a plan with {', '.join(missing)}.",
+            details={"missing": missing},
+        )
 
 
 def visible_sample(*, user: User, sample_id: UUID) -> Sample | None:

@@ -91,7 +91,7 @@ class LoginView(PublicEndpoint):
 
     Five wrong passwords for one account within a minute lock further tries
     for that account until that minute is over (429 with Retry-After); see
-    :mod:`accounts.login`, whose lock check the sign-in pages share.
+    :mod:`accounts.lockout`, which the sign-in page shares.
     """
 
     @extend_schema(request=s.LoginSerializer, responses={200: s.TokenPairSerializer})

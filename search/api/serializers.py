@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.http import QueryDict
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 from library.api.serializers import SAMPLE_FIELDS, SampleSerializer
-from search.backends.base import SORTABLE
+from search.backends.base import SORTABLE, Hit
 from search.filters import SearchFilters, registry
 from search.keys import camelot
 
+HIT_FIELDS = ("score", "score_parts", "highlight")  # read from the hit, not its sample
 ORDERINGS = sorted(SORTABLE | {f"-{name}" for name in SORTABLE})
 
 
@@ -102,11 +105,13 @@ class AutocompleteParams(serializers.Serializer):
 class SearchResultSerializer(SampleSerializer):
     """A sample as the library shows it, plus how it scored and where the query matched."""
 
+    # Serializes search.backends.base.Hit objects: the sample's fields come from
+    # hit.sample, the scoring fields (HIT_FIELDS) from the hit itself.
+
     camelot = serializers.SerializerMethodField()
-    score = serializers.FloatField(source="search_hit.score", allow_null=True)
-    score_parts = serializers.DictField(source="search_hit.parts")
+    score = serializers.FloatField(allow_null=True)
+    score_parts = serializers.DictField(source="parts")
     highlight = serializers.DictField(
-        source="search_hit.highlight",
         child=serializers.CharField(),
         help_text="HTML with only <mark> tags; everything else is escaped.",
     )
@@ -114,7 +119,20 @@ class SearchResultSerializer(SampleSerializer):
     class Meta(SampleSerializer.Meta):
         # Not ``machine``: a hit's descriptors stay unloaded (its ``corrections`` say what the
         # producer set; the sample's own page and JSON give the analyser's reading).
-        fields = (*SAMPLE_FIELDS, "camelot", "score", "score_parts", "highlight")
+        fields = (*SAMPLE_FIELDS, "camelot", *HIT_FIELDS)
+
+    def to_representation(self, instance: Hit) -> dict:
+        # DRF's Serializer.to_representation, each field read from the hit or from its sample.
+        body = {}
+        for field in self._readable_fields:
+            owner = instance if field.field_name in HIT_FIELDS else instance.sample
+            try:
+                attribute = field.get_attribute(owner)
+            except SkipField:
+                continue
+            value = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            body[field.field_name] = None if value is None else field.to_representation(attribute)
+        return body
 
     def get_camelot(self, sample) -> str | None:
         return camelot(sample.key, sample.mode) if sample.key and sample.mode else None

@@ -20,22 +20,17 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from accounts.permissions import Allowed, request_allows
+from accounts.models import ApiKey
+from accounts.permissions import Allowed
 from library.services.uploads import spooled_uploads
 from samplemind import metrics
-from samplemind.errors import NotAllowed
 from search import selectors
 from search.api import serializers as s
 from search.backends.base import Facets, ResultPage
 
-HYBRID_PERMISSIONS = ("search:similar", "search:advanced")
-
 
 def _results(page: ResultPage, request: Request) -> list[dict]:
-    for hit in page.hits:
-        hit.sample.search_hit = hit
-    samples = [hit.sample for hit in page.hits]
-    return s.SearchResultSerializer(samples, many=True, context={"request": request}).data
+    return s.SearchResultSerializer(page.hits, many=True, context={"request": request}).data
 
 
 def _facets(facets: Facets) -> dict:
@@ -90,15 +85,11 @@ class SearchView(APIView):
         source = None
         if data.get("similar_to"):
             # Alone, similar_to is "more like this"; with text it is hybrid search.
-            hybrid = bool(data["q"].strip())
-            needed = HYBRID_PERMISSIONS if hybrid else ("search:similar",)
-            missing = [name for name in needed if not request_allows(request, name)]
-            if missing:
-                what = "sound similarity and text together" if hybrid else "sound similarity"
-                raise NotAllowed(
-                    f"Ranking by {what} needs a plan with {', '.join(missing)}.",
-                    details={"missing": missing},
-                )
+            selectors.sound_ranking_check(
+                user=request.user,
+                api_key=request.auth if isinstance(request.auth, ApiKey) else None,
+                hybrid=bool(data["q"].strip()),
+            )
             source = selectors.visible_sample(user=request.user, sample_id=data["similar_to"])
             if source is None:
                 raise Http404("No such sample.")
