@@ -141,3 +141,27 @@ def test_no_caller_of_authenticate_can_try_a_locked_accounts_password(rf, clock)
     assert authenticate(rf.post("/"), email=EMAIL, password=PASSWORD) is None
     clock.advance(61)
     assert authenticate(rf.post("/"), username=EMAIL, password=PASSWORD) == user
+
+
+def test_the_thirty_first_api_sign_in_a_minute_from_one_address_is_429_whoever_it_names(
+    client, settings
+):
+    # Each try names another address, so no account lock is involved: only the per-IP limit
+    # (the API's anonymous limit, also 30 a minute, is raised so that it does not answer first).
+    settings.ANONYMOUS_REQUESTS_PER_MINUTE = 100
+    statuses = [
+        client.post(
+            "/api/v1/auth/login",
+            {"email": f"guess{n}@example.com", "password": "nope"},
+            content_type="application/json",
+        )
+        for n in range(31)
+    ]
+
+    assert [r.status_code for r in statuses] == [401] * 30 + [429]
+    refused = statuses[-1]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused.json()["error"]["message"].startswith(
+        "Too many sign-in attempts; wait a minute and try again."
+    )
+    assert AuditLog.objects.filter(action="login.throttled", actor_email="guess30@example.com")
