@@ -14,9 +14,17 @@ from django.utils.html import format_html
 from accounts.admin import UserAdmin
 from accounts.models import User
 from library.api.files import stored_file_response
-from library.models import AnalysisResult, BatchJob, Collection, CollectionItem, Sample
+from library.models import (
+    AnalysisResult,
+    BatchJob,
+    Collection,
+    CollectionItem,
+    Sample,
+    Visibility,
+)
 from library.services.analysis import samples_reanalyze
-from library.services.samples import sample_delete
+from library.services.collections import collections_changed
+from library.services.samples import sample_delete, sample_save_as_admin
 
 
 class AnalysisResultInline(admin.TabularInline):
@@ -177,6 +185,10 @@ class SampleAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    def save_model(self, request, obj: Sample, form, change) -> None:
+        was_public = form.initial.get("visibility") == Visibility.PUBLIC
+        sample_save_as_admin(sample=obj, was_public=was_public)
+
     def delete_model(self, request, obj: Sample) -> None:
         sample_delete(sample=obj, actor=request.user, request=request, as_admin=True)
 
@@ -211,6 +223,19 @@ class CollectionAdmin(admin.ModelAdmin):
     search_fields = ("name", "owner__email")
     list_select_related = ("owner",)
     inlines = (CollectionItemInline,)
+
+    # The form saves the rows; the service retires the search answers they changed.
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        collections_changed()
+
+    def delete_model(self, request, obj: Collection) -> None:
+        super().delete_model(request, obj)
+        collections_changed()
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        collections_changed()
 
 
 @admin.register(BatchJob)

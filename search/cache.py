@@ -6,6 +6,9 @@ argument, and two *generations*: the asker's own and the public one. A
 generation is a random token in the cache; changing it orphans every answer
 stored under the old one, which then expires (``SEARCH_CACHE_SECONDS``).
 
+The services that write call ``generations_bump`` (there are no model
+signals, so ``update()``, ``bulk_create`` and a plain ``save()`` are alike):
+
 - A sample that changes, appears or goes bumps its owner's generation, and
   the public one when it is or was public (others may have seen it).
 - A collection or collection entry that changes bumps the public generation,
@@ -14,9 +17,8 @@ stored under the old one, which then expires (``SEARCH_CACHE_SECONDS``).
 
 Bumps happen at once (a later search in the same transaction sees the change)
 and again after the commit, since a search running meanwhile may have stored
-what the database held before it. Writes that skip model signals
-(``queryset.update()``, raw SQL) call ``generations_bump`` themselves, as
-re-analysis does; anything that forgets is caught by the expiry, kept short.
+what the database held before it. A write that forgets is caught by the
+expiry, kept short.
 With Redis down nothing is cached and every search reaches the backend.
 """
 
@@ -36,7 +38,6 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_init, post_save
 
 from search.backends.base import ResultPage
 
@@ -202,39 +203,3 @@ def _bump(scopes: set[str]) -> None:
         {_generation_key(scope): secrets.token_hex(8) for scope in scopes},
         timeout=GENERATION_SECONDS,
     )
-
-
-def _remember_visibility(sender: Any, instance: Any, **kwargs: Any) -> None:
-    # Read from __dict__: a deferred field must not cost a query per loaded row.
-    instance._search_visibility = instance.__dict__.get("visibility")
-
-
-def _sample_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from library.models import Visibility
-
-    before = getattr(instance, "_search_visibility", None)
-    now = instance.__dict__.get("visibility")
-    # Unknown (None) counts as public: stale answers for others are worse than a miss.
-    public = Visibility.PUBLIC in (before, now) or None in (before, now)
-    generations_bump(owner_ids=[instance.owner_id], public=public)
-    instance._search_visibility = now
-
-
-def _collection_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    generations_bump(public=True)
-
-
-def connect_signals() -> None:
-    """Connect the invalidation receivers (idempotent)."""
-    from library.models import Collection, CollectionItem, Sample
-
-    post_init.connect(_remember_visibility, sender=Sample, dispatch_uid="search-cache-init")
-    for signal in (post_save, post_delete):
-        name = "save" if signal is post_save else "delete"
-        signal.connect(_sample_changed, sender=Sample, dispatch_uid=f"search-cache-sample-{name}")
-        for model in (Collection, CollectionItem):
-            signal.connect(
-                _collection_changed,
-                sender=model,
-                dispatch_uid=f"search-cache-{model._meta.model_name}-{name}",
-            )

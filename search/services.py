@@ -11,7 +11,9 @@ from __future__ import annotations
 from django.db import connection
 from psycopg import sql
 
+from library.models import Sample
 from search.backends.postgres.words import has_spelling, spelled_words
+from search.cache import generations_bump
 
 _WORDS_OF = sql.SQL("unnest(tsvector_to_array({}))").format(spelled_words("s"))
 
@@ -62,11 +64,26 @@ def search_index_sweep(*, limit: int = 5000) -> int:
     backend = get_search_backend()
     stale = backend.stale(limit=limit)
     backend.index(stale)
+    if stale:
+        # Answers ranked from the old entries go too (their samples' owners, and
+        # everyone's: a rewritten entry may be a public sample's).
+        _retire_answers(owner_ids=_owners_of(stale))
     return len(stale)
+
+
+def _owners_of(sample_ids) -> list:
+    owners = Sample.objects.filter(pk__in=sample_ids).values_list("owner_id", flat=True)
+    return list(owners.distinct())
+
+
+def _retire_answers(*, owner_ids) -> None:
+    generations_bump(owner_ids=owner_ids, public=True)
 
 
 def search_index_rebuild() -> int:
     """Rewrite every sample's search entry and drop orphans; returns how many samples."""
     from search.backends import get_search_backend
 
-    return get_search_backend().rebuild()
+    rebuilt = get_search_backend().rebuild()
+    _retire_answers(owner_ids=Sample.objects.values_list("owner_id", flat=True).distinct())
+    return rebuilt

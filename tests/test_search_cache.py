@@ -7,11 +7,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
+from accounts.services import user_delete
 from library.models import Sample, Visibility
-from library.services.collections import collection_add_samples, collection_create
-from library.services.samples import sample_delete, sample_update
+from library.services.analysis import sample_analysis_failed
+from library.services.collections import (
+    collection_add_samples,
+    collection_create,
+    collection_remove_samples,
+)
+from library.services.corrections import sample_correct
+from library.services.samples import sample_delete, sample_save_as_admin, sample_update
 from search import selectors
-from tests.factories import SampleFactory, UserFactory, bearer
+from tests import audio
+from tests.factories import SampleFactory, UserFactory, bearer, upload_file
 
 pytestmark = pytest.mark.django_db
 
@@ -79,11 +87,12 @@ def test_people_never_see_each_others_cached_answers(client, pro):
     assert theirs == ["Shared Kick"]
 
 
-def test_creating_editing_and_deleting_a_sample_shows_in_the_next_search(client, pro):
+def test_creating_editing_and_deleting_a_sample_shows_in_the_next_search(client, pro, tmp_path):
     kick = SampleFactory(owner=pro, name="Kick One")
     assert search(client, pro, q="kick")[0] == ["Kick One"]
 
-    SampleFactory(owner=pro, name="Kick Two")
+    uploaded = upload_file(client, pro, audio.write(tmp_path / "Kick_Two.wav", audio.kick()))
+    assert uploaded.status_code == 201, uploaded.content[:300]
     assert sorted(search(client, pro, q="kick")[0]) == ["Kick One", "Kick Two"]
 
     sample_update(sample=kick, actor=pro, name="Snare One")
@@ -110,11 +119,9 @@ def test_changes_committed_elsewhere_retire_answers_too(
     SampleFactory(owner=pro, name="Deep Bass")
     assert search(client, pro, q="bass")[0] == ["Deep Bass"]
 
-    # What a worker does when an analysis finishes: a save, then the commit.
+    # A change made in a transaction that a search may overlap: bumped again at the commit.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        sample = Sample.objects.get(name="Deep Bass")
-        sample.name = "Deep Sub Bass"
-        sample.save()
+        sample_update(sample=Sample.objects.get(name="Deep Bass"), actor=pro, name="Deep Sub Bass")
 
     assert callbacks  # the second bump waits for the commit
     assert search(client, pro, q="sub")[0] == ["Deep Sub Bass"]
@@ -132,8 +139,9 @@ def test_collection_changes_reach_searches_filtered_by_collection(client, pro):
 
 def test_facets_and_suggestions_follow_changes(pro):
     SampleFactory(owner=pro, name="Crash Cymbal", category="cymbal")
+    ride = SampleFactory(owner=pro, name="Ride", category="cymbal")
     before = selectors.search_facets(user=pro, text="crash")
-    SampleFactory(owner=pro, name="Crash Ride", category="cymbal")
+    sample_update(sample=ride, actor=pro, name="Crash Ride")
 
     after = selectors.search_facets(user=pro, text="crash")
     suggestions = selectors.search_suggestions(user=pro, text="cra")
@@ -167,3 +175,62 @@ def test_reanalysis_shows_in_the_next_search(client, pro):
 
     response = client.get("/api/v1/search", {"q": "dusty"}, **bearer(pro))
     assert response.json()["results"][0]["status"] == "pending"
+
+
+def test_a_correction_shows_in_the_next_search(client, pro):
+    sample = SampleFactory(owner=pro, name="Body Hit", category="kick")
+    assert search(client, pro, q="body", category="snare")[0] == []
+
+    sample_correct(sample=sample, actor=pro, changes={"category": "snare"})
+
+    assert search(client, pro, q="body", category="snare")[0] == ["Body Hit"]
+
+
+def test_a_failed_analysis_shows_in_the_next_search(client, pro):
+    sample = SampleFactory(owner=pro, name="Broken Loop", status="analyzing")
+    assert client.get("/api/v1/search", {"q": "broken"}, **bearer(pro)).json()["results"]
+
+    sample_analysis_failed(sample_id=str(sample.pk), reason="The file ends early.")
+
+    response = client.get("/api/v1/search", {"q": "broken"}, **bearer(pro))
+    assert response.json()["results"][0]["status"] == "failed"
+
+
+def test_taking_a_sample_out_of_a_collection_shows_in_the_next_search(client, pro):
+    kick = SampleFactory(owner=pro, name="Tight Kick")
+    crate = collection_create(owner=pro, name="Crate")
+    collection_add_samples(collection=crate, actor=pro, sample_ids=[str(kick.pk)])
+    assert search(client, pro, q="kick", collection=crate.pk)[0] == ["Tight Kick"]
+
+    collection_remove_samples(collection=crate, actor=pro, sample_ids=[str(kick.pk)])
+
+    assert search(client, pro, q="kick", collection=crate.pk)[0] == []
+
+
+def test_a_deleted_account_leaves_other_peoples_results(client, pro):
+    other = UserFactory(role=Role.PRO)
+    SampleFactory(owner=other, name="Tape Hiss", visibility=Visibility.PUBLIC)
+    assert search(client, pro, q="hiss")[0] == ["Tape Hiss"]
+
+    user_delete(user=other, actor=None)
+
+    assert search(client, pro, q="hiss")[0] == []
+
+
+def test_admin_edits_show_in_the_next_search(client, pro):
+    staff = UserFactory(role=Role.ADMIN, is_superuser=True, is_staff=True)
+    shared = SampleFactory(owner=pro, name="Room Tone", visibility=Visibility.PUBLIC)
+    crate = collection_create(owner=pro, name="Crate")
+    collection_add_samples(collection=crate, actor=pro, sample_ids=[str(shared.pk)])
+    assert search(client, staff, q="room")[0] == ["Room Tone"]
+    assert search(client, pro, q="room", collection=crate.pk)[0] == ["Room Tone"]
+
+    shared.visibility = Visibility.PRIVATE  # what the admin's form sets
+    sample_save_as_admin(sample=shared, was_public=True)
+    client.force_login(staff)
+    deleted = client.post(f"/admin/library/collection/{crate.pk}/delete/", {"post": "yes"})
+
+    assert deleted.status_code == 302
+    assert search(client, staff, q="room")[0] == []
+    gone = client.get("/api/v1/search", {"q": "room", "collection": crate.pk}, **bearer(pro))
+    assert gone.status_code != 200 or gone.json()["results"] == []

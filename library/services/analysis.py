@@ -297,6 +297,7 @@ def _store_failure(sample: Sample, reason: str) -> None:
     sample.status = SampleStatus.FAILED
     sample.error = reason[:2000]
     sample.save(update_fields=["status", "error", "updated_at"])
+    generations_bump(owner_ids=[sample.owner_id], public=sample.visibility == Visibility.PUBLIC)
     AnalysisResult.objects.create(
         sample=sample,
         analyzer_version=analyser.ANALYZER_VERSION,

@@ -17,6 +17,7 @@ from library import selectors
 from library.models import Collection, CollectionItem, Sample, Visibility
 from library.services.text import clean_description, clean_name
 from samplemind.errors import Duplicate, NotAllowed, ProductError, QuotaExceeded
+from search.cache import generations_bump
 
 
 def _check_visibility(owner: User, visibility: str, current: str | None = None) -> None:
@@ -50,7 +51,14 @@ def collection_create(
             collection.save()
     except IntegrityError:
         raise Duplicate(f"You already have a collection called “{collection.name}”.") from None
+    collections_changed()
     return collection
+
+
+def collections_changed() -> None:
+    """Retire every cached search answer: collection names rank samples, and
+    any sample may sit in anyone's collection, so the public generation goes."""
+    generations_bump(public=True)
 
 
 @transaction.atomic
@@ -68,6 +76,7 @@ def collection_update(*, collection: Collection, actor: User, **changes) -> Coll
             collection.save()
     except IntegrityError:
         raise Duplicate(f"You already have a collection called “{collection.name}”.") from None
+    collections_changed()
     return collection
 
 
@@ -103,6 +112,7 @@ def collection_add_samples(*, collection: Collection, actor: User, sample_ids: l
             new.append(CollectionItem(collection=collection, sample=sample, position=position))
     CollectionItem.objects.bulk_create(new)
     collection.save(update_fields=["updated_at"])
+    collections_changed()
     return len(new)
 
 
@@ -110,6 +120,7 @@ def collection_add_samples(*, collection: Collection, actor: User, sample_ids: l
 def collection_remove_samples(*, collection: Collection, actor: User, sample_ids: list[str]) -> int:
     _owner_only(collection, actor)
     removed, _ = collection.items.filter(sample_id__in=[str(pk) for pk in sample_ids]).delete()
+    collections_changed()
     return removed
 
 
@@ -137,6 +148,7 @@ def collection_delete(
     _owner_only(collection, actor)
     details = {"collection_id": collection.pk, "name": collection.name}
     collection.delete()
+    collections_changed()
     audit_log_record(action="collection.deleted", actor=actor, request=request, details=details)
 
 

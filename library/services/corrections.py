@@ -146,6 +146,7 @@ def sample_correct(
     sample.refresh_from_db(fields=["descriptors", "corrections", *CORRECTABLE])
     updated = _apply(sample, cleaned, reset)
     sample.save(update_fields=[*updated, "updated_at"])
+    generations_bump(owner_ids=[sample.owner_id], public=sample.visibility == Visibility.PUBLIC)
     return sample
 
 
@@ -178,7 +179,7 @@ def samples_correct_bulk(
         for sample in locked:
             updated.update(_apply(sample, cleaned, reset))
             sample.updated_at = now
-        # bulk_update sends no signals; the search triggers still copy the columns.
+        # The search triggers copy the columns; cached answers are retired here.
         Sample.objects.bulk_update(locked, sorted(updated))
         generations_bump(
             owner_ids=[actor.pk],

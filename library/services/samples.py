@@ -15,6 +15,7 @@ from library.models import Sample, SampleDeletion, Visibility
 from library.services.corrections import sample_correct
 from library.services.text import clean_description, clean_name, clean_tags
 from samplemind.errors import NotAllowed
+from search.cache import generations_bump
 
 EDITABLE = ("name", "description", "tags", "visibility")
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def sample_update(
         "tags": clean_tags,
         "visibility": str,
     }
+    was_public = sample.visibility == Visibility.PUBLIC
     updated = []
     for field, value in changes.items():
         if field in EDITABLE:
@@ -53,7 +55,24 @@ def sample_update(
             updated.append(field)
     if updated:
         sample.save(update_fields=[*updated, "updated_at"])
+        sample_search_retire(sample, was_public=was_public)
     return sample
+
+
+def sample_save_as_admin(*, sample: Sample, was_public: bool) -> Sample:
+    """Store a sample as edited in the admin (fields already validated by its form)."""
+    sample.save()
+    sample_search_retire(sample, was_public=was_public)
+    return sample
+
+
+def sample_search_retire(sample: Sample, *, was_public: bool = False) -> None:
+    """Retire cached search answers that may show ``sample`` as it was.
+
+    Its owner's always; everyone's when it is or was public (others may have seen it).
+    """
+    public = was_public or sample.visibility == Visibility.PUBLIC
+    generations_bump(owner_ids=[sample.owner_id], public=public)
 
 
 def sample_delete(
@@ -74,6 +93,7 @@ def sample_delete(
             size_bytes=sample.size_bytes,
             uploaded_at=sample.created_at,
         )
+        sample_search_retire(sample)
         sample.delete()
         audit_log_record(
             action="sample.deleted",
@@ -104,6 +124,8 @@ def samples_delete_owned(*, owner: User) -> int:
             storage_names.append((preview_storage, preview_name))
     with transaction.atomic():
         deleted, _ = Sample.objects.filter(owner=owner).delete()
+        # Everyone's answers too: public samples and the owner's collections go.
+        generations_bump(owner_ids=[owner.pk], public=True)
         transaction.on_commit(lambda: _delete_files(storage_names))
     return deleted
 

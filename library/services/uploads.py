@@ -27,6 +27,7 @@ from library.services.text import clean_description, clean_name, clean_tags
 from organise.services.duplicates import near_duplicate_check, near_duplicate_record
 from samplemind.errors import Duplicate, NotAllowed, ProductError, QuotaExceeded
 from samplemind.text import human_bytes
+from search.cache import generations_bump
 
 CHUNK = 1024 * 1024
 
@@ -262,6 +263,7 @@ def sample_create(
         except BaseException:
             sample.file.delete(save=False)
             raise
+        generations_bump(owner_ids=[owner.pk], public=sample.visibility == Visibility.PUBLIC)
         _enqueue_analysis(sample)
     return sample
 
