@@ -251,7 +251,7 @@ def test_producer_journey(browser_page, live_server, celery_worker_process, tmp_
     expect(result).to_have_count(1)
     # "kick" is read as the category filter (query understanding); "journey" is highlighted.
     expect(result.locator("mark").first).to_have_text("journey")
-    expect(page.locator(".facets")).to_contain_text("kick")
+    expect(page.locator(".facets")).to_contain_text("Kick")
     result.locator(".play-button").click()
     wait_until(page, "window.samplemindAudio && !window.samplemindAudio.paused")
     wait_until(page, "window.samplemindAudio.currentTime > 0")

@@ -94,7 +94,12 @@ def test_json_lines_hold_exceptions_and_odd_extras(log_lines):
     except ValueError:
         probe_logger.exception("it broke", extra={"when": object(), "ids": (1, 2)})
 
-    (line,) = [line for line in log_lines() if line["message"] == "it broke"]
+    lines = [line for line in log_lines() if line["message"] == "it broke"]
+    # Says why when another test has left logging switched off.
+    parent = logging.getLogger("tests")
+    state = (probe_logger.disabled, logging.root.manager.disable, parent.disabled)
+    assert len(lines) == 1, f"logger disabled, logging.disable level, parent disabled: {state}"
+    (line,) = lines
     assert line["level"] == "ERROR"
     assert "ValueError: bad things" in line["exception"]
     assert line["ids"] == [1, 2]

@@ -22,10 +22,15 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import Role
 from accounts.rbac import ROLE_PERMISSIONS
 from accounts.services import api_key_create
-from library.models import BatchJob, Collection
 from studio.models import Kit
 from tests import audio
-from tests.factories import SampleFactory, UserFactory, api_key_headers
+from tests.factories import (
+    BatchJobFactory,
+    CollectionFactory,
+    SampleFactory,
+    UserFactory,
+    api_key_headers,
+)
 
 PUBLIC = "public"  # no credentials needed
 SIGNED_IN = "signed-in"  # any active account
@@ -241,9 +246,9 @@ def _subject_objects(subject) -> dict:
     sample = SampleFactory(owner=subject)
     sample.file.save("s.wav", ContentFile(_wav()), save=False)
     sample.preview.save("p.ogg", ContentFile(b"OggS"), save=True)
-    collection = Collection.objects.create(owner=subject, name="Own")
+    collection = CollectionFactory(owner=subject, name="Own")
     collection.items.create(sample=sample, position=0)
-    batch = BatchJob.objects.create(owner=subject, kind="upload", total=0)
+    batch = BatchJobFactory(owner=subject, kind="upload", total=0)
     kit = Kit.objects.create(owner=subject, name="Own kit")
     kit.pads.create(pad=0, sample=sample)
     from organise.models import SmartCollection

@@ -17,11 +17,11 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils.module_loading import import_string
 
-from library.models import Collection, CollectionItem, Sample
+from library.models import CollectionItem, Sample
 from search.backends import get_search_backend
 from search.backends.base import BaseSearchBackend, SearchFilters
 from search.models import POSTING_WEIGHTS
-from tests.factories import SampleFactory, UserFactory
+from tests.factories import CollectionFactory, SampleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ class SearchBackendContract:
     ):
         tagged = SampleFactory(owner=me, name="Untitled 1", tags=["vinyl"])
         in_collection = SampleFactory(owner=me, name="Untitled 2")
-        collection = Collection.objects.create(owner=me, name="Vinyl Finds")
+        collection = CollectionFactory(owner=me, name="Vinyl Finds")
         CollectionItem.objects.create(collection=collection, sample=in_collection)
         SampleFactory(owner=me, name="Untitled 3", description="sampled from vinyl")
 
@@ -108,7 +108,7 @@ class SearchBackendContract:
 
     def test_documents_follow_renames_and_collection_changes(self, backend, me):
         sample = SampleFactory(owner=me, name="Kick 1")
-        collection = Collection.objects.create(owner=me, name="Crate")
+        collection = CollectionFactory(owner=me, name="Crate")
         CollectionItem.objects.create(collection=collection, sample=sample)
         assert names(backend.search(user=me, text="crate")) == ["Kick 1"]
 
@@ -293,9 +293,9 @@ class SearchBackendContract:
     def test_collection_and_mine_filters(self, backend, me, other):
         mine = SampleFactory(owner=me, name="Mine")
         theirs = SampleFactory(owner=other, name="Theirs", visibility="public")
-        crate = Collection.objects.create(owner=me, name="Crate")
+        crate = CollectionFactory(owner=me, name="Crate")
         CollectionItem.objects.create(collection=crate, sample=theirs)
-        secret = Collection.objects.create(owner=other, name="Secret")
+        secret = CollectionFactory(owner=other, name="Secret")
         CollectionItem.objects.create(collection=secret, sample=theirs)
 
         assert names(backend.search(user=me, filters=SearchFilters(collection=crate.pk))) == [
@@ -507,7 +507,7 @@ class SearchBackendContract:
 
     def test_private_collection_names_do_not_make_public_samples_findable(self, backend, me, other):
         shared = SampleFactory(owner=other, name="Shared loop", visibility="public")
-        hidden = Collection.objects.create(owner=other, name="Unreleased album")
+        hidden = CollectionFactory(owner=other, name="Unreleased album")
         CollectionItem.objects.create(collection=hidden, sample=shared)
 
         assert names(backend.search(user=me, text="unreleased", fuzzy="off")) == []
@@ -776,7 +776,7 @@ def test_ranked_postings_follow_every_change_to_a_public_sample():
     assert (plain.pk, "snare") in _postings() and (plain.pk, "kick") not in _postings()
 
     before = _postings()[(plain.pk, "snare")][0]
-    shelf = Collection.objects.create(owner=plain.owner, name="Snare crate", visibility="public")
+    shelf = CollectionFactory(owner=plain.owner, name="Snare crate", visibility="public")
     CollectionItem.objects.create(collection=shelf, sample=plain)
     assert _postings()[(plain.pk, "snare")][0] > before  # also in a collection's name now
     assert (plain.pk, "crate") in _postings()
@@ -917,7 +917,7 @@ def test_others_find_a_public_sample_as_it_is_now_through_the_public_rows():
     assert names(backend.search(user=me, text="quokka", fuzzy="off")) == []
     assert names(backend.search(user=me, text="wombat")) == ["Wombat kick"]
 
-    shelf = Collection.objects.create(owner=other, name="Marsupials", visibility="public")
+    shelf = CollectionFactory(owner=other, name="Marsupials", visibility="public")
     CollectionItem.objects.create(collection=shelf, sample=sample)
     assert names(backend.search(user=me, text="marsupials")) == ["Wombat kick"]
 

@@ -12,11 +12,11 @@ from django.core.files.storage import default_storage
 
 from accounts.models import Role
 from library.analysis import analyze_file
-from library.models import Collection, Sample
+from library.models import Sample
 from studio.models import Render, RenderStatus
 from studio.services.renders import render_produce
 from tests import audio
-from tests.factories import UserFactory, bearer
+from tests.factories import CollectionFactory, UserFactory, bearer
 from tests.studio_helpers import analysed_sample, keys_note
 
 
@@ -218,7 +218,7 @@ def test_the_worker_renders_while_the_api_answers_202(client, celery_worker_proc
 @pytest.mark.django_db
 def test_a_collection_comes_as_a_zip_of_renders(client, producer, loop_100, tmp_path):
     keys = analysed_sample(producer, audio.write(tmp_path / "Keys A.wav", keys_note(57)))
-    crate = Collection.objects.create(owner=producer, name="Crate")
+    crate = CollectionFactory(owner=producer, name="Crate")
     crate.items.create(sample=loop_100, position=0)
     crate.items.create(sample=keys, position=1)
     url = f"/api/v1/collections/{crate.pk}/render?bpm=120&key=C&format=wav"
@@ -243,7 +243,7 @@ def test_a_collection_comes_as_a_zip_of_renders(client, producer, loop_100, tmp_
 
 @pytest.mark.django_db
 def test_another_persons_private_collection_is_404(client, producer):
-    crate = Collection.objects.create(owner=UserFactory(), name="Theirs")
+    crate = CollectionFactory(owner=UserFactory(), name="Theirs")
 
     answer = client.get(f"/api/v1/collections/{crate.pk}/render?bpm=120", **bearer(producer))
 

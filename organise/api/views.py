@@ -231,6 +231,7 @@ class SmartCollectionListView(APIView):
 class SmartCollectionDetailView(APIView):
     """One saved search; DELETE forgets it (its samples stay)."""
 
+    serializer_class = SmartCollectionSerializer
     permission_classes = [Allowed("collection:create")]
 
     @extend_schema(responses={200: SmartCollectionSerializer})
@@ -241,9 +242,12 @@ class SmartCollectionDetailView(APIView):
         count = smart.samples_found(owner=request.user, query=collection.query).count()
         return Response(_smart_body(collection, count))
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
+        from organise.services.smart import smart_collection_delete
+
         collection = get_object_or_404(SmartCollection, owner=request.user, pk=pk)
-        collection.delete()
+        smart_collection_delete(collection=collection)
         return Response(status=204)
 
 
