@@ -8,7 +8,7 @@ from django.urls import reverse
 from library.models import Collection, CollectionItem, Sample
 from library.services.collections import collection_create
 from tests import audio
-from tests.factories import SampleFactory, UserFactory
+from tests.factories import CollectionFactory, SampleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,7 +196,7 @@ def test_collections_list_runs_fixed_queries(
     producer.role = "studio"
     producer.save()
     for index in range(count):
-        collection = Collection.objects.create(owner=producer, name=f"Set {index}")
+        collection = CollectionFactory(owner=producer, name=f"Set {index}")
         CollectionItem.objects.create(collection=collection, sample=SampleFactory(owner=producer))
     with django_assert_max_num_queries(6):
         response = client.get(reverse("library:collections"))
@@ -205,7 +205,7 @@ def test_collections_list_runs_fixed_queries(
 
 @pytest.mark.parametrize("count", [1, 20])
 def test_collection_page_runs_fixed_queries(client, producer, count, django_assert_max_num_queries):
-    collection = Collection.objects.create(owner=producer, name="Drums")
+    collection = CollectionFactory(owner=producer, name="Drums")
     for index in range(count):
         CollectionItem.objects.create(
             collection=collection, sample=SampleFactory(owner=producer), position=index
