@@ -69,6 +69,14 @@ def duplicate_group_of(*, owner: User, sample_id) -> list[Sample]:
     return []
 
 
+def samples_without_fingerprint(*, owner: User | None = None) -> QuerySet[Sample]:
+    """Samples stored before fingerprints existed (or unreadable then), oldest first."""
+    samples = Sample.objects.filter(fingerprint__isnull=True).select_related("owner")
+    if owner is not None:
+        samples = samples.filter(owner=owner)
+    return samples.order_by("created_at", "pk")
+
+
 def rating_annotations(*, user: User) -> dict:
     """``my_rating`` (0 when unrated, so it sorts last) and ``my_favourite`` for a sample query."""
     from django.db.models import Exists, OuterRef, Subquery, Value

@@ -603,6 +603,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 1800},
     },
+    # Samples stored before near-duplicate checks existed get their fingerprints.
+    "organise-backfill-fingerprints": {
+        "task": "organise.backfill_fingerprints",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
     "billing-reconcile": {
         "task": "billing.reconcile",
         "schedule": crontab(hour=3, minute=17),

@@ -121,3 +121,35 @@ def duplicates_dismiss(*, owner: User, sample: Sample) -> int:
     return SampleFingerprint.objects.filter(owner=owner, sample_id__in=ids).update(
         near_duplicate_of=None, distance=None
     )
+
+
+# Samples fingerprinted per query in a backfill, so memory stays flat on a large library.
+BACKFILL_BATCH = 200
+
+
+def fingerprints_backfill(*, owner: User | None = None, limit: int | None = None) -> int:
+    """Fingerprint samples stored without one (oldest first); returns how many were done.
+
+    Oldest first, so each sample can be linked to an earlier copy already
+    fingerprinted. Idempotent: a sample with a fingerprint is never looked at
+    again; one that cannot be decoded is skipped (and tried again next time).
+    """
+    done = 0
+    unreadable: set = set()  # left without a fingerprint this run: not fetched again
+    while limit is None or done < limit:
+        pending = selectors.samples_without_fingerprint(owner=owner).exclude(pk__in=unreadable)
+        batch = list(pending[:BACKFILL_BATCH])
+        if not batch:
+            break
+        for sample in batch:
+            try:
+                made = sample_fingerprint(sample=sample)
+            except (OSError, ValueError):  # a missing or unreadable file: left for later
+                made = None
+            if made is None:
+                unreadable.add(sample.pk)
+                continue
+            done += 1
+            if limit is not None and done >= limit:
+                break
+    return done

@@ -1,0 +1,21 @@
+"""Background work of the organise app: thin wrappers around its services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from organise.services.duplicates import fingerprints_backfill
+
+# Samples fingerprinted per scheduled run; the next run goes on where this one stopped.
+BACKFILL_PER_RUN = 2000
+
+
+@shared_task(name="organise.backfill_fingerprints", ignore_result=True)
+def backfill_fingerprints(owner_id: int | None = None) -> int:
+    """Fingerprint samples stored without one (all owners, or one)."""
+    from accounts.models import User
+
+    owner = User.objects.filter(pk=owner_id).first() if owner_id is not None else None
+    if owner_id is not None and owner is None:
+        return 0
+    return fingerprints_backfill(owner=owner, limit=BACKFILL_PER_RUN)
