@@ -92,3 +92,61 @@ def test_backfill_links_old_copies_to_the_older_sample_and_stays_in_one_library(
 def test_fingerprint_samples_explains_an_unknown_owner():
     with pytest.raises(CommandError, match="no account"):
         _fingerprint_samples("--owner", "nobody@example.com")
+
+
+# --- import_samples -----------------------------------------------------------
+
+
+def _import(*args) -> str:
+    out = io.StringIO()
+    call_command("import_samples", *args, stdout=out, verbosity=0)
+    return out.getvalue()
+
+
+@pytest.fixture
+def folder(client, producer, tmp_path):
+    """The producer has a snare; the folder holds a quieter copy of it, a kick and its copy."""
+    upload_file(client, producer, audio.write(tmp_path / "Snare.wav", audio.snare()))
+    root = tmp_path / "Folder"
+    audio.write(root / "Snares" / "Snare quiet.wav", audio.snare() * 0.6)
+    audio.write(root / "Kicks" / "Kick A.wav", audio.kick())
+    audio.write(root / "Kicks" / "Kick B loud.wav", audio.kick() * 1.4)
+    return root
+
+
+@pytest.mark.django_db
+def test_import_skips_near_duplicates_and_names_what_they_copy(producer, folder):
+    out = _import(str(folder), "--owner", producer.email)
+
+    assert "Imported 1 files, skipped 0 duplicates, 0 could not be read." in out
+    assert "2 near-duplicates skipped" in out
+    assert "Snares/Snare quiet.wav: “Snare”" in out
+    assert "Kicks/Kick B loud.wav: “Kick A”" in out  # a copy within the import
+    names = set(Sample.objects.filter(owner=producer).values_list("name", flat=True))
+    assert names == {"Snare", "Kick A"}
+    # The imported kick has its fingerprint: a later copy is found too.
+    assert SampleFingerprint.objects.filter(sample__owner=producer).count() == 2
+
+
+@pytest.mark.django_db
+def test_import_keep_duplicates_stores_copies_linked_to_the_original(producer, folder):
+    out = _import(str(folder), "--owner", producer.email, "--keep-duplicates")
+
+    assert "Imported 3 files" in out
+    assert "2 near-duplicates kept" in out
+    links = dict(
+        SampleFingerprint.objects.filter(owner=producer).values_list(
+            "sample__name", "near_duplicate_of__name"
+        )
+    )
+    assert links == {"Snare": None, "Snare quiet": "Snare", "Kick A": None, "Kick B loud": "Kick A"}
+
+
+@pytest.mark.django_db
+def test_import_ignores_someone_elses_samples(client, producer, folder):
+    other = UserFactory(role=Role.PRO, email="other@example.com")
+
+    out = _import(str(folder / "Snares"), "--owner", other.email)
+
+    assert "Imported 1 files" in out
+    assert "near-duplicates" not in out

@@ -25,6 +25,13 @@ from library import selectors
 from library.models import BatchJob, Sample, Visibility
 from library.services.queue import enqueue_analysis
 from library.services.uploads import SampleFields, Spooled, sample_build, sample_create
+from organise.errors import NearDuplicate
+from organise.services.duplicates import (
+    CopyCheck,
+    near_duplicate_check,
+    near_duplicate_in,
+    near_duplicate_records,
+)
 from samplemind.errors import Duplicate, NotAllowed, ProductError
 from search.cache import generations_bump
 
@@ -40,6 +47,9 @@ class Imported:
     created: list[Sample] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, existing id)
     errors: list[dict] = field(default_factory=list)  # {"file", "error", "code"}
+    # Files that sound like a sample of the owner's (file, that sample's id, its name):
+    # skipped, or stored and linked to it when the import keeps near-duplicates.
+    near_duplicates: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def samples_import(
@@ -48,12 +58,16 @@ def samples_import(
     files: Iterable[tuple[Spooled, SampleFields]],
     batch: BatchJob | None = None,
     chunk_files: int | None = None,
+    keep_duplicates: bool = False,
 ) -> Imported:
     """Store each file as a new sample of ``owner`` and queue its analysis, a chunk at a time.
 
     Files whose content the library (or an earlier file of the import) holds
     are reported as duplicates with that sample's id; files that do not decode
-    or may not be stored are reported with the reason. ``files`` is consumed
+    or may not be stored are reported with the reason. Files that sound like
+    one of the owner's samples (or an earlier file of the import) are
+    near-duplicates: skipped, or with ``keep_duplicates`` stored and linked to
+    it, as an upload with ``keep_duplicate``. ``files`` is consumed
     lazily, so a progress bar around it moves as files are read.
     """
     imported = Imported()
@@ -61,18 +75,23 @@ def samples_import(
     for item in files:
         chunk.append(item)
         if len(chunk) >= (chunk_files or CHUNK_FILES):
-            _import_chunk(owner, chunk, batch, imported)
+            _import_chunk(owner, chunk, batch, imported, keep_duplicates)
             chunk = []
     if chunk:
-        _import_chunk(owner, chunk, batch, imported)
+        _import_chunk(owner, chunk, batch, imported, keep_duplicates)
     return imported
 
 
 def _import_chunk(
-    owner: User, chunk: list[tuple[Spooled, SampleFields]], batch: BatchJob | None, into: Imported
+    owner: User,
+    chunk: list[tuple[Spooled, SampleFields]],
+    batch: BatchJob | None,
+    into: Imported,
+    keep_duplicates: bool,
 ) -> None:
     held = selectors.samples_by_content(owner=owner, sha256s=[s.sha256 for s, _ in chunk])
     fresh: list[tuple[Spooled, SampleFields, Sample]] = []
+    checks: list[tuple[Sample, CopyCheck]] = []
     for spooled, fields in chunk:
         if spooled.sha256 in held:
             into.duplicates.append((spooled.name, str(held[spooled.sha256])))
@@ -81,13 +100,26 @@ def _import_chunk(
             if fields.visibility == Visibility.PUBLIC and not has_permission(owner, "audio:share"):
                 raise NotAllowed("This account's plan does not include sharing samples publicly.")
             sample = sample_build(owner=owner, spooled=spooled, fields=fields, batch=batch)
+            check = near_duplicate_check(
+                owner=owner, path=spooled.path, name=spooled.name, keep=True
+            )
         except ProductError as exc:
             into.errors.append({"file": spooled.name, "error": exc.message, "code": exc.code})
             continue
+        if check is not None:
+            check = near_duplicate_in(check, checks)
+            if check.original is not None:
+                into.near_duplicates.append(
+                    (spooled.name, str(check.original.pk), check.original.name)
+                )
+                if not keep_duplicates:
+                    continue
+            checks.append((sample, check))
         held[spooled.sha256] = sample.pk
+        fields.keep_duplicate = keep_duplicates
         fresh.append((spooled, fields, sample))
     if fresh:
-        into.created += _store_chunk(owner, fresh, batch, into)
+        into.created += _store_chunk(owner, fresh, batch, into, checks)
 
 
 def _store_chunk(
@@ -95,6 +127,7 @@ def _store_chunk(
     fresh: list[tuple[Spooled, SampleFields, Sample]],
     batch: BatchJob | None,
     into: Imported,
+    checks: list[tuple[Sample, CopyCheck]],
 ) -> list[Sample]:
     samples = [sample for _, _, sample in fresh]
     try:
@@ -105,6 +138,7 @@ def _store_chunk(
                 with open(spooled.path, "rb") as handle:
                     sample.file.save(sample.original_filename, File(handle), save=False)
             Sample.objects.bulk_create(samples)
+            near_duplicate_records(checks)
             for sample in samples:
                 enqueue_analysis(str(sample.pk))
             # bulk_create sends no signals: retire the owner's cached search answers.
@@ -137,6 +171,9 @@ def _store_one_by_one(
             )
         except Duplicate as exc:
             into.duplicates.append((spooled.name, exc.details.get("sample_id", "")))
+        except NearDuplicate as exc:  # a copy stored meanwhile, near-duplicates not kept
+            details = exc.details
+            into.near_duplicates.append((spooled.name, details["sample_id"], details["name"]))
         except ProductError as exc:
             into.errors.append({"file": spooled.name, "error": exc.message, "code": exc.code})
     return created

@@ -94,6 +94,30 @@ def sample_fingerprint(*, sample: Sample) -> SampleFingerprint | None:
     return SampleFingerprint.objects.get(sample=sample)
 
 
+def near_duplicate_records(pairs: list[tuple[Sample, CopyCheck | None]]) -> None:
+    """``near_duplicate_record`` for many new samples at once (one INSERT; imports)."""
+    SampleFingerprint.objects.bulk_create(
+        SampleFingerprint(
+            sample=sample,
+            owner_id=sample.owner_id,
+            sketch=check.sketch,
+            frames=check.print_.to_bytes(),
+            near_duplicate_of=check.original,
+            distance=check.distance,
+        )
+        for sample, check in pairs
+        if check is not None
+    )
+
+
+def near_duplicate_in(check: CopyCheck, earlier: list[tuple[Sample, CopyCheck]]) -> CopyCheck:
+    """Also compare with files not stored yet (an import's chunk); the closer copy wins."""
+    found = closest_copy(check.print_, ((s, c.print_) for s, c in earlier))
+    if found is not None and (check.distance is None or found[1] < check.distance):
+        check.original, check.distance = found
+    return check
+
+
 @contextmanager
 def _local_copy(handle) -> Iterator[Path]:
     """A stored file (perhaps in a bucket) as a local path the decoder can read."""

@@ -1,8 +1,12 @@
-"""Import a folder tree of samples for one account, skipping exact duplicates.
+"""Import a folder tree of samples for one account, skipping exact and near-duplicates.
 
     python manage.py import_samples DIR --owner EMAIL [--collection NAME] [--wait]
+        [--keep-duplicates]
 
 Folder names become tags (Drums/Kicks/BD_01.wav is tagged "drums", "kicks").
+A file that sounds like one of the account's samples (re-encoded, quieter,
+trimmed...) is a near-duplicate: skipped and listed in the summary, or with
+--keep-duplicates stored and linked to that sample (see the duplicates page).
 Quotas are not applied: this is the operator's tool.
 """
 
@@ -40,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--collection", help="also add the samples to this collection")
         parser.add_argument("--wait", action="store_true", help="return once analysis is over")
         parser.add_argument("--timeout", type=float, default=3600, help="seconds to --wait at most")
+        parser.add_argument(
+            "--keep-duplicates",
+            action="store_true",
+            help="store files that sound like a sample already there (linked to it)",
+        )
 
     def handle(
         self,
@@ -49,6 +58,7 @@ class Command(BaseCommand):
         collection: str | None,
         wait: bool,
         timeout: float,
+        keep_duplicates: bool = False,
         **options,
     ) -> None:
         if not directory.is_dir():
@@ -68,14 +78,20 @@ class Command(BaseCommand):
             owner=user, kind=BatchKind.IMPORT, status=BatchStatus.RUNNING, total=len(paths)
         )
         progress = tqdm(paths, desc="Importing", unit="file", disable=options["verbosity"] < 1)
-        result = samples_import(owner=user, files=self._spooled(directory, progress), batch=job)
+        result = samples_import(
+            owner=user,
+            files=self._spooled(directory, progress),
+            batch=job,
+            keep_duplicates=keep_duplicates,
+        )
         created, errors = result.created, result.errors
         duplicates = [sample_id for _name, sample_id in result.duplicates]
         if target is not None and duplicates:
             collection_add_samples(
                 collection=target, actor=user, sample_ids=[i for i in duplicates if i]
             )
-        job.total = len(paths) - len(duplicates)
+        skipped_copies = [] if keep_duplicates else result.near_duplicates
+        job.total = len(paths) - len(duplicates) - len(skipped_copies)
         job.errors = errors
         job.save(update_fields=["total", "errors"])
         if target is not None and created:
@@ -88,6 +104,13 @@ class Command(BaseCommand):
         )
         for error in errors:
             self.stdout.write(f"  {error['file']}: {error['error']}")
+        if result.near_duplicates:
+            what = "kept (linked to it)" if keep_duplicates else "skipped (--keep-duplicates keeps)"
+            self.stdout.write(
+                f"{len(result.near_duplicates)} near-duplicates {what}, each sounds like:"
+            )
+            for name, _sample_id, original in result.near_duplicates:
+                self.stdout.write(f"  {name}: “{original}”")
         if wait:
             # Duplicates count too: their samples may still be waiting for analysis.
             existing = [sample_id for sample_id in duplicates if sample_id]
