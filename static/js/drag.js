@@ -28,6 +28,10 @@
     loadProject().then((value) => {
       settings = value;
     });
+    // The player bar's control changes the project (player.js).
+    document.addEventListener("samplemind:project", (event) => {
+      settings = event.detail;
+    });
     rows.forEach((row) => {
       row.draggable = true;
     });

@@ -4,7 +4,7 @@
  * position and the total are right before the file has loaded), the peaks URL for the
  * waveform, the name and the page. The selection outlives the sound: when a one-shot ends,
  * ↓ goes on from it. Keys: ↑/↓ select and play, space play/stop, ←/→ seek, enter opens,
- * l loops, / searches, ? lists the keys.
+ * l loops, m matches the project tempo and key, / searches, ? lists the keys.
  */
 (function () {
   "use strict";
@@ -94,12 +94,12 @@
     state.peaks = null;
     audio.src = button.dataset.src;
     audio.loop = ui.loop && ui.loop.getAttribute("aria-pressed") === "true";
+    applyMatch();
     if (bar) { bar.dataset.idle = "false"; }
     if (ui.title) {
       ui.title.textContent = button.dataset.name || "Sample";
       ui.title.href = urlOf(button, "href") || "#content";
     }
-    if (ui.meta) { ui.meta.textContent = button.dataset.meta || ""; }
     peaksFor(button).then(function (data) {
       if (state.track !== button) { return; }
       state.peaks = data.peaks;
@@ -342,6 +342,118 @@
     });
   }
 
+  // ------------------------------------------------------------------ matching the project
+
+  // With matching on, the browser itself plays a loop at the project tempo (its own
+  // time-stretch: preservesPitch) and shifts a tonal sound to the project key like a sampler
+  // (rate is pitch), so audition needs no request. The rule is the render's (studio/matching.py);
+  // the rows say what it needs (data-loop-bpm, data-pitch, data-mode, data-drum). A tonal
+  // loop is only stretched here; "Download at …" renders both on the server.
+  var PITCHES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+  var MAX_SHIFT = 6;
+  var match = {
+    box: document.getElementById("player-match"),
+    bpm: document.getElementById("player-bpm"),
+    key: document.getElementById("player-key"),
+    toggle: document.getElementById("player-matching"),
+    project: null,  // the last answer of /api/v1/studio/project
+    saves: 0,  // only the latest save's answer is shown (quick changes cross on the wire)
+  };
+
+  // The loop's tempo, its half or its double, whichever is nearest the project's.
+  function tempoRatio(sourceBpm, targetBpm) {
+    var nearest = [sourceBpm / 2, sourceBpm, sourceBpm * 2].reduce(function (best, bpm) {
+      return Math.abs(Math.log(targetBpm / bpm)) < Math.abs(Math.log(targetBpm / best)) ? bpm : best;
+    });
+    return targetBpm / nearest;
+  }
+
+  // Semitones (-6..+6) to the project key, or to its relative when the modes differ.
+  function keyShift(pitch, mode, target, targetMode) {
+    var to = PITCHES.indexOf(target);
+    if (mode && targetMode && mode !== targetMode) { to += targetMode === "major" ? -3 : 3; }
+    var distance = (((to - PITCHES.indexOf(pitch)) % 12) + 12) % 12;
+    return distance > MAX_SHIFT ? distance - 12 : distance;
+  }
+
+  function matchFor(button) {
+    var project = match.project;
+    var data = button && button.dataset;
+    if (!project || !project.matching || !data) { return null; }
+    if (data.loopBpm && project.bpm) {
+      return { rate: tempoRatio(parseFloat(data.loopBpm), project.bpm), preservesPitch: true, note: "at " + project.bpm + " BPM" };
+    }
+    if (data.pitch && project.key && (!data.drum || project.pitch_drums)) {
+      var semitones = keyShift(data.pitch, data.mode, project.key, project.mode);
+      var sign = semitones > 0 ? "+" : semitones < 0 ? "−" : "±";
+      return { rate: Math.pow(2, semitones / 12), preservesPitch: false, note: sign + Math.abs(semitones) + " st to " + project.key };
+    }
+    return null;
+  }
+
+  function applyMatch() {
+    var matched = matchFor(state.track);
+    audio.preservesPitch = matched ? matched.preservesPitch : true;
+    audio.defaultPlaybackRate = audio.playbackRate = matched ? matched.rate : 1;
+    if (ui.meta && state.track) {
+      ui.meta.textContent = (state.track.dataset.meta || "") + (matched ? " · " + matched.note : "");
+    }
+  }
+
+  function showProject(project) {
+    match.project = project;
+    match.bpm.value = project.bpm || "";
+    match.key.value = project.key ? project.key + (project.mode === "minor" ? "m" : "") : "";
+    match.toggle.setAttribute("aria-pressed", project.matching ? "true" : "false");
+    match.box.hidden = false;
+    applyMatch();
+    // drag.js names a dragged render after the project.
+    document.dispatchEvent(new CustomEvent("samplemind:project", { detail: project }));
+  }
+
+  function saveProject(changes) {
+    var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    headers["Content-Type"] = "application/json";
+    var save = (match.saves += 1);
+    fetch(match.box.dataset.projectUrl, {
+      method: "PATCH", body: JSON.stringify(changes), headers: headers, credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        if (save !== match.saves) { return; }
+        if (response.ok) { showProject(body); return; }
+        showProject(match.project);  // back to what is stored
+        var problem = Object.keys(body).map(function (name) { return [].concat(body[name]).join(" "); })[0];
+        if (ui.meta) { ui.meta.textContent = "Project not saved: " + (problem || response.status); }
+      });
+    }).catch(function () {
+      if (ui.meta) { ui.meta.textContent = "Project not saved: no connection."; }
+    });
+  }
+
+  function setMatching(on) {
+    if (!match.project) { return; }
+    // Heard at once; the account remembers it a moment later.
+    showProject(Object.assign({}, match.project, { matching: on }));
+    saveProject({ matching: on });
+  }
+
+  if (match.box) {
+    PITCHES.forEach(function (pitch) {
+      ["", "m"].forEach(function (minor) {
+        match.key.add(new Option(pitch + (minor ? " minor" : " major"), pitch + minor));
+      });
+    });
+    match.bpm.addEventListener("change", function () {
+      saveProject({ bpm: match.bpm.value === "" ? null : parseFloat(match.bpm.value) });
+    });
+    match.key.addEventListener("change", function () { saveProject({ key: match.key.value || null }); });
+    match.toggle.addEventListener("click", function () { setMatching(!match.project.matching); });
+    fetch(match.box.dataset.projectUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (project) { if (project) { showProject(project); } })
+      .catch(function () { /* the control stays hidden */ });
+  }
+
   function showKeys() {
     if (ui.help && !ui.help.open && ui.help.showModal) { ui.help.showModal(); }
   }
@@ -397,6 +509,12 @@
       case "L":
         event.preventDefault();
         setLoop(!audio.loop);
+        break;
+      case "m":
+      case "M":
+        if (!match.project) { return; }
+        event.preventDefault();
+        setMatching(!match.project.matching);
         break;
       case "/":
         var box = searchBox();

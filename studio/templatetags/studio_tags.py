@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 
 from studio import selectors
-from studio.matching import Source, plan_render
+from studio.matching import DRUM_CATEGORIES, Source, pitch_of, plan_render
 
 register = template.Library()
 
@@ -43,3 +43,26 @@ def matched_downloads(context, sample) -> dict:
         "wav_url": f"{url}?match=1&format=wav",
         "flac_url": f"{url}?match=1&format=flac",
     }
+
+
+@register.filter
+def match_pitch(sample) -> str:
+    """The pitch class the player shifts from: the key, else the root note (the render's rule)."""
+    return pitch_of(source_of(sample)) or ""
+
+
+@register.filter
+def is_drum(sample) -> bool:
+    """Drums keep their pitch in the player unless the project asks otherwise."""
+    return getattr(sample, "category", None) in DRUM_CATEGORIES
+
+
+def source_of(sample) -> Source:
+    return Source(
+        is_loop=bool(getattr(sample, "is_loop", False)),
+        bpm=getattr(sample, "bpm", None),
+        key=getattr(sample, "key", None),
+        mode=getattr(sample, "mode", None),
+        root_note=(getattr(sample, "descriptors", None) or {}).get("root_note"),
+        category=getattr(sample, "category", None),
+    )
