@@ -37,7 +37,7 @@ def _recent_jobs(request: HttpRequest):
 
 def _store(request: HttpRequest, job, upload_file, path: str | None) -> dict:
     """One sent file into ``job``; its rows for the upload list."""
-    entry = {"name": path or upload_file.name, "samples": [], "errors": []}
+    entry = {"name": path or upload_file.name, "samples": [], "errors": [], "copies": []}
     try:
         with spooled_uploads([upload_file]) as spooled:
             outcome = upload_batch_add(
@@ -45,6 +45,7 @@ def _store(request: HttpRequest, job, upload_file, path: str | None) -> dict:
                 spooled=spooled[0],
                 path=path or upload_file.name,
                 folder_collections=request.POST.get("collections") == "1",
+                keep_duplicate=request.POST.get("keep_duplicate") == "1",
             )
     except ProductError as exc:  # too large to spool: nothing reached the job
         entry["errors"].append(exc.message)
@@ -53,8 +54,12 @@ def _store(request: HttpRequest, job, upload_file, path: str | None) -> dict:
         return entry
     entry["samples"] = outcome.samples
     entry["errors"] = [
-        f"{e['file']}: {e['error']}" for e in outcome.errors if e.get("code") != "skipped"
+        f"{e['file']}: {e['error']}"
+        for e in outcome.errors
+        if e.get("code") not in ("skipped", "near_duplicate")
     ]
+    # Near-duplicates get a "Keep anyway" button: the page sends the file again to keep it.
+    entry["copies"] = [e for e in outcome.errors if e.get("code") == "near_duplicate"]
     return entry
 
 

@@ -6,9 +6,10 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from accounts.models import Role
-from library.models import Sample
+from library.models import BatchJob, Sample
 from organise.models import SampleFingerprint
 from organise.tasks import backfill_fingerprints
 from tests import audio
@@ -150,3 +151,59 @@ def test_import_ignores_someone_elses_samples(client, producer, folder):
 
     assert "Imported 1 files" in out
     assert "near-duplicates" not in out
+
+
+# --- the upload page: "Keep anyway" -----------------------------------------------
+
+
+def _send(client, url, path, **extra):
+    with open(path, "rb") as handle:
+        return client.post(url, {"files": [handle], "path": path.name, **extra})
+
+
+@pytest.mark.django_db
+def test_upload_page_offers_keep_anyway_and_keeping_stores_the_copy_linked(
+    client, producer, tmp_path
+):
+    client.force_login(producer)
+    first = _send_whole_job(client, audio.write(tmp_path / "Clap.wav", audio.clap()))
+    original = Sample.objects.get(owner=producer)
+    job = client.post(reverse("library:upload-batches"), {"total": "1"}).json()
+    copy = audio.write(tmp_path / "Clap loud.wav", audio.clap() * 1.3)
+
+    refused = _send(client, job["files_url"], copy).content.decode()
+
+    assert first.status_code == 200
+    assert "sounds like “Clap”" in refused
+    assert 'data-keep-duplicate="Clap loud.wav">Keep anyway</button>' in refused
+    assert reverse("library:sample", args=[original.pk]) in refused
+    summary = client.get(job["summary_url"]).content.decode()
+    assert "Clap loud.wav" in summary  # listed as refused
+
+    kept = _send(client, job["files_url"], copy, keep_duplicate="1").content.decode()
+
+    stored = Sample.objects.get(owner=producer, name="Clap loud")
+    assert f'data-sample="{stored.pk}"' in kept
+    assert "Keep anyway" not in kept
+    assert SampleFingerprint.objects.get(sample=stored).near_duplicate_of == original
+    batch = BatchJob.objects.get(pk=job["id"])
+    assert batch.errors == []  # the refusal left the job's summary
+    assert batch.failed == 0
+
+
+def _send_whole_job(client, path):
+    job = client.post(reverse("library:upload-batches"), {"total": "1"}).json()
+    return _send(client, job["files_url"], path)
+
+
+@pytest.mark.django_db
+def test_keep_anyway_escapes_names(client, producer, tmp_path):
+    client.force_login(producer)
+    _send_whole_job(client, audio.write(tmp_path / "<b>Clap.wav", audio.clap()))
+
+    refused = _send_whole_job(client, audio.write(tmp_path / "<i>again.wav", audio.clap() * 0.8))
+
+    html = refused.content.decode()
+    assert "Keep anyway" in html
+    assert "<b>" not in html and "<i>" not in html
+    assert "&lt;i&gt;again.wav" in html

@@ -61,18 +61,29 @@ def upload_batch_start(*, owner: User, total: int) -> BatchJob:
 
 
 def upload_batch_add(
-    *, job: BatchJob, spooled: Spooled, path: str | None, folder_collections: bool = False
+    *,
+    job: BatchJob,
+    spooled: Spooled,
+    path: str | None,
+    folder_collections: bool = False,
+    keep_duplicate: bool = False,
 ) -> FileOutcome:
-    """Store one sent file (a zip: each audio member) in ``job``; record every refusal on it."""
+    """Store one sent file (a zip: each audio member) in ``job``; record every refusal on it.
+
+    ``keep_duplicate``: a file sent again after it was refused as a near-duplicate
+    ("Keep anyway"); stored linked to the sample it copies, its refusal leaves the job.
+    """
     where = clean_path(path, spooled.name)
     outcome = FileOutcome()
     try:
         if _is_archive(spooled):
-            _add_archive(job, spooled, where, folder_collections, outcome)
+            _add_archive(job, spooled, where, folder_collections, outcome, keep_duplicate)
         else:
-            _add_one(job, spooled, where, folder_collections, outcome)
+            _add_one(job, spooled, where, folder_collections, outcome, keep_duplicate)
     except ProductError as exc:
         outcome.errors.append(_refusal(str(where), exc))
+    if keep_duplicate and outcome.samples:
+        _forget_near_duplicates(job, {s.source_path for s in outcome.samples})
     _record(job, outcome.errors)
     batch_job_refresh(job=BatchJob.objects.get(pk=job.pk))
     return outcome
@@ -91,9 +102,16 @@ def _refusal(name: str, exc: ProductError) -> dict:
 
 
 def _add_one(
-    job: BatchJob, spooled: Spooled, where: PurePosixPath, collections: bool, outcome: FileOutcome
+    job: BatchJob,
+    spooled: Spooled,
+    where: PurePosixPath,
+    collections: bool,
+    outcome: FileOutcome,
+    keep_duplicate: bool = False,
 ) -> None:
-    fields = SampleFields(extra_tags=folder_tags(where), source_path=str(where))
+    fields = SampleFields(
+        extra_tags=folder_tags(where), source_path=str(where), keep_duplicate=keep_duplicate
+    )
     sample = sample_create(owner=job.owner, spooled=spooled, fields=fields, batch=job)
     outcome.samples.append(sample)
     if collections:
@@ -101,7 +119,12 @@ def _add_one(
 
 
 def _add_archive(
-    job: BatchJob, spooled: Spooled, where: PurePosixPath, collections: bool, outcome: FileOutcome
+    job: BatchJob,
+    spooled: Spooled,
+    where: PurePosixPath,
+    collections: bool,
+    outcome: FileOutcome,
+    keep_duplicate: bool = False,
 ) -> None:
     if not has_permission(job.owner, "audio:batch"):
         raise NotAllowed("Your plan does not include zip and batch uploads (audio:batch).")
@@ -117,7 +140,7 @@ def _add_archive(
         for member in members:
             inner = base / clean_path(member.name, PurePosixPath(member.name).name)
             try:
-                _add_one(job, member, inner, collections, outcome)
+                _add_one(job, member, inner, collections, outcome, keep_duplicate)
             except ProductError as exc:
                 outcome.errors.append(_refusal(str(inner), exc))
 
@@ -146,6 +169,22 @@ def _collect(job: BatchJob, sample: Sample, where: PurePosixPath, outcome: FileO
                 "code": "not_collected",
             }
         )
+
+
+def _forget_near_duplicates(job: BatchJob, paths: set[str]) -> None:
+    """Files kept after all: their near-duplicate refusals leave the job, which counts again."""
+    with transaction.atomic():
+        locked = BatchJob.objects.select_for_update(no_key=True).get(pk=job.pk)
+        kept = [
+            e for e in locked.errors if e.get("code") == "near_duplicate" and e["file"] in paths
+        ]
+        if not kept:
+            return
+        locked.errors = [e for e in locked.errors if e not in kept]
+        # A job finished by counting the refusals is running again until the kept ones are read.
+        locked.finished_at = None
+        locked.status = BatchStatus.RUNNING
+        locked.save(update_fields=["errors", "finished_at", "status"])
 
 
 def _record(job: BatchJob, errors: list[dict]) -> None:

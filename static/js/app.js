@@ -82,7 +82,21 @@
     state.textContent = reason;
   }
 
-  function sendOne(url, item, collections, done) {
+  // "Keep anyway" on a file refused as a near-duplicate: send it again with keep_duplicate=1.
+  // (A zip is sent again whole: its members kept before are answered as exact duplicates.)
+  function keepAnyway(url, item, collections, rows) {
+    var again = { file: item.file, path: item.path, summaryUrl: item.summaryUrl };
+    again.row = queueRow(again);
+    var copies = rows.filter(function (li) { return li.querySelector("[data-keep-duplicate]"); });
+    copies[0].replaceWith(again.row);
+    copies.slice(1).forEach(function (li) { li.remove(); });
+    sendOne(url, again, collections, function () {
+      var box = document.getElementById("upload-summary");
+      if (again.summaryUrl && box.childElementCount) { showSummary(again.summaryUrl); }
+    }, true);
+  }
+
+  function sendOne(url, item, collections, done, keep) {
     var row = item.row;
     var bar = row.querySelector("progress");
     var state = row.querySelector(".upload-item__state");
@@ -90,6 +104,7 @@
     body.append("files", item.file, item.file.name);
     body.append("path", item.path);
     if (collections) { body.append("collections", "1"); }
+    if (keep) { body.append("keep_duplicate", "1"); }
     var xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     var headers = csrfHeaders();
@@ -107,7 +122,13 @@
         holder.innerHTML = xhr.responseText;
         var rows = Array.prototype.slice.call(holder.children);
         if (rows.length) { row.replaceWith.apply(row, rows); } else { row.remove(); }
-        rows.forEach(function (li) { if (window.htmx) { window.htmx.process(li); } });
+        rows.forEach(function (li) {
+          if (window.htmx) { window.htmx.process(li); }
+          var keepButton = li.querySelector("[data-keep-duplicate]");
+          if (keepButton) {
+            keepButton.addEventListener("click", function () { keepAnyway(url, item, collections, rows); });
+          }
+        });
       } else {
         notSent(url, item, row, xhr.status === 413 ? (xhr.responseText || "The file is too large.") : "The server refused it (" + xhr.status + ").");
       }
@@ -155,6 +176,7 @@
         return response.json();
       })
       .then(function (job) {
+        items.forEach(function (item) { item.summaryUrl = job.summary_url; });
         var waiting = items.slice();
         var running = 0;
         function next() {
