@@ -13,8 +13,9 @@ the operator's tool.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -25,19 +26,30 @@ from library import selectors
 from library.models import BatchJob, Sample, Visibility
 from library.services.queue import enqueue_analysis
 from library.services.uploads import SampleFields, Spooled, sample_build, sample_create
-from organise.errors import NearDuplicate
-from organise.services.duplicates import (
-    CopyCheck,
-    near_duplicate_check,
-    near_duplicate_in,
-    near_duplicate_records,
-)
 from samplemind.errors import Duplicate, NotAllowed, ProductError
 from search.cache import generations_bump
 
 logger = logging.getLogger(__name__)
 
 CHUNK_FILES = 50
+
+
+@dataclass
+class CopyChecks:
+    """How an import finds near-duplicates; set by the organise app, which the library
+    does not import (``OrganiseConfig.ready``), as it adds its sample annotations.
+
+    ``check(owner=, path=, name=, earlier=)`` answers None (not fingerprinted) or an
+    object whose ``original`` is the sample (stored, or among ``earlier``: pairs of a
+    sample of this chunk and its check) the file copies, or None; ``record(pairs)``
+    stores the checks of a chunk's new samples in its transaction.
+    """
+
+    check: Callable[..., Any]
+    record: Callable[[list[tuple[Sample, Any]]], None]
+
+
+COPY_CHECKS: CopyChecks | None = None
 
 
 @dataclass
@@ -91,7 +103,7 @@ def _import_chunk(
 ) -> None:
     held = selectors.samples_by_content(owner=owner, sha256s=[s.sha256 for s, _ in chunk])
     fresh: list[tuple[Spooled, SampleFields, Sample]] = []
-    checks: list[tuple[Sample, CopyCheck]] = []
+    checks: list[tuple[Sample, Any]] = []
     for spooled, fields in chunk:
         if spooled.sha256 in held:
             into.duplicates.append((spooled.name, str(held[spooled.sha256])))
@@ -100,14 +112,15 @@ def _import_chunk(
             if fields.visibility == Visibility.PUBLIC and not has_permission(owner, "audio:share"):
                 raise NotAllowed("This account's plan does not include sharing samples publicly.")
             sample = sample_build(owner=owner, spooled=spooled, fields=fields, batch=batch)
-            check = near_duplicate_check(
-                owner=owner, path=spooled.path, name=spooled.name, keep=True
-            )
+            check = None
+            if COPY_CHECKS is not None:
+                check = COPY_CHECKS.check(
+                    owner=owner, path=spooled.path, name=spooled.name, earlier=checks
+                )
         except ProductError as exc:
             into.errors.append({"file": spooled.name, "error": exc.message, "code": exc.code})
             continue
         if check is not None:
-            check = near_duplicate_in(check, checks)
             if check.original is not None:
                 into.near_duplicates.append(
                     (spooled.name, str(check.original.pk), check.original.name)
@@ -127,7 +140,7 @@ def _store_chunk(
     fresh: list[tuple[Spooled, SampleFields, Sample]],
     batch: BatchJob | None,
     into: Imported,
-    checks: list[tuple[Sample, CopyCheck]],
+    checks: list[tuple[Sample, Any]],
 ) -> list[Sample]:
     samples = [sample for _, _, sample in fresh]
     try:
@@ -138,7 +151,8 @@ def _store_chunk(
                 with open(spooled.path, "rb") as handle:
                     sample.file.save(sample.original_filename, File(handle), save=False)
             Sample.objects.bulk_create(samples)
-            near_duplicate_records(checks)
+            if COPY_CHECKS is not None and checks:
+                COPY_CHECKS.record(checks)
             for sample in samples:
                 enqueue_analysis(str(sample.pk))
             # bulk_create sends no signals: retire the owner's cached search answers.
@@ -171,10 +185,11 @@ def _store_one_by_one(
             )
         except Duplicate as exc:
             into.duplicates.append((spooled.name, exc.details.get("sample_id", "")))
-        except NearDuplicate as exc:  # a copy stored meanwhile, near-duplicates not kept
-            details = exc.details
-            into.near_duplicates.append((spooled.name, details["sample_id"], details["name"]))
         except ProductError as exc:
+            if exc.code == "near_duplicate":  # a copy stored meanwhile, copies not kept
+                details = exc.details
+                into.near_duplicates.append((spooled.name, details["sample_id"], details["name"]))
+                continue
             into.errors.append({"file": spooled.name, "error": exc.message, "code": exc.code})
     return created
 

@@ -110,6 +110,15 @@ def near_duplicate_records(pairs: list[tuple[Sample, CopyCheck | None]]) -> None
     )
 
 
+def import_copy_check(
+    *, owner: User, path: Path, name: str, earlier: list[tuple[Sample, CopyCheck]]
+) -> CopyCheck | None:
+    """An imported file's check (library.services.imports.COPY_CHECKS): the owner's
+    samples, then the files of its chunk not stored yet; the closer copy wins."""
+    check = near_duplicate_check(owner=owner, path=path, name=name, keep=True)
+    return None if check is None else near_duplicate_in(check, earlier)
+
+
 def near_duplicate_in(check: CopyCheck, earlier: list[tuple[Sample, CopyCheck]]) -> CopyCheck:
     """Also compare with files not stored yet (an import's chunk); the closer copy wins."""
     found = closest_copy(check.print_, ((s, c.print_) for s, c in earlier))
