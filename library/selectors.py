@@ -151,6 +151,18 @@ def sample_for_analysis(*, sample_id) -> Sample | None:
     return Sample.objects.annotate(steerable=Exists(corrected)).filter(pk=sample_id).first()
 
 
+def exact_cosine_distance(vector: Sequence[float]) -> ExpressionWrapper:
+    """Cosine distance of ``embedding`` to ``vector``, ordered exactly (never by an index).
+
+    Written as ``distance + 0`` so PostgreSQL cannot use an HNSW index: that
+    would search everyone's samples approximately and may drop one owner's few,
+    all the more when the index holds many dead rows.
+    """
+    return ExpressionWrapper(
+        CosineDistance("embedding", list(vector)) + Value(0.0), output_field=FloatField()
+    )
+
+
 def corrected_neighbours(
     *,
     owner_id: int,
@@ -161,13 +173,9 @@ def corrected_neighbours(
 ) -> list[tuple[str, float]]:
     """The owner's samples with a corrected category nearest ``vector``: (category, distance).
 
-    At most ``k``, each under ``max_distance`` (cosine), nearest first. The
-    distance is ordered as ``distance + 0`` so that the comparison is exact:
-    an HNSW index would search everyone's samples and may drop the owner's few.
+    At most ``k``, each under ``max_distance`` (cosine), nearest first.
     """
-    distance = ExpressionWrapper(
-        CosineDistance("embedding", list(vector)) + Value(0.0), output_field=FloatField()
-    )
+    distance = exact_cosine_distance(vector)
     rows = (
         Sample.objects.filter(
             owner_id=owner_id, corrections__has_key="category", embedding__isnull=False

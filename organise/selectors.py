@@ -9,6 +9,7 @@ from pgvector.django import CosineDistance
 
 from accounts.models import User
 from library.models import Sample
+from library.selectors import exact_cosine_distance
 from organise import matching
 from organise.models import SampleFingerprint
 
@@ -137,7 +138,7 @@ def tag_suggestions(*, owner: User, sample: Sample, limit: int = 3) -> list:
     if sample.embedding is not None:
         neighbours = list(
             tagged.filter(status=SampleStatus.READY, embedding__isnull=False)
-            .annotate(distance=CosineDistance("embedding", sample.embedding))
+            .annotate(distance=exact_cosine_distance(sample.embedding))
             .filter(distance__lte=suggestions.NEIGHBOUR_RADIUS)
             .order_by("distance")
             .values_list("distance", "tags")[: suggestions.NEIGHBOURS]
@@ -197,7 +198,7 @@ def bulk_tag_suggestions(*, owner: User, max_tags: int = 10, per_tag: int = 50) 
         candidates = list(
             analysed.exclude(tags__contains=[tag])
             .exclude(pk__in=rejected)
-            .annotate(distance=CosineDistance("embedding", centre.tolist()))
+            .annotate(distance=exact_cosine_distance(centre.tolist()))
             .filter(distance__lte=radius)
             .order_by("distance")
             .only("pk", "name")[:per_tag]
