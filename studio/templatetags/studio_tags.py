@@ -58,11 +58,15 @@ def is_drum(sample) -> bool:
 
 
 def source_of(sample) -> Source:
+    # Search hits leave the descriptors unloaded: reading them would cost a query per row,
+    # so there a one-shot without a key is not repitched (its root note is not read).
+    deferred = sample.get_deferred_fields() if hasattr(sample, "get_deferred_fields") else ()
+    descriptors = {} if "descriptors" in deferred else getattr(sample, "descriptors", None)
     return Source(
         is_loop=bool(getattr(sample, "is_loop", False)),
         bpm=getattr(sample, "bpm", None),
         key=getattr(sample, "key", None),
         mode=getattr(sample, "mode", None),
-        root_note=(getattr(sample, "descriptors", None) or {}).get("root_note"),
+        root_note=(descriptors or {}).get("root_note"),
         category=getattr(sample, "category", None),
     )
