@@ -7,10 +7,11 @@ class OrganiseConfig(AppConfig):
 
     def ready(self) -> None:
         from library import selectors as library_selectors
-        from library.services import imports
+        from library.services import analysis, imports
         from organise.filters import declare
         from organise.selectors import rating_annotations
         from organise.services.duplicates import import_copy_check, near_duplicate_records
+        from organise.soundmap import layout_queue
         from search.filters import registry
 
         declare(registry)
@@ -21,3 +22,6 @@ class OrganiseConfig(AppConfig):
         imports.COPY_CHECKS = imports.CopyChecks(
             check=import_copy_check, record=near_duplicate_records
         )
+        # A finished analysis queues the owner's sound map to be drawn again.
+        if layout_queue not in analysis.ANALYSED_HOOKS:
+            analysis.ANALYSED_HOOKS.append(layout_queue)

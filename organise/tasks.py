@@ -19,3 +19,12 @@ def backfill_fingerprints(owner_id: int | None = None) -> int:
     if owner_id is not None and owner is None:
         return 0
     return fingerprints_backfill(owner=owner, limit=BACKFILL_PER_RUN)
+
+
+@shared_task(name="organise.layout_map", ignore_result=True)
+def layout_map(owner_id: int) -> int:
+    """Draw and store the owner's sound map (see organise.soundmap)."""
+    from organise.soundmap import layout_store, layout_unqueue
+
+    layout_unqueue(owner_id)
+    return layout_store(owner_id=owner_id)

@@ -238,7 +238,14 @@ def test_the_sound_map_draws_the_library_and_opens_a_sample(browser_page, live_s
 
     page.goto(f"{base}/organise/map/")
     canvas = page.locator("#sound-map")
+    # Not drawn yet: the page says so and asks again by itself once the task has run.
+    page.wait_for_selector("#sound-map[data-computing='true']")
+    assert page.locator("#sound-map-status").is_visible()
+    from organise.tasks import layout_map
+
+    layout_map(owner.pk)
     page.wait_for_selector("#sound-map[data-count='60']")
+    assert not page.locator("#sound-map-status").is_visible()
     assert page.locator("#sound-map-legend li").all_inner_texts() == [" kick", " pad", " snare"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "organise-sound-map.png"), full_page=True)

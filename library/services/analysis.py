@@ -6,7 +6,7 @@ import hashlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +47,9 @@ KEEP_SECONDS = max(EXCERPT_SECONDS, PREVIEW_MAX_SECONDS)
 # The same file analysed again (re-uploaded elsewhere, re-queued) reuses its
 # descriptors; the analyser version in the key retires old results.
 ANALYSIS_CACHE_SECONDS = 7 * 24 * 3600
+# Called with the owner's id after an analysis is stored (after commit); other apps
+# add to it in their AppConfig.ready() (organise redraws the sound map), the library imports none.
+ANALYSED_HOOKS: list[Callable[[int], None]] = []
 # Files up to this long get their preview when someone first plays one
 # (``library.services.previews``), not from the worker: encoding it costs about
 # what the whole analysis of a one-shot costs, and most one-shots of a large
@@ -263,6 +266,8 @@ def _store_success_atomic(
     transaction.on_commit(
         lambda: generations_bump(owner_ids=[owner_id], public=public), robust=True
     )
+    for hook in ANALYSED_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(owner_id), robust=True)
     batch_jobs_refresh_for(sample=sample)
 
 

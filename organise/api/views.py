@@ -284,14 +284,24 @@ class SmartCollectionDownloadView(APIView):
 
 
 class SoundMapView(APIView):
-    """Your analysed samples placed in 2D by timbre: ``points`` of [id, x, y, category, name]."""
+    """Your analysed samples placed in 2D by timbre: ``points`` of [id, x, y, category, name].
+
+    The layout is drawn in the background; while it is, ``computing`` is true and
+    ``points`` holds the previous layout (or nothing yet).
+    """
 
     permission_classes = [Allowed("audio:download")]
 
     @extend_schema(
-        responses={200: inline_serializer("SoundMap", {"points": serializers.ListField()})}
+        responses={
+            200: inline_serializer(
+                "SoundMap",
+                {"points": serializers.ListField(), "computing": serializers.BooleanField()},
+            )
+        }
     )
     def get(self, request: Request) -> Response:
         from organise.soundmap import map_points
 
-        return Response({"points": map_points(owner=request.user)})
+        points, computing = map_points(owner=request.user)
+        return Response({"points": points, "computing": computing})

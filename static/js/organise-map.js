@@ -95,21 +95,30 @@
     draw();
   }, { passive: false });
   window.addEventListener("resize", () => { size(); draw(); });
-  fetch(canvas.dataset.points, { credentials: "same-origin" })
-    .then((response) => response.json())
-    .then((body) => {
-      points = body.points || [];
-      canvas.dataset.count = String(points.length);
-      size();
-      draw();
-      const legend = document.getElementById("sound-map-legend");
-      for (const category of Object.keys(colours).sort()) {
-        const item = document.createElement("li");
-        const swatch = document.createElement("span");
-        swatch.className = "sound-map__swatch";
-        swatch.style.background = colours[category];
-        item.append(swatch, " " + category.replace("_", " "));
-        legend.append(item);
-      }
-    });
+  // The layout is drawn in the background: while it is, show what there is and ask again.
+  const status = document.getElementById("sound-map-status");
+  function load() {
+    fetch(canvas.dataset.points, { credentials: "same-origin" })
+      .then((response) => response.json())
+      .then((body) => {
+        points = body.points || [];
+        canvas.dataset.count = String(points.length);
+        canvas.dataset.computing = String(Boolean(body.computing));
+        status.hidden = !body.computing;
+        size();
+        draw();
+        const legend = document.getElementById("sound-map-legend");
+        legend.replaceChildren();
+        for (const category of Object.keys(colours).sort()) {
+          const item = document.createElement("li");
+          const swatch = document.createElement("span");
+          swatch.className = "sound-map__swatch";
+          swatch.style.background = colours[category];
+          item.append(swatch, " " + category.replace("_", " "));
+          legend.append(item);
+        }
+        if (body.computing) setTimeout(load, 3000);
+      });
+  }
+  load();
 })();
