@@ -10,7 +10,11 @@ from (sample count and last change); requests only read it.
 
 from __future__ import annotations
 
+import logging
+from functools import partial
+
 import numpy as np
+from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
@@ -18,6 +22,10 @@ from django.db.models import Count, Max
 from accounts.models import User
 from library.models import Sample, SampleStatus
 
+logger = logging.getLogger(__name__)
+
+# Named, not imported: organise.tasks imports this module.
+LAYOUT_MAP_TASK = "organise.layout_map"
 CACHE_SECONDS = 24 * 3600
 MAX_POINTS = 100_000
 # A burst of analyses finishing within this many seconds is drawn once.
@@ -74,12 +82,18 @@ def layout_store(*, owner_id: int) -> int:
 
 def layout_queue(owner_id: int) -> None:
     """Queue the owner's layout once per burst: analyses finishing together draw it once."""
-    from organise.tasks import layout_map
-
     if cache.add(f"{_key(owner_id)}:queued", 1, QUEUE_GUARD_SECONDS):
-        transaction.on_commit(
-            lambda: layout_map.apply_async((owner_id,), countdown=QUEUE_COUNTDOWN), robust=True
+        transaction.on_commit(partial(_send, owner_id))
+
+
+def _send(owner_id: int) -> None:
+    try:
+        current_app.send_task(
+            LAYOUT_MAP_TASK, args=[owner_id], countdown=QUEUE_COUNTDOWN, ignore_result=True
         )
+    except Exception:  # noqa: BLE001 - any broker failure: the next request queues it again
+        layout_unqueue(owner_id)
+        logger.warning("sound map of %s not queued", owner_id, exc_info=True)
 
 
 def layout_unqueue(owner_id: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from organise.services.duplicates import fingerprints_backfill
+from organise.soundmap import LAYOUT_MAP_TASK, layout_store, layout_unqueue
 
 # Samples fingerprinted per scheduled run; the next run goes on where this one stopped.
 BACKFILL_PER_RUN = 2000
@@ -21,10 +22,8 @@ def backfill_fingerprints(owner_id: int | None = None) -> int:
     return fingerprints_backfill(owner=owner, limit=BACKFILL_PER_RUN)
 
 
-@shared_task(name="organise.layout_map", ignore_result=True)
+@shared_task(name=LAYOUT_MAP_TASK, ignore_result=True)
 def layout_map(owner_id: int) -> int:
     """Draw and store the owner's sound map (see organise.soundmap)."""
-    from organise.soundmap import layout_store, layout_unqueue
-
     layout_unqueue(owner_id)
     return layout_store(owner_id=owner_id)

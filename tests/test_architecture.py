@@ -17,6 +17,8 @@ from django.conf import settings
 
 from library.services.queue import ANALYZE_SAMPLE_TASK
 from library.tasks import analyze_sample
+from organise.soundmap import LAYOUT_MAP_TASK
+from organise.tasks import layout_map
 from studio.services.renders import RENDER_SAMPLE_TASK
 from studio.tasks import render_sample
 
@@ -57,6 +59,7 @@ def test_services_send_tasks_by_their_registered_names():
     # The services name their tasks instead of importing the tasks modules (which import them).
     assert analyze_sample.name == ANALYZE_SAMPLE_TASK
     assert render_sample.name == RENDER_SAMPLE_TASK
+    assert layout_map.name == LAYOUT_MAP_TASK
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
