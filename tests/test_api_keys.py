@@ -9,6 +9,7 @@ import soundfile as sf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from psycopg import sql
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import ApiKey, AuditLog, Role
@@ -218,8 +219,10 @@ def test_secret_appears_nowhere_in_database_logs_or_admin(client, pro, caplog):
         )
         tables = [name for (name,) in cursor.fetchall()]
         for table in tables:
-            query = f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE %s'  # noqa: S608
-            cursor.execute(query, [f"%{token}%"])
+            query = sql.SQL("SELECT count(*) FROM {} t WHERE t::text LIKE %s").format(
+                sql.Identifier(table)
+            )
+            cursor.execute(query.as_string(connection.connection), [f"%{token}%"])
             assert cursor.fetchone()[0] == 0, f"the secret is stored in {table}"
 
 
