@@ -193,3 +193,11 @@ def wait_for_worker(process: subprocess.Popen, hostname: str, log: Path) -> None
         if celery_app.control.ping(destination=[hostname], timeout=0.5):
             return
     pytest.fail(f"the Celery worker did not answer within 60 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def browser_page():
+    """A headless chromium page and its JavaScript errors (``tests/browser.py``)."""
+    from tests.browser import chromium_page
+
+    yield from chromium_page()

@@ -5,71 +5,14 @@ analyses it), search, play, open similar sounds, collect, download, sign out.
 Screenshots of the main pages go to ``test-artifacts/``.
 """
 
-import os
-import time
 import zipfile
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright import sync_api
 
 from tests import audio
+from tests.browser import shot, wait_until
 from tests.mailbox import link_in
-
-# Playwright's sync API runs an event loop in this thread; the test only
-# touches the database between browser steps, never concurrently.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-
-
-@pytest.fixture
-def browser_page():
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make system-deps` (apt-get install chromium).")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 850}, accept_downloads=True
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(f"{m.location.get('url')}: {m.text}") if m.type == "error" else None
-            ),
-        )
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.set_default_timeout(20_000)
-        try:
-            yield page, errors
-        finally:
-            context.close()
-            browser.close()
-
-
-def wait_until(page, expression: str, timeout: float = 20.0) -> None:
-    """Poll a JavaScript expression (``wait_for_function`` needs eval; the CSP forbids it)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {expression}")
-        page.wait_for_timeout(100)
 
 
 def drop_folder(page, selector: str, folder: str, files: dict[str, bytes]) -> None:
@@ -105,11 +48,6 @@ def drop_folder(page, selector: str, folder: str, files: dict[str, bytes]) -> No
         }""",
         [selector, folder, {name: list(data) for name, data in files.items()}],
     )
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.django_db(transaction=True)

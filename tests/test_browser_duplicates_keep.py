@@ -5,43 +5,13 @@ Screenshots go to ``test-artifacts/upload-keep-*.png``.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from django.conf import settings
+from playwright import sync_api
 
 from tests import audio
+from tests.browser import ARTIFACTS
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
-
-
-@pytest.fixture
-def browser_page():
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make system-deps` (apt-get install chromium).")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 1366, "height": 850})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.set_default_timeout(20_000)
-        try:
-            yield page, errors
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import time
 import zipfile
@@ -17,84 +16,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright import sync_api
 
 from tests import audio
+from tests.browser import shot, wait_until
 
-# Playwright's sync API runs an event loop in this thread; the test only
-# touches the database between browser steps, never concurrently.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 AXE = Path(settings.BASE_DIR) / "tests" / "vendor" / "axe.min.js"
 PASSWORD = "a long and unusual passphrase 42"
 # What a first visit may download: the page's scripts and stylesheets together.
 FIRST_LOAD_BUDGET = 300 * 1024
 INTERACTIVE_BUDGET_S = 1.0
-
-
-@pytest.fixture
-def browser_page():
-    """A headless chromium page (1366x850) and the JavaScript errors it reports."""
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make system-deps` (apt-get install chromium).")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        context = browser.new_context(
-            viewport={"width": 1366, "height": 850}, accept_downloads=True
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(f"{m.location.get('url')}: {m.text}") if m.type == "error" else None
-            ),
-        )
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.set_default_timeout(20_000)
-        try:
-            yield page, errors
-        finally:
-            context.close()
-            browser.close()
-
-
-def bind_worker_queues() -> None:
-    """Declare the task queues again, in case the Redis database was emptied since the
-    session's worker declared them (the Redis transport drops tasks to unbound queues)."""
-    from samplemind.celery import app as celery_app
-
-    with celery_app.connection_for_write() as connection:
-        channel = connection.default_channel
-        for queue in celery_app.amqp.queues.values():
-            queue(channel).declare()
-
-
-def wait_until(page, expression: str, timeout: float = 20.0) -> None:
-    """Poll a JavaScript expression (``wait_for_function`` needs eval; the CSP forbids it)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {expression}")
-        page.wait_for_timeout(50)
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def make_producer(email: str, role: str = "pro"):
@@ -234,7 +165,6 @@ def test_listening_journey(browser_page, live_server, celery_worker_process, tmp
     from library.models import Collection, Sample
 
     page, errors = browser_page
-    bind_worker_queues()
     expect = sync_api.expect
     base = live_server.url
     violations: list[dict] = []

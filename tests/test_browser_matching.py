@@ -16,15 +16,14 @@ from django.core.files.base import ContentFile
 from accounts.models import Role
 from studio import selectors
 from studio.matching import Source, plan_render
-from tests import audio, test_browser_listening
+from tests import audio
+from tests.browser import ARTIFACTS, wait_until
 from tests.factories import SampleFactory, UserFactory
 from tests.studio_helpers import keys_note
-from tests.test_browser import ARTIFACTS, wait_until
 from tests.test_browser_listening import peaks_of, wav_bytes
 from tests.test_studio_browser import signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-browser_page = test_browser_listening.browser_page  # autoplay allowed, as a click would
 
 AUDIO = "window.samplemindAudio"
 PLAYING = """() => new Promise((resolve) => {

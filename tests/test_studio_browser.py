@@ -8,13 +8,12 @@ from django.test import Client
 from accounts.models import Role
 from studio.models import Kit
 from studio.services.project import project_update
-from tests import audio, test_browser
+from tests import audio
+from tests.browser import ARTIFACTS, wait_until
 from tests.factories import UserFactory
 from tests.studio_helpers import analysed_sample
-from tests.test_browser import ARTIFACTS, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-browser_page = test_browser.browser_page  # the same Chromium, launched as the journey test does
 
 DRAG = """() => {
   const row = document.querySelector("[data-drag-url]");
