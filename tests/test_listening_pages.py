@@ -95,6 +95,15 @@ def test_rows_carry_what_the_player_needs_and_human_labels(client, producer):
     assert "status--ready" not in row
 
 
+def test_the_sample_page_names_its_format_as_producers_do(client, producer):
+    known = SampleFactory(owner=producer, format="wav", sample_rate=44100, bit_depth=24, channels=2)
+    unknown = SampleFactory(owner=producer, format="wav", sample_rate=None, channels=None)
+    page = client.get(reverse("library:sample", args=[known.pk])).content.decode()
+    assert "WAV, 44.1 kHz, 24-bit, stereo" in page
+    page = client.get(reverse("library:sample", args=[unknown.pk])).content.decode()
+    assert "? Hz" not in page and "? ch" not in page
+
+
 def test_zip_downloads_keep_original_names_and_folders(client, producer):
     first = stored(
         producer,

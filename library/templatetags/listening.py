@@ -35,3 +35,19 @@ def clock(seconds: float | None) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(round(seconds)), 60)
     return f"{minutes}:{rest:02d}"
+
+
+CHANNEL_NAMES = {1: "mono", 2: "stereo"}
+
+
+@register.filter
+def audio_format(sample) -> str:
+    """``WAV, 44.1 kHz, 24-bit, stereo``: what a producer compares; unknown parts are left out."""
+    parts = [str(sample.format or "").upper()]
+    if sample.sample_rate:
+        parts.append(f"{sample.sample_rate / 1000:g} kHz")
+    if sample.bit_depth:
+        parts.append(f"{sample.bit_depth}-bit")
+    if sample.channels:
+        parts.append(CHANNEL_NAMES.get(sample.channels, f"{sample.channels} channels"))
+    return ", ".join(part for part in parts if part)
