@@ -185,6 +185,13 @@ class BaseSearchBackend:
 
     # -- the index the backend owns
 
+    def setup(self, *, force: bool = False) -> bool:
+        """Make the database objects the index needs follow the code (after ``migrate``).
+
+        Idempotent; returns whether anything changed. The default has nothing to make.
+        """
+        return False
+
     def index(self, ids: Sequence[UUID]) -> None:
         """Write (or rewrite) the search entries of these samples from what they hold now."""
         raise NotImplementedError("subclasses of BaseSearchBackend must provide index()")

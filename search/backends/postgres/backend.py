@@ -25,7 +25,7 @@ from search.backends.base import (
     SearchFilters,
     Suggestion,
 )
-from search.backends.postgres import browse, common, indexing, vectors
+from search.backends.postgres import browse, common, indexing, schema, vectors
 from search.backends.postgres.common import Order, fetch, fetch_none, visibility_params
 from search.backends.postgres.facets import facet_counts, facets_statement
 from search.backends.postgres.hybrid import hybrid_statement
@@ -211,6 +211,9 @@ class PostgresSearchBackend(vectors.VectorPlanning, BaseSearchBackend):
         ]
 
     # ------------------------------------------------------------------ the index
+
+    def setup(self, *, force: bool = False) -> bool:
+        return schema.setup(force=force)
 
     def index(self, ids: Sequence[UUID]) -> None:
         if ids:

@@ -1,7 +1,7 @@
 """The index the backend owns: search rows written, removed, checked and rebuilt from samples.
 
-Database triggers (migration 0002) keep the rows current in the same
-transaction as any change; these statements let the backend write them
+Database triggers (made by :func:`.schema.setup`) keep the rows current in the
+same transaction as any change; these statements let the backend write them
 itself (``index``, ``delete``, ``rebuild``) and find rows that drifted from
 their samples (a restore with triggers off, a row edited by hand), which the
 periodic sweep repairs. A row is written by ``search_refresh``, the same SQL
@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from search.backends.postgres.schema import mirrored
+
 # The search row's copies of the sample's columns; a difference means the row drifted.
-MIRRORED = (
-    "owner_id", "visibility", "created_at", "category", "bpm", "key", "mode", "duration",
-    "loudness_lufs", "is_loop", "tags",
-)  # fmt: skip
+MIRRORED = mirrored()
 
 INDEX = sql.SQL("SELECT search_refresh(%(ids)s::uuid[], true)")
 DELETE = sql.SQL("DELETE FROM search_sampledocument WHERE sample_id = ANY(%(ids)s::uuid[])")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from search.backends import get_search_backend
 from search.services import search_index_rebuild, search_index_sweep, search_terms_prune
 
 
@@ -16,6 +17,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, stale: bool, **options) -> None:
+        # The functions, triggers and per-category indexes first, even if thought current.
+        get_search_backend().setup(force=True)
         if stale:
             self.stdout.write(f"{search_index_sweep()} stale search entries rewritten")
             return

@@ -1,0 +1,97 @@
+"""The database objects the search backend owns follow the Python definitions they come from.
+
+Migrations hold no copy of a Python constant: the per-category vector indexes,
+the search functions and triggers are made by ``backend.setup()`` (after every
+``migrate``) from ``library.analysis.CATEGORIES``, the search row's model and
+the text configuration, and change when those do.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from library.analysis import CATEGORIES
+from search.backends import get_search_backend
+from search.backends.postgres import schema
+from search.filters import SearchFilters
+from tests.factories import SampleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def category_indexes() -> dict[str, str]:
+    """The partial HNSW indexes on library_sample by category: name -> their predicate."""
+    with connection.cursor() as cursor:
+        cursor.execute(schema.EXISTING_CATEGORY_INDEXES.as_string(None))
+        names = [name for (name,) in cursor.fetchall()]
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)", [names]
+        )
+        return dict(cursor.fetchall())
+
+
+def document_words(sample) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tsvector_to_array(document) FROM search_sampledocument WHERE sample_id = %s",
+            [sample.pk],
+        )
+        return set(cursor.fetchone()[0])
+
+
+def test_each_category_of_the_analyser_has_its_vector_index_and_no_other_does():
+    indexes = category_indexes()
+    assert set(indexes) == {f"search_sample_embedding_{category}" for category in CATEGORIES}
+    for category in CATEGORIES:
+        definition = indexes[f"search_sample_embedding_{category}"]
+        assert "USING hnsw (embedding vector_cosine_ops)" in definition
+        assert f"(category)::text = '{category}'::text" in definition
+
+
+def test_a_new_category_gets_its_index_and_a_dropped_one_loses_it(monkeypatch):
+    monkeypatch.setattr(schema, "CATEGORIES", (*CATEGORIES[:-1], "field_recording"))
+    assert get_search_backend().setup() is True
+
+    indexes = category_indexes()
+    assert "search_sample_embedding_field_recording" in indexes
+    assert f"search_sample_embedding_{CATEGORIES[-1]}" not in indexes
+    assert len(indexes) == len(CATEGORIES)
+
+
+def test_setup_is_idempotent_and_a_forced_one_keeps_search_working():
+    backend = get_search_backend()
+    assert backend.setup() is False  # migrate already made everything
+    producer = UserFactory()
+    SampleFactory(owner=producer, name="Dusty Kick 01", category="kick")
+    assert backend.setup(force=True) is True
+    page = backend.search(user=producer, text="dusty", filters=SearchFilters())
+    assert [hit.sample.name for hit in page.hits] == ["Dusty Kick 01"]
+    assert get_search_backend().stale() == []
+
+
+def test_rows_are_rebuilt_when_what_a_row_holds_changes(monkeypatch):
+    producer = UserFactory()
+    sample = SampleFactory(owner=producer, name="Kicking Drums", category="drum_loop")
+    assert "kick" in document_words(sample)  # English stems
+
+    monkeypatch.setattr(schema, "TEXT_CONFIG", "simple")
+    assert get_search_backend().setup() is True
+    assert "kicking" in document_words(sample)  # rebuilt with the new configuration
+
+
+def test_the_search_row_follows_every_column_it_copies_whatever_changes_it():
+    producer = UserFactory()
+    sample = SampleFactory(owner=producer, name="Thump", category="kick", bpm=None)
+    type(sample).objects.filter(pk=sample.pk).update(  # no save(): only the trigger sees it
+        category="snare", bpm=128.0, loudness_lufs=-9.5, is_loop=True
+    )
+    assert get_search_backend().stale() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT category, bpm, loudness_lufs, is_loop FROM search_sampledocument"
+            " WHERE sample_id = %s",
+            [sample.pk],
+        )
+        assert cursor.fetchone() == ("snare", 128.0, -9.5, True)
+    assert set(schema.mirrored()) >= {"category", "bpm", "loudness_lufs", "is_loop", "owner_id"}
