@@ -222,7 +222,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # process reuses it for this many tasks instead (samplemind.ops.db).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
 CELERY_WORKER_HEARTBEAT_INTERVAL = 30
-CELERY_TASK_ROUTES = {"library.analyze_sample": {"queue": "analysis"}}
+CELERY_TASK_ROUTES = {
+    "library.analyze_sample": {"queue": "analysis"},
+    "library.analyze_samples": {"queue": "analysis"},
+}
 # CELERY_BEAT_SCHEDULE: at the end, once every setting it reads is known.
 
 # --------------------------------------------------------------------------- auth
@@ -478,12 +481,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)  # usually the proxy's job
 
 # Content Security Policy (django-csp 4): only our own origin; media may be
-# served from the storage bucket's host.
+# served from the storage bucket's host. 'wasm-unsafe-eval' lets the player's vendored
+# key shifter (an AudioWorklet) compile its WebAssembly; it allows no JavaScript eval.
 _MEDIA_HOSTS = env.list("CSP_MEDIA_HOSTS", default=[])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:", *_MEDIA_HOSTS],
         "media-src": ["'self'", "blob:", *_MEDIA_HOSTS],

@@ -72,6 +72,17 @@ def key_shift(pitch: str, mode: str | None, target: str, target_mode: str | None
     return distance - 12 if distance > MAX_SHIFT else distance
 
 
+def key_shifts(target: str, target_mode: str | None) -> dict[str, dict[str, int]]:
+    """``key_shift`` to the target from every pitch, by the sound's mode (``"unknown"``: none).
+
+    The player bar is given this table, so the browser shifts by this rule without a copy of it.
+    """
+    return {
+        mode or "unknown": {pitch: key_shift(pitch, mode, target, target_mode) for pitch in PITCHES}
+        for mode in ("major", "minor", None)
+    }
+
+
 def plan_render(
     source: Source,
     *,

@@ -1,8 +1,11 @@
 """Matching in the player bar, in a real browser: the project tempo and key set from the
-bar, a loop played at the project tempo (the browser's own time-stretch), a tonal one-shot
-shifted to the project key like a sampler, a kick left alone, and `m` for the original.
+bar, a loop played at the project tempo (the browser's own time-stretch), a tonal loop
+stretched and shifted to the project key by the vendored AudioWorklet (Signalsmith Stretch),
+a tonal one-shot shifted keeping its length, a kick left alone, `m` for the original, and
+sampler-style repitching where the browser has no AudioWorklet.
 
-Prints the time from a key press to the matched sound playing (the issue's figure) and
+Prints the time from a key press to the matched sound (the issue's figure): to the
+element playing for a loop, and to shifted sound leaving the worklet for a tonal loop;
 saves ``test-artifacts/matching-player.png``.
 """
 
@@ -58,6 +61,69 @@ def audition(page, sample) -> dict:
     return player_rate(page)
 
 
+# Listens at the shifter's output (and at its input, the element) with AnalyserNodes, and
+# notes the first moment the output is not silent.
+LISTEN = """() => {
+  const shifter = window.samplemindShifter;
+  const listen = (node) => {
+    const analyser = shifter.context.createAnalyser();
+    analyser.fftSize = 16384;
+    node.connect(analyser);
+    return analyser;
+  };
+  window.__out = listen(shifter.node);
+  window.__heard = undefined;
+  const block = new Float32Array(256);
+  const timer = setInterval(() => {
+    window.__out.getFloatTimeDomainData(block);
+    if (block.some((v) => Math.abs(v) > 0.01)) {
+      window.__heard = performance.now();
+      clearInterval(timer);
+    }
+  }, 1);
+  document.addEventListener("keydown", () => { window.__pressed = performance.now(); },
+                            {capture: true, once: true});
+  window.__played = undefined;
+  window.samplemindAudio.addEventListener("playing", () => {
+    window.__played = performance.now();
+  }, {once: true});
+}"""
+# The loudest frequency (Hz) between 60 Hz and 2 kHz at the shifter's input and output.
+PITCHES_HEARD = """() => {
+  const shifter = window.samplemindShifter;
+  const peak = (analyser) => {
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    const hz = shifter.context.sampleRate / analyser.fftSize;
+    let best = Math.ceil(60 / hz);
+    for (let i = best; i < 2000 / hz; i += 1) { if (bins[i] > bins[best]) { best = i; } }
+    return best * hz;
+  };
+  if (!window.__in) {
+    window.__in = shifter.context.createAnalyser();
+    window.__in.fftSize = 16384;
+    shifter.source.connect(window.__in);
+    return null;
+  }
+  return {input: peak(window.__in), output: peak(window.__out)};
+}"""
+
+
+def player_shift(page) -> dict:
+    """What the key shifter does: its node, the semitones asked for, the latency it adds."""
+    return page.evaluate(
+        """() => {
+          const shifter = window.samplemindShifter;
+          const Worklet = window.AudioWorkletNode;
+          return {
+            worklet: Boolean(Worklet) && shifter.node instanceof Worklet,
+            semitones: shifter.semitones,
+            running: shifter.context ? shifter.context.state : null,
+          };
+        }"""
+    )
+
+
 def player_rate(page) -> dict:
     return page.evaluate(
         f"({{rate: {AUDIO}.playbackRate, preservesPitch: {AUDIO}.preservesPitch}})"
@@ -88,6 +154,16 @@ def test_the_player_matches_the_project_tempo_and_key(browser_page, live_server)
         keys_note(60),
         category="keys",
         is_loop=False,
+        key="C",
+        mode="minor",
+    )
+    tonal_loop = stored(
+        producer,
+        "Keys Loop C minor",
+        audio.tone(audio.midi_hz(60), seconds=4.8, amp=0.4),
+        category="synth",
+        is_loop=True,
+        bpm=100.0,
         key="C",
         mode="minor",
     )
@@ -127,43 +203,87 @@ def test_the_player_matches_the_project_tempo_and_key(browser_page, live_server)
     page.keyboard.press("Space")
     wait_until(page, "window.__played !== undefined")
     latency = page.evaluate("window.__played - window.__pressed")
-    print(f"matched audition: key press to playing {latency:.1f} ms")
+    print(f"matched audition (tempo, a drum loop): key press to playing {latency:.1f} ms")
     rate = player_rate(page)
     assert rate["rate"] == pytest.approx(1.2)
     assert rate["preservesPitch"] is True
     assert latency < 1000
+    # Drums keep their pitch: nothing goes through the shifter.
+    assert player_shift(page)["semitones"] == 0
 
-    # A tonal one-shot in C minor goes to A minor: the render's rule, as a sampler would.
+    # That first key press warmed the key shifter (the vendored AudioWorklet).
+    wait_until(page, "window.samplemindShifter.node !== null")
+    assert player_shift(page)["worklet"] is True
+
+    # A tonal loop in C minor goes to 120 BPM and A minor (the render's rule), at once.
     plan = plan_render(
-        Source(is_loop=False, bpm=None, key="C", mode="minor", root_note=None, category="keys"),
+        Source(is_loop=True, bpm=100.0, key="C", mode="minor", root_note=None, category="synth"),
         bpm=120,
         key="A",
         mode="minor",
     )
-    assert plan.semitones == -3
-    rate = audition(page, keys)
-    assert rate["rate"] == pytest.approx(2 ** (plan.semitones / 12), abs=1e-4)
-    assert rate["preservesPitch"] is False
+    assert (plan.tempo_ratio, plan.semitones) == (1.2, -3)
+    page.evaluate(LISTEN)
+    page.locator(f'.sample-row[data-sample="{tonal_loop.pk}"] .play-button').focus()
+    page.keyboard.press("Space")
+    wait_until(page, "window.__heard !== undefined")
+    heard = page.evaluate("window.__heard - window.__pressed")
+    played = page.evaluate("window.__played - window.__pressed")
+    added = page.evaluate("window.samplemindShifter.node.latency()")
+    print(
+        f"matched audition (tempo and key, a tonal loop): key press to playing {played:.1f} ms, "
+        f"to shifted sound at the worklet's output {heard:.1f} ms "
+        f"(the worklet reports {added * 1000:.0f} ms latency)"
+    )
+    assert heard < 1000
+    assert player_rate(page) == {"rate": pytest.approx(1.2), "preservesPitch": True}
+    shift = player_shift(page)
+    assert shift == {"worklet": True, "semitones": plan.semitones, "running": "running"}
+    assert page.evaluate(PITCHES_HEARD) is None  # starts listening at the input too
+    page.wait_for_timeout(600)
+    heard_hz = page.evaluate(PITCHES_HEARD)
+    print(f"tonal loop: {heard_hz['input']:.1f} Hz into the shifter, {heard_hz['output']:.1f} out")
+    assert heard_hz["input"] == pytest.approx(audio.midi_hz(60), rel=0.03)
+    assert heard_hz["output"] == pytest.approx(audio.midi_hz(57), rel=0.03)
     page.wait_for_timeout(150)
     assert "−3 st to A" in page.inner_text("#player-meta")
+    assert "at 120 BPM" in page.inner_text("#player-meta")
     page.screenshot(path=str(ARTIFACTS / "matching-player.png"))
+
+    # A tonal one-shot in C minor: shifted to A minor keeping its length, as a render does.
+    assert audition(page, keys) == {"rate": 1.0, "preservesPitch": True}
+    assert player_shift(page)["semitones"] == plan.semitones
+    page.wait_for_timeout(150)
+    assert "−3 st to A" in page.inner_text("#player-meta")
 
     # Drums keep their pitch, even with a key.
     assert audition(page, kick) == {"rate": 1.0, "preservesPitch": True}
+    assert player_shift(page)["semitones"] == 0
 
     # `m`: the original, one key away; the account remembers it.
     audition(page, keys)
     page.keyboard.press("m")
     assert player_rate(page) == {"rate": 1.0, "preservesPitch": True}
+    assert player_shift(page)["semitones"] == 0
     assert page.get_attribute("#player-matching", "aria-pressed") == "false"
     stored_matching(producer, False)
     page.keyboard.press("m")
-    assert player_rate(page)["rate"] == pytest.approx(2 ** (-3 / 12), abs=1e-4)
+    assert player_shift(page)["semitones"] == -3
     stored_matching(producer, True)
 
     # `?` lists the key.
     page.keyboard.press("?")
     assert "Match the project tempo and key" in page.inner_text("#keys-help")
+    page.keyboard.press("Escape")
+
+    # Without AudioWorklet, a one-shot is repitched like a sampler (rate is pitch).
+    page.add_init_script("delete window.AudioWorkletNode;")
+    page.reload()
+    control.wait_for(state="visible")
+    rate = audition(page, keys)
+    assert rate["rate"] == pytest.approx(2 ** (plan.semitones / 12), abs=1e-4)
+    assert rate["preservesPitch"] is False
+    assert player_shift(page) == {"worklet": False, "semitones": 0, "running": None}
     assert errors == []
 
 

@@ -85,3 +85,18 @@ def test_bad_values_answer_400_naming_the_field(client, sent, field):
 
 def test_signed_out_callers_get_401(client):
     assert client.get(URL).status_code == 401
+
+
+def test_the_answer_carries_the_renders_key_shifts_for_the_player(client):
+    user = UserFactory()
+    assert client.get(URL, **bearer(user)).json()["key_shifts"] is None
+
+    shifts = put(client, user, {"key": "Am"}).json()["key_shifts"]
+
+    # C minor goes down to A minor; C major is A minor's relative (no shift); a C of no
+    # known mode goes to A, the nearer way (down); never more than a tritone either way.
+    assert shifts["minor"]["C"] == -3
+    assert shifts["major"]["C"] == 0
+    assert shifts["unknown"]["C"] == -3
+    assert shifts["minor"]["D#"] == 6 and shifts["minor"]["E"] == 5
+    assert all(-6 <= n <= 6 for by_pitch in shifts.values() for n in by_pitch.values())

@@ -94,7 +94,7 @@
     state.peaks = null;
     audio.src = button.dataset.src;
     audio.loop = ui.loop && ui.loop.getAttribute("aria-pressed") === "true";
-    applyMatch();
+    var matched = applyMatch();
     if (bar) { bar.dataset.idle = "false"; }
     if (ui.title) {
       ui.title.textContent = button.dataset.name || "Sample";
@@ -107,23 +107,31 @@
       paint();
     });
     paint();
+    return matched;
   }
 
   function play(button, at) {
     select(button);
+    var matched = null;
     if (state.track !== button || audio.src.indexOf(button.dataset.src) < 0) {
-      load(button);
+      matched = load(button);
     } else if (at === undefined && audio.ended) {
       audio.currentTime = 0;
     }
     if (at !== undefined) { audio.currentTime = at; }
+    if (shifter.context && shifter.context.state === "suspended") { shifter.context.resume(); }
     // A play() interrupted by a new load or a pause (arrowing quickly) rejects with an
     // AbortError; only a real failure of the sample still selected is shown.
-    audio.play().catch(function (error) {
-      if (state.track === button && !(error && error.name === "AbortError") && ui.meta) {
-        ui.meta.textContent = "This sample cannot be played (" + (error && error.name) + ").";
-      }
-    });
+    function start() {
+      if (state.track !== button) { return; }
+      audio.play().catch(function (error) {
+        if (state.track === button && !(error && error.name === "AbortError") && ui.meta) {
+          ui.meta.textContent = "This sample cannot be played (" + (error && error.name) + ").";
+        }
+      });
+    }
+    // Only the first shifted sound waits (for the shifter to load); the rest start at once.
+    if (matched && shifter.ready && !shifter.node) { matched.then(start); } else { start(); }
   }
 
   function stop() {
@@ -345,12 +353,15 @@
   // ------------------------------------------------------------------ matching the project
 
   // With matching on, the browser itself plays a loop at the project tempo (its own
-  // time-stretch: preservesPitch) and shifts a tonal sound to the project key like a sampler
-  // (rate is pitch), so audition needs no request. The rule is the render's (studio/matching.py);
-  // the rows say what it needs (data-loop-bpm, data-pitch, data-mode, data-drum). A tonal
-  // loop is only stretched here; "Download at …" renders both on the server.
+  // time-stretch: preservesPitch) and shifts a tonal sound to the project key, so audition
+  // needs no request. The key shift is Signalsmith Stretch's (static/vendor, MIT), an
+  // AudioWorklet the <audio> element feeds: the element keeps its seeking, looping and tempo,
+  // the worklet only transposes, and a one-shot keeps its length as in a render. The
+  // semitones come from the server (the project's `key_shifts`, studio/matching.py's rule);
+  // the rows say what they need (data-loop-bpm, data-pitch, data-mode, data-drum). Without
+  // AudioWorklet a one-shot is repitched like a sampler (rate is pitch), a tonal loop only
+  // stretched.
   var PITCHES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
-  var MAX_SHIFT = 6;
   var match = {
     box: document.getElementById("player-match"),
     bpm: document.getElementById("player-bpm"),
@@ -360,6 +371,67 @@
     saves: 0,  // only the latest save's answer is shown (quick changes cross on the wire)
   };
 
+  // The key shifter: loaded on first need, then the element plays through it for good.
+  var shifter = {
+    url: match.box && match.box.dataset.stretcherUrl,
+    ready: null, context: null, source: null, node: null, semitones: 0,
+  };
+  window.samplemindShifter = shifter;  // for the browser test's look at the graph
+  var canShift = Boolean(shifter.url && window.AudioWorkletNode && window.WebAssembly);
+
+  function vendored(url) {
+    return new Promise(function (resolve, reject) {
+      if (window.SignalsmithStretch) { resolve(window.SignalsmithStretch); return; }
+      var script = document.createElement("script");
+      script.src = url;
+      script.onload = function () { resolve(window.SignalsmithStretch); };
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+
+  function shifterReady() {
+    if (!shifter.ready) {
+      shifter.ready = vendored(shifter.url).then(function (create) {
+        // The same file registers the worklet: no blob: module for the CSP to allow.
+        create.moduleUrl = shifter.url;
+        shifter.context = new AudioContext({ latencyHint: "interactive" });
+        return create(shifter.context);
+      }).then(function (node) {
+        shifter.node = node;
+        shifter.source = shifter.context.createMediaElementSource(audio);
+        node.connect(shifter.context.destination);
+        route(shifter.semitones);
+        return node;
+      }).catch(function () {
+        canShift = false;  // sampler-style from now on
+        if (shifter.source) { shifter.source.connect(shifter.context.destination); }
+        applyMatch();
+        return null;
+      });
+    }
+    return shifter.ready;
+  }
+
+  // Through the worklet only while a shift is wanted; straight out otherwise.
+  function route(semitones) {
+    shifter.semitones = semitones;
+    if (!shifter.node) { return; }
+    shifter.source.disconnect();
+    shifter.source.connect(semitones ? shifter.node : shifter.context.destination);
+    shifter.node.schedule({ active: Boolean(semitones), semitones: semitones });
+    if (shifter.context.state === "suspended") { shifter.context.resume(); }
+  }
+
+  // Warmed at the page's first touch while a key is being matched, so even the first tonal
+  // sound starts at once (an AudioContext may only start after a gesture).
+  function warm() {
+    var project = match.project;
+    if (canShift && !shifter.ready && project && project.matching && project.key_shifts) { shifterReady(); }
+  }
+  document.addEventListener("pointerdown", warm, true);
+  document.addEventListener("keydown", warm, true);
+
   // The loop's tempo, its half or its double, whichever is nearest the project's.
   function tempoRatio(sourceBpm, targetBpm) {
     var nearest = [sourceBpm / 2, sourceBpm, sourceBpm * 2].reduce(function (best, bpm) {
@@ -368,36 +440,49 @@
     return targetBpm / nearest;
   }
 
-  // Semitones (-6..+6) to the project key, or to its relative when the modes differ.
-  function keyShift(pitch, mode, target, targetMode) {
-    var to = PITCHES.indexOf(target);
-    if (mode && targetMode && mode !== targetMode) { to += targetMode === "major" ? -3 : 3; }
-    var distance = (((to - PITCHES.indexOf(pitch)) % 12) + 12) % 12;
-    return distance > MAX_SHIFT ? distance - 12 : distance;
-  }
-
   function matchFor(button) {
     var project = match.project;
     var data = button && button.dataset;
     if (!project || !project.matching || !data) { return null; }
+    var matched = { rate: 1, preservesPitch: true, semitones: 0, notes: [] };
     if (data.loopBpm && project.bpm) {
-      return { rate: tempoRatio(parseFloat(data.loopBpm), project.bpm), preservesPitch: true, note: "at " + project.bpm + " BPM" };
+      matched.rate = tempoRatio(parseFloat(data.loopBpm), project.bpm);
+      matched.notes.push("at " + project.bpm + " BPM");
     }
-    if (data.pitch && project.key && (!data.drum || project.pitch_drums)) {
-      var semitones = keyShift(data.pitch, data.mode, project.key, project.mode);
+    var shifts = project.key_shifts && data.pitch && (!data.drum || project.pitch_drums)
+      ? project.key_shifts[data.mode || "unknown"] : null;
+    if (shifts && shifts[data.pitch] !== undefined) {
+      var semitones = shifts[data.pitch];
       var sign = semitones > 0 ? "+" : semitones < 0 ? "−" : "±";
-      return { rate: Math.pow(2, semitones / 12), preservesPitch: false, note: sign + Math.abs(semitones) + " st to " + project.key };
+      if (canShift) {
+        matched.semitones = semitones;
+      } else if (!data.loopBpm || !project.bpm) {
+        matched.rate = Math.pow(2, semitones / 12);
+        matched.preservesPitch = false;
+      }
+      if (canShift || !matched.preservesPitch) {
+        matched.notes.push(sign + Math.abs(semitones) + " st to " + project.key);
+      }
     }
-    return null;
+    return matched.notes.length ? matched : null;
   }
 
+  // Resolves once the track sounds as matched: at once, unless the shifter must load first.
   function applyMatch() {
     var matched = matchFor(state.track);
     audio.preservesPitch = matched ? matched.preservesPitch : true;
     audio.defaultPlaybackRate = audio.playbackRate = matched ? matched.rate : 1;
     if (ui.meta && state.track) {
-      ui.meta.textContent = (state.track.dataset.meta || "") + (matched ? " · " + matched.note : "");
+      ui.meta.textContent = (state.track.dataset.meta || "") + (matched ? " · " + matched.notes.join(" · ") : "");
+      ui.meta.title = ui.meta.textContent;  // the bar may cut it short
     }
+    var semitones = matched ? matched.semitones : 0;
+    if (semitones && !shifter.node) {
+      shifter.semitones = semitones;
+      return shifterReady();
+    }
+    route(semitones);
+    return Promise.resolve();
   }
 
   function showProject(project) {

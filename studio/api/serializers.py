@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from library.models import MODE_CHOICES, Sample, Visibility
 from search.keys import UnknownKey, camelot, parse_key
+from studio.matching import key_shifts
 from studio.models import (
     BPM_MAX,
     BPM_MIN,
@@ -52,13 +53,28 @@ class ProjectSerializer(serializers.ModelSerializer):
     mode = serializers.ChoiceField(choices=MODE_CHOICES, allow_null=True, required=False)
     label = serializers.SerializerMethodField(help_text='For people: "124 BPM, F minor".')
     camelot = serializers.SerializerMethodField(help_text="The key's Camelot code, e.g. 4A.")
+    key_shifts = serializers.SerializerMethodField(
+        help_text="Semitones to the project key from each pitch, by the sound's mode "
+        '(`{"minor": {"C": -3, ...}, "major": {...}, "unknown": {...}}`, the render\'s rule); '
+        "null without a key. The player bar shifts tonal sounds by it."
+    )
     updated_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="null until the project is first saved."
     )
 
     class Meta:
         model = ProjectSettings
-        fields = ("bpm", "key", "mode", "matching", "pitch_drums", "label", "camelot", "updated_at")
+        fields = (
+            "bpm",
+            "key",
+            "mode",
+            "matching",
+            "pitch_drums",
+            "label",
+            "camelot",
+            "key_shifts",
+            "updated_at",
+        )
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("key"):
@@ -80,6 +96,12 @@ class ProjectSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_camelot(self, project: ProjectSettings) -> str | None:
         return camelot(project.key, project.mode or "major") if project.key else None
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+    )
+    def get_key_shifts(self, project: ProjectSettings) -> dict | None:
+        return key_shifts(project.key, project.mode) if project.key else None
 
 
 class RenderQuerySerializer(serializers.Serializer):
