@@ -45,7 +45,7 @@ TICKS_PER_BEAT = 480
 
 @dataclass(frozen=True)
 class Settings:
-    """Decoding thresholds (Basic Pitch's defaults are 0.5, 0.3 and 127.7 ms)."""
+    """Decoding thresholds (Basic Pitch's defaults: 0.5, 0.3 and 127.7 ms)."""
 
     onset_threshold: float = 0.5
     frame_threshold: float = 0.3
@@ -53,7 +53,14 @@ class Settings:
     melodia: bool = True
 
 
-DEFAULT = Settings()
+# Ranked first by F1 on the tuning lines of each kind (scripts/tune_midi.py: 24 bass and
+# 20 lead lines from FluidR3, MuseScore, sf_GMbank and OPL-3): a higher onset threshold
+# keeps ghost notes out, a shorter minimum keeps a line's 16ths.
+SETTINGS = {
+    "bass": Settings(onset_threshold=0.7, frame_threshold=0.4, min_note_seconds=0.058),
+    "lead": Settings(onset_threshold=0.7, frame_threshold=0.4, min_note_seconds=0.03),
+}
+DEFAULT = SETTINGS["lead"]
 
 
 @dataclass(frozen=True)
