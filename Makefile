@@ -78,11 +78,10 @@ $(VENV)/.trained: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[dev,embedded,bench,train]'
 	touch $@
 
-$(VENV)/.installed: pyproject.toml requirements-nodeps.txt
+$(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,embedded]'
-	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
 	scripts/portable-pgvector.sh $(BIN)/python
 	touch $@
 
