@@ -270,7 +270,7 @@ def _setup(rng: np.random.Generator) -> dict:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes"
             " WHERE (tablename IN"
-            " ('search_sampledocument', 'search_publicdocument', 'search_publicposting')"
+            " ('search_sampledocument', 'search_publicposting')"
             " AND indexname NOT LIKE '%%pkey') OR indexname LIKE 'search_sample_embedding%%'"
         )
         index_sql = dict(cursor.fetchall())
@@ -294,7 +294,6 @@ def _setup(rng: np.random.Generator) -> dict:
             cursor.execute(sql)
         cursor.execute("VACUUM ANALYZE library_sample")
         cursor.execute("VACUUM ANALYZE search_sampledocument")
-        cursor.execute("VACUUM ANALYZE search_publicdocument")
         cursor.execute("VACUUM ANALYZE search_publicposting")
         cursor.execute("VACUUM ANALYZE search_searchterm")
     timings["index"] = time.perf_counter() - started

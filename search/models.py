@@ -1,9 +1,10 @@
-"""What search keeps beside the library: one search row per sample, and a word list.
+"""What search keeps beside the library: a search row per sample, ranked postings, a word list.
 
-Both tables are written by PostgreSQL triggers (migration 0002), never by
-Python code, so every path that changes a sample, a collection or a
-collection's items keeps them current in the same transaction: the ORM,
-``bulk_create``, ``queryset.update()``, COPY and raw SQL alike.
+They are written by PostgreSQL triggers that the backend makes
+(``search/backends/postgres/schema.py``), never by Python code, so every path
+that changes a sample, a collection or a collection's items keeps them current
+in the same transaction: the ORM, ``bulk_create``, ``queryset.update()``, COPY
+and raw SQL alike.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class SampleDocument(models.Model):
     Text searches, filters and facets read this one narrow table (and then
     load the page's samples), so ranking thousands of matches never joins the
     library's wide rows. Sound similarity reads ``library_sample.embedding``
-    through the HNSW indexes migration 0002 puts on it.
+    through HNSW indexes (migration 0002, and one per category the backend makes).
 
     ``document`` holds what anybody who can see the sample may search: name
     and tags (weight A), the names of the owner's public collections that hold
@@ -92,43 +93,18 @@ class SampleDocument(models.Model):
         return f"search document of {self.sample_id}"
 
 
-class PublicDocument(models.Model):
-    """The public samples' search rows, narrowed to what ranking them reads.
-
-    Text searches without filters rank other people's public matches here:
-    a common word matches thousands of samples, and ranking reads each
-    match's row, so rows a third the width of ``SampleDocument``'s and
-    holding public samples only mean a third fewer pages to read. Written
-    by triggers on ``search_sampledocument`` (migration 0007), never by
-    Python; a sample that is not public has no row here.
-    """
-
-    sample_id = models.UUIDField(primary_key=True)  # not a foreign key: triggers keep it
-    owner_id = models.BigIntegerField()
-    created_at = models.DateTimeField()
-    document = SearchVectorField()
-
-    class Meta:
-        indexes = [GinIndex(fields=["document"], name="search_public_document_gin")]
-
-    def __str__(self) -> str:
-        return f"public search row of {self.sample_id}"
-
-
-# The ts_rank weights (D, C, B, A) that PublicPosting's ranks are computed with
-# (migration 0008 has its own copy, as migrations must not change).
-POSTING_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
-
-
 class PublicPosting(models.Model):
     """One word of one public sample's document, with the rank the sample gets for it.
 
     A one-word search's public matches, best first, are the first rows of
     this word in the ``(lexeme, rank, created_at, sample_id)`` index, and
     their number is counted from the index alone: no match's document is
-    read to rank it. ``rank`` is ``ts_rank(POSTING_WEIGHTS, document, word)``,
-    what ranking the document itself would give. Written by triggers on
-    ``search_publicdocument`` (migration 0008), never by Python.
+    read to rank it. ``rank`` is ``ts_rank(weights, document, word)`` with the
+    backend's default weights, what ranking the document itself would give.
+    Written by triggers on ``search_sampledocument`` that the backend makes
+    (``search/backends/postgres/schema.py``), never by Python. It stays
+    because it halves fuzzy and hybrid searches' time at 100,000 samples
+    (docs/architecture.md has the figures).
     """
 
     pk = models.CompositePrimaryKey("sample_id", "lexeme")

@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 from library.models import CollectionItem, Sample
 from search.backends import get_search_backend
 from search.backends.base import BaseSearchBackend, SearchFilters
-from search.models import POSTING_WEIGHTS
+from search.backends.postgres.postings import RANK_WEIGHTS
 from tests.factories import CollectionFactory, SampleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -742,8 +742,9 @@ def _postings() -> dict:
             " d.document @@ search_lexeme_query(p.lexeme)"
             " AND p.rank::real = ts_rank(%s::float4[], d.document, search_lexeme_query(p.lexeme))"
             " FROM search_publicposting p"
-            " LEFT JOIN search_publicdocument d ON d.sample_id = p.sample_id",
-            [list(POSTING_WEIGHTS)],
+            " LEFT JOIN search_sampledocument d"
+            " ON d.sample_id = p.sample_id AND d.visibility = 'public'",
+            [list(RANK_WEIGHTS)],
         )
         return {(sample_id, lexeme): (rank, ok) for sample_id, lexeme, rank, ok in cursor}
 
@@ -751,8 +752,8 @@ def _postings() -> dict:
 def _document_words(sample) -> set:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT unnest(tsvector_to_array(document)) FROM search_publicdocument"
-            " WHERE sample_id = %s",
+            "SELECT unnest(tsvector_to_array(document)) FROM search_sampledocument"
+            " WHERE sample_id = %s AND visibility = 'public'",
             [sample.pk],
         )
         return {(sample.pk, word) for (word,) in cursor}
@@ -903,9 +904,9 @@ def test_pruning_renews_stale_witnesses():
     assert _witness("wombat") is None  # no public sample has it any more
 
 
-def test_others_find_a_public_sample_as_it_is_now_through_the_public_rows():
-    """Unfiltered searches rank other people's samples in ``search_publicdocument``."""
-    from search.models import PublicDocument
+def test_others_find_a_public_sample_as_it_is_now_through_the_postings():
+    """One-word searches rank other people's samples from ``search_publicposting``."""
+    from search.models import PublicPosting
 
     backend = get_search_backend()
     me, other = UserFactory(), UserFactory()
@@ -923,14 +924,14 @@ def test_others_find_a_public_sample_as_it_is_now_through_the_public_rows():
 
     Sample.objects.filter(pk=sample.pk).update(visibility="private")
     assert names(backend.search(user=me, text="wombat", fuzzy="off")) == []
-    assert not PublicDocument.objects.filter(sample_id=sample.pk).exists()
+    assert not PublicPosting.objects.filter(sample_id=sample.pk).exists()
     assert names(backend.search(user=other, text="wombat")) == ["Wombat kick"]
 
     Sample.objects.filter(pk=sample.pk).update(visibility="public")
     assert names(backend.search(user=me, text="wombat")) == ["Wombat kick"]
     sample.delete()
     assert names(backend.search(user=me, text="wombat", fuzzy="off")) == []
-    assert not PublicDocument.objects.exists()
+    assert not PublicPosting.objects.exists()
 
 
 def test_hits_carry_their_owners_name_but_not_the_rest_of_the_account():

@@ -13,7 +13,7 @@ from django.db import connection
 
 from library.analysis import CATEGORIES
 from search.backends import get_search_backend
-from search.backends.postgres import schema
+from search.backends.postgres import postings, schema
 from search.filters import SearchFilters
 from tests.factories import SampleFactory, UserFactory
 
@@ -95,3 +95,29 @@ def test_the_search_row_follows_every_column_it_copies_whatever_changes_it():
         )
         assert cursor.fetchone() == ("snare", 128.0, -9.5, True)
     assert set(schema.mirrored()) >= {"category", "bpm", "loudness_lufs", "is_loop", "owner_id"}
+
+
+def posting_ranks(sample) -> dict[str, float]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT lexeme, rank FROM search_publicposting WHERE sample_id = %s", [sample.pk]
+        )
+        return dict(cursor.fetchall())
+
+
+def test_ranked_postings_follow_the_backends_weights(monkeypatch):
+    sample = SampleFactory(name="Kick", description="a kick and a snare", visibility="public")
+    before = posting_ranks(sample)
+    assert before["kick"] > before["snare"]  # in the name (A) beats the description (C)
+
+    monkeypatch.setattr(postings, "RANK_WEIGHTS", (0.1, 1.0, 0.4, 0.2))  # descriptions first
+    assert get_search_backend().setup() is True
+    after = posting_ranks(sample)
+    assert set(after) == set(before) and after["snare"] > before["snare"]
+    # Searches rank from them as from the documents with the same weights.
+    backend = type(get_search_backend())("test", weights=[0.1, 1.0, 0.4, 0.2])
+    through_documents = type(backend)("test", weights=[0.1, 1.0, 0.4, 0.2], postings=False)
+    me = UserFactory()
+    for text in ("kick", "snare"):
+        ranked = backend.search(user=me, text=text).hits[0].score
+        assert ranked == pytest.approx(through_documents.search(user=me, text=text).hits[0].score)

@@ -10,12 +10,14 @@ whatever the page size. Statements are composed with ``psycopg.sql`` (every
 value a parameter) in modules by concern: ``common`` (running, privacy,
 filters, loading), ``words``, ``text``, ``browse``, ``vectors``, ``hybrid``,
 ``facets``; ``manage.py search_sql`` prints the finished statements of a search.
+``schema`` makes the functions, triggers and per-category indexes the index
+needs from the Python definitions they follow (``setup()``, after ``migrate``).
 
 - Text (``text``): a weighted tsvector, ``websearch_to_tsquery`` (``dark
   pad -noise``, ``"quoted phrases"``) and ``ts_rank``. Other people's matches
-  come from a GIN index on public documents (in a narrow table of public rows
-  when nothing else is filtered), the caller's own from one on the (owner,
-  words) pairs, so the privacy rule costs no extra rows.
+  come from a GIN index on public documents (for one word and nothing else,
+  from its ranked postings), the caller's own from one on the (owner, words)
+  pairs, so the privacy rule costs no extra rows.
 - Fuzzy: query words are matched against ``search_searchterm`` (every word of
   every name and tag) by trigram distance on a GiST index, and the query is
   rewritten with the near words: "kik" searches "kick". A word is offered only

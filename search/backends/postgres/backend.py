@@ -26,6 +26,7 @@ from search.backends.base import (
     Suggestion,
 )
 from search.backends.postgres import browse, common, indexing, schema, vectors
+from search.backends.postgres import postings as ranked_postings
 from search.backends.postgres.common import Order, fetch, fetch_none, visibility_params
 from search.backends.postgres.facets import facet_counts, facets_statement
 from search.backends.postgres.hybrid import hybrid_statement
@@ -41,7 +42,6 @@ from search.backends.postgres.words import (
     words,
 )
 from search.filters import registry
-from search.models import POSTING_WEIGHTS
 
 TEXT_ORDER = Order((("rank", "DESC"), ("created_at", "DESC"), ("sample_id", "")))
 BROWSE_ORDER = Order((("created_at", "DESC"), ("sample_id", "")))
@@ -91,7 +91,7 @@ class PostgresSearchBackend(vectors.VectorPlanning, BaseSearchBackend):
         self.fuzzy_min_similarity = float(options.get("fuzzy_min_similarity", 0.25))
         self.fuzzy_alternatives = int(options.get("fuzzy_alternatives", 4))
         self.fuzzy_relative_similarity = float(options.get("fuzzy_relative_similarity", 0.6))
-        self.weights = list(options.get("weights", [0.1, 0.2, 0.4, 1.0]))
+        self.weights = list(options.get("weights", ranked_postings.RANK_WEIGHTS))
         self.estimate_seconds = float(options.get("estimate_seconds", 60))
         self.postings = bool(options.get("postings", True))
         self._estimates: dict[tuple[SearchFilters, bool], tuple[float, float]] = {}
@@ -271,7 +271,7 @@ class PostgresSearchBackend(vectors.VectorPlanning, BaseSearchBackend):
 
     def _postings_rank(self) -> bool:
         """Whether the ranked postings may rank (they hold ranks for the default weights)."""
-        return self.postings and tuple(self.weights) == POSTING_WEIGHTS
+        return self.postings and tuple(self.weights) == ranked_postings.RANK_WEIGHTS
 
     def _fuzzy_query(self, user, text: str, expanded: dict | None = None, *,
                      near_rows: list | None = None) -> tuple[TextQuery | None, dict]:  # fmt: skip

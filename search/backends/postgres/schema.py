@@ -13,6 +13,8 @@ their index:
   sample (fired only when a copied column changes), a collection or its items;
   triggers, not signals, so ``bulk_create``, ``update()``, COPY and raw SQL
   keep the rows current too;
+- the ranked postings of public rows (``PublicPosting``, ranked with
+  :data:`.postings.RANK_WEIGHTS`), kept by triggers on ``search_sampledocument``;
 - one partial HNSW index of the embeddings per category in
   ``library.analysis.CATEGORIES`` (a category added there gets its index, one
   removed loses it).
@@ -32,6 +34,7 @@ from psycopg import sql
 
 from library.analysis import CATEGORIES
 from library.models import Visibility
+from search.backends.postgres import postings
 from search.backends.postgres.words import TEXT_CONFIG
 from search.models import SampleDocument, SearchTerm
 
@@ -193,6 +196,7 @@ $$"""
 
 _ROW_FUNCTIONS = 4  # search_normalise, search_plain, and search_rows_of dropped and made
 
+
 # Trigger functions: (name, the samples to refresh, whether rows are written whole).
 _TRIGGER_FUNCTIONS = (
     ("search_sample_inserted", "ARRAY(SELECT id FROM new_rows)", True),
@@ -293,7 +297,9 @@ EVERY_ROW = sql.SQL("SELECT search_refresh(ARRAY(SELECT id FROM library_sample),
 def statements() -> Iterator[sql.Composable]:
     """Everything :func:`setup` makes, in order (but the drop of unwanted indexes)."""
     yield from _functions()
+    yield from postings.functions()
     yield from _triggers()
+    yield from postings.triggers()
     for name, category in category_indexes().items():
         yield _category_index(name, category)
 
@@ -303,14 +309,20 @@ def fingerprint() -> str:
     digest = hashlib.sha256()
     for statement in statements():
         digest.update(statement.as_string(None).encode())
-    document = hashlib.sha256(
-        "".join(s.as_string(None) for s in _functions()[:_ROW_FUNCTIONS]).encode()
-    ).hexdigest()[:16]
-    return f"objects {digest.hexdigest()[:16]} rows {document}"
+    rows = _digest(_functions()[:_ROW_FUNCTIONS])
+    ranks = _digest(postings.functions())
+    return f"objects {digest.hexdigest()[:16]} rows {rows} postings {ranks}"
 
 
-def _rows(fingerprint: str) -> str:
-    return fingerprint.rpartition(" rows ")[2]
+def _digest(statements: list[sql.Composable]) -> str:
+    text = "".join(statement.as_string(None) for statement in statements)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _part(fingerprint: str | None, name: str) -> str | None:
+    """One part of a fingerprint (``rows``, ``postings``); None when there is none."""
+    words = (fingerprint or "").split()
+    return words[words.index(name) + 1] if name in words[:-1] else None
 
 
 def _run(cursor, statement: sql.Composable) -> None:
@@ -330,7 +342,8 @@ def setup(*, force: bool = False) -> bool:
         (stored,) = cursor.fetchone()
         if stored == wanted and not force:
             return False
-        for statement in (*_functions(), *_triggers()):
+        made = (*_functions(), *postings.functions(), *_triggers(), *postings.triggers())
+        for statement in made:
             _run(cursor, statement)
         wanted_indexes = category_indexes()
         cursor.execute(EXISTING_CATEGORY_INDEXES.as_string(None))
@@ -340,10 +353,13 @@ def setup(*, force: bool = False) -> bool:
         for name, category in wanted_indexes.items():
             if name not in existing:
                 _run(cursor, _category_index(name, category))
-        # Rows built by an earlier definition are rebuilt; a first setup (no fingerprint)
-        # follows migrations that built them as these functions do.
-        rows_changed = stored is not None and _rows(stored) != _rows(wanted)
-        _run(cursor, EVERY_ROW if rows_changed else MISSING)
+        # Postings and rows built by an earlier definition are rebuilt (postings first:
+        # rebuilt rows rewrite the postings of the documents that changed); a first
+        # setup (no fingerprint) follows migrations that built them as these do.
+        changed = stored is not None and _part(stored, "postings") != _part(wanted, "postings")
+        _run(cursor, postings.rebuild() if changed else postings.missing())
+        changed = stored is not None and _part(stored, "rows") != _part(wanted, "rows")
+        _run(cursor, EVERY_ROW if changed else MISSING)
         _run(
             cursor,
             sql.SQL("COMMENT ON FUNCTION search_refresh(uuid[], boolean) IS {}").format(

@@ -1,9 +1,8 @@
 """Full-text: the tsqueries of a search, the statements that rank its matches, highlights.
 
-Other people's matches come from a GIN index on public documents (or, when
-nothing else is filtered, the narrow table of public rows, or the ranked
-postings of one word), the caller's own from the GIN index of (owner, words),
-so the privacy rule costs no extra rows.
+Other people's matches come from a GIN index on public documents (or, for one
+word and nothing else, from its ranked postings), the caller's own from the GIN
+index of (owner, words), so the privacy rule costs no extra rows.
 """
 
 from __future__ import annotations
@@ -137,34 +136,20 @@ def own_matches(
 
 
 def matching(
-    user,
-    query: TextQuery,
-    select: Select,
-    where: Sequence[sql.Composable],
-    *,
-    narrow_public: bool = False,
+    user, query: TextQuery, select: Select, where: Sequence[sql.Composable]
 ) -> sql.Composable:
     """``select`` over the documents ``user`` may see that match ``query`` and ``where``.
 
     Two branches, each served by its own index: other people's public samples
-    through a GIN index on public documents (those of ``search_publicdocument``
-    with ``narrow_public``, when ``select`` and ``where`` need no other
-    columns), and the caller's own (matched also by their private collections'
-    names) through the GIN index of their words and owner together. One ``OR``
-    of both would read every match of other users' private samples and every
-    row of the caller's.
+    through a GIN index on public documents, and the caller's own (matched
+    also by their private collections' names) through the GIN index of their
+    words and owner together. One ``OR`` of both would read every match of
+    other users' private samples and every row of the caller's.
     """
-    document = sql.SQL("d.document")
-    if narrow_public:
-        public = sql.SQL(
-            "SELECT {select} FROM search_publicdocument d WHERE d.document @@ {query}{where}"
-        )
-    else:
-        public = sql.SQL(
-            "SELECT {select} FROM search_sampledocument d"
-            " WHERE d.visibility = %(public)s AND d.document @@ {query}{where}"
-        )
-    public = public.format(select=select(document), query=query.sql, where=also(where))
+    public = sql.SQL(
+        "SELECT {select} FROM search_sampledocument d"
+        " WHERE d.visibility = %(public)s AND d.document @@ {query}{where}"
+    ).format(select=select(sql.SQL("d.document")), query=query.sql, where=also(where))
     if not user.is_authenticated:
         return public
     return sql.SQL("{} AND d.owner_id <> %(me)s UNION ALL {}").format(
@@ -193,7 +178,7 @@ def ranked(
     """Text matches as rows ``(sample_id, created_at, [sort_column,] rank)``.
 
     ``depth`` is how many of the best a caller reads at most; ``postings``
-    whether the ranked postings (migration 0008) may rank them.
+    whether the ranked postings (``PublicPosting``) may rank them.
     """
     where, params = filter_where(user, filters, alias="d", id_column="sample_id")
     params |= {
@@ -208,9 +193,6 @@ def ranked(
         params["spelled"] = " ".join(query.spelled)
         params["unspelled"] = " ".join(query.unspelled)
         return posting_ranked(user, query, exclude, depth), params
-    # Without filters or another order, other people's matches are ranked in
-    # the narrow table of public rows, which has just these columns.
-    narrow = not where and sort_column in ("", "created_at")
     if exclude:
         where.append(sql.SQL("d.sample_id <> ALL(%(exclude)s::uuid[])"))
     columns = [sql.SQL("d.sample_id"), sql.SQL("d.created_at")]
@@ -221,7 +203,7 @@ def ranked(
     def select(document: sql.Composable) -> sql.Composable:
         return sql.SQL(", ").join([*columns, rank(document)])
 
-    matches = matching(user, query, select, where, narrow_public=narrow)
+    matches = matching(user, query, select, where)
     return (
         Ranked(
             rows=sql.SQL("SELECT * FROM matches"),
