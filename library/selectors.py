@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from library.models import (
     CollectionItem,
     Sample,
     SampleDeletion,
+    SampleStatus,
     Visibility,
 )
 
@@ -139,8 +141,9 @@ def samples_matching_text(samples: QuerySet[Sample], text: str) -> QuerySet[Samp
     return samples.filter(Q(name__icontains=text) | Q(tags__contains=[text.lower()]))
 
 
-def sample_for_analysis(*, sample_id) -> Sample | None:
-    """The sample, with ``steerable``: whether its owner corrected any analysed sample's category.
+def samples_for_analysis(*, sample_ids: Sequence, claimed_at: datetime) -> QuerySet[Sample]:
+    """The samples of ``sample_ids`` claimed at ``claimed_at``, with ``steerable``: whether
+    their owner corrected any analysed sample's category.
 
     Steering has nothing to learn from a library without such corrections (the
     usual case), and one query tells both.
@@ -148,7 +151,9 @@ def sample_for_analysis(*, sample_id) -> Sample | None:
     corrected = Sample.objects.filter(
         owner_id=OuterRef("owner_id"), corrections__has_key="category", embedding__isnull=False
     )
-    return Sample.objects.annotate(steerable=Exists(corrected)).filter(pk=sample_id).first()
+    return Sample.objects.annotate(steerable=Exists(corrected)).filter(
+        pk__in=sample_ids, status=SampleStatus.ANALYZING, analysis_started_at=claimed_at
+    )
 
 
 def exact_cosine_distance(vector: Sequence[float]) -> ExpressionWrapper:

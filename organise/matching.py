@@ -33,6 +33,15 @@ def closest_copy(
     return best
 
 
+def nearest_sketches(sketch: list[float], sketches: list[list[float]]) -> list[int]:
+    """Positions of the CANDIDATES ``sketches`` nearest ``sketch`` within SKETCH_RADIUS."""
+    if not sketches:
+        return []
+    distances = 1.0 - np.asarray(sketches) @ np.asarray(sketch)
+    nearest = np.argsort(distances)[:CANDIDATES]
+    return [int(i) for i in nearest if distances[i] <= SKETCH_RADIUS]
+
+
 class SketchIndex:
     """An in-memory stand-in for the database's sketch search (benchmarks)."""
 
@@ -47,11 +56,7 @@ class SketchIndex:
         self.sketches.append(fp.sketch(print_))
 
     def candidates(self, print_: fp.Fingerprint) -> list[int]:
-        if not self.keys:
-            return []
-        distances = 1.0 - np.asarray(self.sketches) @ np.asarray(fp.sketch(print_))
-        nearest = np.argsort(distances)[:CANDIDATES]
-        return [int(i) for i in nearest if distances[i] <= SKETCH_RADIUS]
+        return nearest_sketches(fp.sketch(print_), self.sketches)
 
     def nearest_duplicate(self, print_: fp.Fingerprint) -> int | None:
         found = closest_copy(

@@ -15,8 +15,8 @@ from pathlib import Path
 import grimp
 from django.conf import settings
 
-from library.services.queue import ANALYZE_SAMPLE_TASK
-from library.tasks import analyze_sample
+from library.services.queue import ANALYZE_SAMPLE_TASK, ANALYZE_SAMPLES_TASK
+from library.tasks import analyze_sample, analyze_samples
 from organise.soundmap import LAYOUT_MAP_TASK
 from organise.tasks import layout_map
 from studio.services.renders import RENDER_SAMPLE_TASK
@@ -58,6 +58,7 @@ def test_no_module_imports_itself_round_a_circle():
 def test_services_send_tasks_by_their_registered_names():
     # The services name their tasks instead of importing the tasks modules (which import them).
     assert analyze_sample.name == ANALYZE_SAMPLE_TASK
+    assert analyze_samples.name == ANALYZE_SAMPLES_TASK
     assert render_sample.name == RENDER_SAMPLE_TASK
     assert layout_map.name == LAYOUT_MAP_TASK
 

@@ -67,8 +67,13 @@ def test_import_explains_a_missing_owner_or_folder(tree, tmp_path):
 
 
 def _queued(callbacks) -> set[str]:
-    """Sample ids handed to the analysis queue once the transaction commits."""
-    return {cb.args[0] for cb in callbacks if getattr(cb, "func", None) is queue._send}
+    """Sample ids handed to the analysis queue once the transaction commits (alone or batched)."""
+    ids = set()
+    for callback in callbacks:
+        if getattr(callback, "func", None) is queue._send:
+            argument = callback.args[1]
+            ids.update(argument if isinstance(argument, list) else [argument])
+    return ids
 
 
 @pytest.mark.django_db

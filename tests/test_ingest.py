@@ -8,16 +8,19 @@ original), and corrections that survive an analysis running meanwhile.
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from accounts.models import Role
 from library.models import AnalysisResult, BatchJob, Sample
 from library.services import analysis, imports
 from library.services.analysis import sample_analyze
 from library.services.corrections import sample_correct
+from samplemind.ops.locks import advisory_lock
 from tests import audio
 from tests.factories import UserFactory, bearer, upload_file
 
@@ -27,8 +30,9 @@ def _previews(settings) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def _search(client, user, q: str) -> set[str]:
-    response = client.get("/api/v1/search", {"q": q}, **bearer(user))
+def _search(client, user, q: str | dict) -> set[str]:
+    query = q if isinstance(q, dict) else {"q": q}
+    response = client.get("/api/v1/search", query, **bearer(user))
     assert response.status_code == 200, response.content
     return {hit["name"] for hit in response.json()["results"]}
 
@@ -134,3 +138,71 @@ def test_a_correction_saved_while_the_file_is_analysed_is_kept(client, tmp_path,
     assert sample.descriptors["category"] == readings[0]["category"]  # the reading stays
     assert sample.loudness_lufs is not None and sample.status == "ready"
     assert AnalysisResult.objects.filter(sample=sample, status="ready").count() == 1
+
+
+class _AnotherWorker(threading.Thread):
+    """Holds a sample's analysis lock from its own database session, as a busy worker does."""
+
+    def __init__(self, sample_id: str) -> None:
+        super().__init__(daemon=True)
+        self.sample_id, self.holding, self.release = sample_id, threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        try:
+            with advisory_lock(f"library.analyze_sample:{self.sample_id}"):
+                self.holding.set()
+                self.release.wait(30)
+        finally:
+            connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_analysed_once_whoever_else_holds_part_of_it(client, tmp_path):
+    owner = UserFactory(role=Role.PRO)
+    sounds = {"Kick": audio.kick, "Snare": audio.snare, "Hat": audio.hihat}
+    ids = {
+        name: upload_file(client, owner, audio.write(tmp_path / f"{name}.wav", make())).json()["id"]
+        for name, make in sounds.items()
+    }
+    kicks = {"category": "kick"}
+    assert _search(client, owner, kicks) == set()  # before analysis: an answer now cached
+    busy = _AnotherWorker(ids["Hat"])
+    busy.start()
+    assert busy.holding.wait(10)
+    try:
+        first = analysis.samples_analyze(sample_ids=list(ids.values()))
+    finally:
+        busy.release.set()
+        busy.join()
+
+    assert first == {ids["Kick"]: "ready", ids["Snare"]: "ready", ids["Hat"]: "skipped"}
+    assert Sample.objects.get(pk=ids["Hat"]).status == "pending"  # left to its own worker
+    # A second delivery of the batch (a redelivered message, the stale re-queue).
+    second = analysis.samples_analyze(sample_ids=list(ids.values()))
+    assert second == {ids["Kick"]: "skipped", ids["Snare"]: "skipped", ids["Hat"]: "ready"}
+    for sample in Sample.objects.filter(owner=owner):
+        assert sample.status == "ready" and sample.analysis_attempts == 1
+        assert AnalysisResult.objects.filter(sample=sample, status="ready").count() == 1
+    assert _search(client, owner, kicks) == {"Kick"}  # the cached answer was retired
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_hands_its_files_to_the_workers_in_batches(tmp_path, monkeypatch):
+    from library.services import queue
+
+    monkeypatch.setattr(imports, "BATCH_FILES", 2)
+    owner = UserFactory(role=Role.PRO)
+    root = tmp_path / "Pack"
+    sounds = (audio.kick(), audio.snare(), audio.hihat(), audio.clap(), audio.chord(60))
+    for index, sound in enumerate(sounds):
+        audio.write(root / f"hit_{index}.wav", sound)
+
+    sent = []
+    monkeypatch.setattr(queue, "_send", lambda task, argument: sent.append((task, argument)))
+    call_command("import_samples", str(root), "--owner", owner.email, verbosity=0)
+
+    assert [task for task, _ in sent] == ["library.analyze_samples"] * 3
+    assert [len(argument) for _, argument in sent] == [2, 2, 1]
+    queued = {sample_id for _, argument in sent for sample_id in argument}
+    stored = Sample.objects.filter(owner=owner).values_list("pk", flat=True)
+    assert queued == {str(pk) for pk in stored}

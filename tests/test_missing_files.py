@@ -147,10 +147,10 @@ def test_an_analysis_that_fails_after_writing_its_preview_leaves_no_file(
     sample = stored_sample(UserFactory(), "Kick", wav.read_bytes(), status=SampleStatus.PENDING)
     monkeypatch.setattr(analysis, "LAZY_PREVIEW_MAX_SECONDS", 0)  # the worker encodes it
 
-    def interrupted(**kwargs):
+    def interrupted(*args, **kwargs):
         raise RuntimeError("worker interrupted after the preview was written")
 
-    monkeypatch.setattr(analysis, "batch_jobs_refresh_for", interrupted)
+    monkeypatch.setattr(analysis, "_steered", interrupted)
     with pytest.raises(RuntimeError, match="interrupted"):
         analysis.sample_analyze(sample_id=str(sample.pk))
 

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -32,11 +32,12 @@ from library.models import (
     SampleStatus,
     Visibility,
 )
-from library.selectors import corrected_neighbours, sample_for_analysis
+from library.selectors import corrected_neighbours, samples_for_analysis
 from library.services import steering
-from library.services.batches import batch_jobs_refresh_for
+from library.services.batches import batch_jobs_refresh_for, batch_jobs_refresh_for_samples
 from library.services.corrections import CONFIDENCE_OF
 from library.services.queue import enqueue_analysis
+from samplemind.ops.locks import advisory_locks
 from search.cache import generations_bump
 
 logger = logging.getLogger(__name__)
@@ -92,75 +93,173 @@ def local_copy(field: FieldFile) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _claim(sample_id: str) -> Sample | None:
-    """Mark the sample as being analysed; None when there is nothing to do.
+def _claim(sample_ids: list[str]) -> list[Sample]:
+    """Mark the samples as being analysed; the ones there is something to do for.
 
-    One conditional UPDATE takes it (the task's advisory lock keeps a second
-    copy out meanwhile). It sends no signal and bumps no search cache: a
-    listed sample's status polls its own view while it is being analysed.
+    One conditional UPDATE takes them all (the caller's advisory locks keep a
+    second copy of the task out meanwhile), one SELECT reads them back. It sends
+    no signal and bumps no search cache: a listed sample's status polls its own
+    view while it is being analysed.
     """
     now = timezone.now()
-    taken = (
+    with _fast_commit():
         Sample.objects.filter(
-            pk=sample_id, analysis_attempts__lt=settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
-        )
-        .exclude(status=SampleStatus.READY, analyzer_version=analyser.ANALYZER_VERSION)
-        .update(
+            pk__in=sample_ids, analysis_attempts__lt=settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
+        ).exclude(status=SampleStatus.READY, analyzer_version=analyser.ANALYZER_VERSION).update(
             status=SampleStatus.ANALYZING,
             analysis_attempts=F("analysis_attempts") + 1,
             analysis_started_at=now,
             updated_at=now,
         )
-    )
-    if taken:
-        return sample_for_analysis(sample_id=sample_id)
+    claimed = {str(s.pk): s for s in samples_for_analysis(sample_ids=sample_ids, claimed_at=now)}
+    if len(claimed) < len(sample_ids):
+        _fail_exhausted([i for i in sample_ids if i not in claimed])
+    return [claimed[i] for i in sample_ids if i in claimed]
+
+
+def _fail_exhausted(sample_ids: list[str]) -> None:
+    """Samples left unfinished by as many attempts as allowed (workers that died) fail."""
     with transaction.atomic():
-        sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
-        if (
-            sample is not None
-            and sample.analysis_attempts >= settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
-            and sample.status not in (SampleStatus.READY, SampleStatus.FAILED)
-        ):
+        stuck = (
+            Sample.objects.select_for_update(no_key=True)
+            .filter(
+                pk__in=sample_ids,
+                analysis_attempts__gte=settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS,
+            )
+            .exclude(status__in=(SampleStatus.READY, SampleStatus.FAILED))
+        )
+        for sample in stuck:
             _store_failure(
                 sample,
                 f"Analysis stopped after {sample.analysis_attempts} attempts that did not finish.",
             )
-    return None
+
+
+@contextmanager
+def _fast_commit() -> Iterator[None]:
+    """A transaction whose commit does not wait for the disk (PostgreSQL's asynchronous commit).
+
+    For the worker's own writes (claims and results), which can be made again:
+    a database crash may forget the last fraction of a second of them, and the
+    samples concerned go back to a worker by the stale re-queue. Waiting for
+    the disk cost more than a one-shot's whole analysis.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
+def _lock_name(sample_id: str) -> str:
+    return f"library.analyze_sample:{sample_id}"
+
+
+def samples_analyze(*, sample_ids: Sequence[str]) -> dict[str, str]:
+    """Analyse samples one after another; what happened to each ("ready", "failed", "skipped").
+
+    A batch (an import's) costs little more than its analyses: one statement
+    takes the samples' locks, one claims them, one reads them; each result is
+    stored as it is made, and what follows a stored analysis (search cache,
+    the analysed hooks, batch job progress) runs once for the batch.
+
+    Decoding problems are the file's fault and fail the sample at once with the
+    reason; other errors (storage, database) propagate so the task retries,
+    after the samples not reached yet are handed back to the queue one by one.
+    """
+    sample_ids = list(dict.fromkeys(str(i) for i in sample_ids))
+    outcomes = dict.fromkeys(sample_ids, "skipped")
+    with advisory_locks([_lock_name(i) for i in sample_ids]) as held:
+        held = set(held)
+        samples = _claim([i for i in sample_ids if _lock_name(i) in held])
+        stored: list[Sample] = []
+        try:
+            for index, sample in enumerate(samples):
+                try:
+                    outcome = _analyse_one(sample)
+                except BaseException:
+                    _hand_back(samples[index + 1 :])
+                    raise
+                outcomes[str(sample.pk)] = outcome
+                if outcome == "ready":
+                    stored.append(sample)
+        finally:
+            _announce(stored)
+    return outcomes
 
 
 def sample_analyze(*, sample_id: str) -> str:
-    """Analyse one sample; returns what happened ("ready", "failed", "skipped").
+    """Analyse one sample; returns what happened ("ready", "failed", "skipped")."""
+    return samples_analyze(sample_ids=[sample_id])[str(sample_id)]
 
-    Decoding problems are the file's fault and fail the sample at once with the
-    reason; other errors (storage, database) propagate so the task retries.
-    """
-    sample = _claim(sample_id)
-    if sample is None:
-        return "skipped"
+
+def _analyse_one(sample: Sample) -> str:
     started = timezone.now()
+    with local_copy(sample.file) as path:
+        try:
+            audio = analyser.decode_audio(
+                path, max_seconds=KEEP_SECONDS, levels_max_seconds=None, peaks=True
+            )
+            descriptors = _descriptors(audio, sample)
+        except analyser.AudioDecodeError as exc:
+            sample_analysis_failed(sample_id=str(sample.pk), reason=str(exc))
+            return "failed"
+    peaks = analyser.waveform_peaks(audio)
+    try:
+        with _preview_of(audio) as preview:
+            _store_success(sample, descriptors, peaks, preview, started)
+    except SampleGone:
+        return "skipped"
+    return "ready"
+
+
+@contextmanager
+def _preview_of(audio) -> Iterator[Path | None]:
+    """The Ogg preview the worker encodes for a longer file, in a temporary folder; None
+    for a file short enough to get its preview on first play."""
+    if preview_deferred(audio.duration):
+        yield None
+        return
     folder = Path(tempfile.mkdtemp(prefix="samplemind-preview-"))
     try:
-        with local_copy(sample.file) as path:
-            try:
-                audio = analyser.decode_audio(
-                    path, max_seconds=KEEP_SECONDS, levels_max_seconds=None, peaks=True
-                )
-                descriptors = _descriptors(audio, sample)
-            except analyser.AudioDecodeError as exc:
-                sample_analysis_failed(sample_id=sample_id, reason=str(exc))
-                return "failed"
-            peaks = analyser.waveform_peaks(audio)
-            preview = None
-            if not preview_deferred(audio.duration):
-                preview = folder / "preview.ogg"
-                analyser.write_preview(audio, preview)
-        try:
-            _store_success(sample, descriptors, peaks, preview, started)
-        except SampleGone:
-            return "skipped"
-        return "ready"
+        preview = folder / "preview.ogg"
+        analyser.write_preview(audio, preview)
+        yield preview
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _hand_back(samples: list[Sample]) -> None:
+    """Claimed samples a stopped batch did not reach: pending again, each queued on its own."""
+    if not samples:
+        return
+    ids = [sample.pk for sample in samples]
+    try:
+        Sample.objects.filter(pk__in=ids, status=SampleStatus.ANALYZING).update(
+            status=SampleStatus.PENDING,
+            analysis_attempts=F("analysis_attempts") - 1,  # never started
+            updated_at=timezone.now(),
+        )
+    except DatabaseError:
+        # The database is away: the task's retry claims them again (or the stale re-queue).
+        logger.warning("could not hand back %d samples", len(ids), exc_info=True)
+        return
+    for sample_id in ids:
+        enqueue_analysis(str(sample_id))
+
+
+def _announce(samples: list[Sample]) -> None:
+    """After commit, once for analyses stored together: search cache, hooks, job progress."""
+    if not samples:
+        return
+    owner_ids = sorted({sample.owner_id for sample in samples})
+    public = any(sample.visibility == Visibility.PUBLIC for sample in samples)
+    # update() sends no signal: retire the owners' cached search answers once, after commit
+    # (a search meanwhile stores its answer under the generation it began with).
+    transaction.on_commit(lambda: generations_bump(owner_ids=owner_ids, public=public), robust=True)
+    for owner_id in owner_ids:
+        for hook in ANALYSED_HOOKS:
+            transaction.on_commit(lambda hook=hook, owner_id=owner_id: hook(owner_id), robust=True)
+    batch_jobs_refresh_for_samples(samples=samples)
 
 
 def preview_deferred(duration: float | None) -> bool:
@@ -184,7 +283,8 @@ def _store_success(
 ) -> None:
     written: list[str] = []
     try:
-        _store_success_atomic(sample, descriptors, peaks, preview, started, written)
+        with _fast_commit():
+            _store_success_atomic(sample, descriptors, peaks, preview, started, written)
     except BaseException:
         # The row was rolled back, so no row names the preview just stored.
         storage = Sample._meta.get_field("preview").storage
@@ -217,7 +317,6 @@ def _analysis_columns(descriptors: dict) -> dict:
     return columns
 
 
-@transaction.atomic
 def _store_success_atomic(
     sample: Sample,
     descriptors: dict,
@@ -260,15 +359,6 @@ def _store_success_atomic(
         storage = sample.preview.storage
         # Robust: a failure here must not reach _store_success, which would delete the new one.
         transaction.on_commit(lambda: storage.delete(old_preview), robust=True)
-    # update() sends no signal: retire the owner's cached search answers once, after commit
-    # (a search meanwhile stores its answer under the generation it began with).
-    owner_id, public = sample.owner_id, sample.visibility == Visibility.PUBLIC
-    transaction.on_commit(
-        lambda: generations_bump(owner_ids=[owner_id], public=public), robust=True
-    )
-    for hook in ANALYSED_HOOKS:
-        transaction.on_commit(lambda hook=hook: hook(owner_id), robust=True)
-    batch_jobs_refresh_for(sample=sample)
 
 
 class SampleGone(Exception):
@@ -314,10 +404,28 @@ def _store_failure(sample: Sample, reason: str) -> None:
 
 def sample_analysis_failed(*, sample_id: str, reason: str) -> None:
     """Record a failure with its reason (the file's fault, or retries used up)."""
+    samples_analysis_failed(sample_ids=[sample_id], reason=reason)
+
+
+def samples_analysis_failed(*, sample_ids: Sequence[str], reason: str) -> list[str]:
+    """``sample_analysis_failed`` for each sample not analysed yet; the ids that failed."""
+    return _fail(sample_ids, reason, ~Q(status=SampleStatus.READY))
+
+
+def samples_analysis_stopped(*, sample_ids: Sequence[str], reason: str) -> list[str]:
+    """A batch stopped by its time limit: the sample being analysed fails (the others
+    were handed back); the ids that failed."""
+    return _fail(sample_ids, reason, Q(status=SampleStatus.ANALYZING))
+
+
+def _fail(sample_ids: Sequence[str], reason: str, which: Q) -> list[str]:
     with transaction.atomic():
-        sample = Sample.objects.select_for_update(no_key=True).filter(pk=sample_id).first()
-        if sample is not None and sample.status != SampleStatus.READY:
+        samples = Sample.objects.select_for_update(no_key=True).filter(which, pk__in=sample_ids)
+        failed = []
+        for sample in samples:
             _store_failure(sample, reason)
+            failed.append(str(sample.pk))
+    return failed
 
 
 def sample_reanalyze(*, sample: Sample) -> None:

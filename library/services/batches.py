@@ -55,13 +55,20 @@ def batch_job_refresh(*, job: BatchJob) -> BatchJob:
 
 def batch_jobs_refresh_for(*, sample: Sample) -> None:
     """After commit, recount the jobs following ``sample``: its upload's, unfinished re-analyses."""
-    sample_id, batch_id = sample.pk, sample.batch_id
-    transaction.on_commit(lambda: _refresh_jobs_of(sample_id, batch_id), robust=True)
+    batch_jobs_refresh_for_samples(samples=[sample])
 
 
-def _refresh_jobs_of(sample_id, batch_id) -> None:
+def batch_jobs_refresh_for_samples(*, samples: list[Sample]) -> None:
+    """``batch_jobs_refresh_for`` for samples analysed together: each job recounted once."""
+    sample_ids = [sample.pk for sample in samples]
+    batch_ids = {sample.batch_id for sample in samples if sample.batch_id}
+    transaction.on_commit(lambda: _refresh_jobs_of(sample_ids, batch_ids), robust=True)
+
+
+def _refresh_jobs_of(sample_ids: list, batch_ids: set) -> None:
     jobs = BatchJob.objects.filter(
-        Q(pk=batch_id) | Q(kind=BatchKind.REANALYZE, reanalysed=sample_id, finished_at__isnull=True)
+        Q(pk__in=batch_ids)
+        | Q(kind=BatchKind.REANALYZE, reanalysed__in=sample_ids, finished_at__isnull=True)
     ).distinct()
     for job in jobs:
         if job.total <= RECOUNT_EVERY_TIME_MAX or _recount_due(job):

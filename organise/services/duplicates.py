@@ -19,7 +19,7 @@ from organise import fingerprint as fp
 from organise import selectors
 from organise.audio import fingerprint_file
 from organise.errors import NearDuplicate
-from organise.matching import closest_copy
+from organise.matching import closest_copy, nearest_sketches
 from organise.models import SampleFingerprint
 
 
@@ -120,8 +120,10 @@ def import_copy_check(
 
 
 def near_duplicate_in(check: CopyCheck, earlier: list[tuple[Sample, CopyCheck]]) -> CopyCheck:
-    """Also compare with files not stored yet (an import's chunk); the closer copy wins."""
-    found = closest_copy(check.print_, ((s, c.print_) for s, c in earlier))
+    """Also compare with files not stored yet (an import's chunk), chosen as the database
+    chooses stored ones (``selectors.duplicate_candidates``); the closer copy wins."""
+    nearest = nearest_sketches(check.sketch, [c.sketch for _, c in earlier])
+    found = closest_copy(check.print_, ((earlier[i][0], earlier[i][1].print_) for i in nearest))
     if found is not None and (check.distance is None or found[1] < check.distance):
         check.original, check.distance = found
     return check
