@@ -4,7 +4,7 @@ The package re-exports them; its modules import them from here, so none of
 them imports the package that imports it.
 """
 
-ANALYZER_VERSION = "2.1.0"
+ANALYZER_VERSION = "2.2.0"
 EMBEDDING_DIM = 64
 CATEGORIES = (
     "kick",

@@ -55,6 +55,13 @@ SILENCE_PEAK = 1e-4  # -80 dBFS
 SINGLE_NOTE_CATEGORIES = ("bass", "synth", "keys")
 ROOT_NOTE_CATEGORIES = frozenset({"bass", "synth", "keys", "pad", "vocal", "other"})
 NO_KEY_CATEGORIES = classify.DRUM_CATEGORIES
+# Drums get no key unless the classifier gives a music loop at least these odds (a music
+# loop with drums read as a drum loop): chosen on fresh rendered training loops, where it
+# keys most music loops read as drums for the fewest drum loops keyed (under 1%).
+MUSIC_KEY_EVIDENCE = 0.1
+# What music loops need of tonalness for a key: on rendered training loops most of those
+# between 0.05 and 0.15 (chorused pads, detuned leads) are still read right.
+MUSIC_MIN_TONALNESS = 0.05
 # A tempo is looked for when the model gives loops this much; whole bars at a clear tempo
 # (confidence at least BAR_FIT_CONFIDENCE) then multiply the odds of a loop by BAR_FIT_ODDS.
 LOOP_EVIDENCE = 0.1
@@ -163,13 +170,19 @@ def _describe(
             # A clear pulse over whole bars is evidence of a loop the model cannot see.
             decision = decision.with_loop_evidence(BAR_FIT_ODDS)
     is_loop = decision.is_loop
+    if is_loop and circular and tempo.bpm is None:
+        # Held chords give no pulse to hear, but a loop cut at its bar lines still has
+        # the tempo its length implies.
+        tempo = rhythm.tempo_from_length(duration)
     bpm, bpm_confidence = (tempo.bpm, tempo.confidence) if is_loop else (None, 0.0)
 
     category_name = decision.category
     if category_name in NO_PITCH_CATEGORIES or is_loop or periodicity < 0.6:
         pitch_hz = None
     key, mode, key_confidence = None, None, 0.0
-    if category_name not in NO_KEY_CATEGORIES:
+    music_share = decision.probabilities["music_loop"]
+    musical = category_name == "music_loop" or music_share >= MUSIC_KEY_EVIDENCE
+    if category_name not in NO_KEY_CATEGORIES or musical:
         if (
             not is_loop
             and category_name in SINGLE_NOTE_CATEGORIES
@@ -183,7 +196,7 @@ def _describe(
                 profile,
                 analysed,
                 hint=tonal.key_from_name(filename or ""),
-                min_tonalness=0.15 if category_name == "music_loop" else key_model.MIN_TONALNESS,
+                min_tonalness=MUSIC_MIN_TONALNESS if musical else key_model.MIN_TONALNESS,
             )
             key, mode, key_confidence = found.key, found.mode, found.confidence
     root_note = None

@@ -44,6 +44,8 @@ PRIOR_OCTAVES = 0.75
 LOOP_MAX_SECONDS = 40.0
 MIN_CONFIDENCE = 0.15
 MIN_ONSETS = 3
+# The confidence of a tempo read from a loop's length alone (no audible pulse).
+LENGTH_CONFIDENCE = 0.1
 CHOOSER_PATH = Path(__file__).with_name("models") / "tempo.npz"
 CHROMA_HOP = 2048 / 22050  # tonal.TONAL_HOP at spectral.SR
 _GRID = np.exp(np.linspace(math.log(MIN_BPM), math.log(MAX_BPM), 720))
@@ -156,6 +158,21 @@ def _bar_fit(bpm: float, duration: float) -> tuple[float, float | None, float]:
         if abs(snapped / bpm - 1) < 0.02:
             return 1.05, None, snapped
     return 1.0, None, bpm
+
+
+def tempo_from_length(duration: float) -> Tempo:
+    """The tempo of a loop cut at its bar lines whose pulse cannot be heard (held chords):
+    a power-of-two count of 4/4 bars, the count whose tempo the usual-tempo preference
+    likes best. Only for what the classifier already calls a loop."""
+    options = [
+        (float(prior(240.0 * n / duration)), 240.0 * n / duration, float(n))
+        for n in _BARS
+        if duration > 0 and MIN_BPM <= 240.0 * n / duration <= MAX_BPM
+    ]
+    if not options:
+        return Tempo(None, 0.0)
+    _, bpm, bars = max(options)
+    return Tempo(round(bpm, 2), LENGTH_CONFIDENCE, bars)
 
 
 def _refine(acf: np.ndarray, bpm: float, fps: float, circular: bool, frames: int) -> float:
