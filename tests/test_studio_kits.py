@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -180,6 +181,49 @@ def test_decent_sampler_export_parses_and_maps_pads_and_root_notes(client, produ
         "127",
     )
     assert sample.get("path") == "../Samples/05 Rhodes A.wav"
+
+
+def test_ableton_drum_rack_export_parses_and_maps_pads_to_files_and_notes(
+    client, producer, kit_with_keys
+):
+    kit, kick, keys = kit_with_keys
+
+    bundle = export(client, producer, kit["id"], "adg")
+
+    # A piece of Live's User Library: the rack where Live lists Drum Racks, the samples
+    # where the rack looks for them (relative to the User Library).
+    names = set(bundle.namelist())
+    xml = gzip.decompress(bundle.read("Boom Bap/Presets/Instruments/Drum Rack/Boom Bap.adg"))
+    rack = ET.fromstring(xml)
+    assert rack.tag == "Ableton" and rack.get("Creator", "").startswith("Ableton Live 12")
+    assert rack.find("GroupDevicePreset/Device/DrumGroupDevice") is not None
+    pads = []
+    for branch in rack.findall("GroupDevicePreset/BranchPresets/DrumBranchPreset"):
+        sample = branch.find(".//DrumCell/UserSample/Value/SampleRef")
+        ref = sample.find("FileRef")
+        path = ref.find("RelativePath").get("Value")
+        note = 128 - int(branch.find("ZoneSettings/ReceivingNote").get("Value"))
+        pads.append((branch.find("Name").get("Value"), note, path))
+        assert ref.find("RelativePathType").get("Value") == "6"
+        stored = bundle.read(f"Boom Bap/{path}")
+        assert int(ref.find("OriginalFileSize").get("Value")) == len(stored)
+        assert ref.find("OriginalCrc") is None
+        assert re.fullmatch(r"\d{10}", sample.find("LastModDate").get("Value"))
+    folder = "Samples/Imported/SampleMind/Boom Bap"
+    assert pads == [
+        ("Kick", 36, f"{folder}/01 Kick.wav"),
+        ("Rhodes A", 40, f"{folder}/05 Rhodes A.wav"),
+    ]
+    assert {f"Boom Bap/{path}" for _name, _note, path in pads} <= names
+    assert bundle.read(f"Boom Bap/{folder}/01 Kick.wav")[:4] == b"RIFF"
+    # Nothing of the machine the template was saved on is left to look for.
+    assert b"/Users/" not in xml and b"Native Instruments" not in xml
+    # The keys' root note travels in the metadata beside the rack.
+    meta = json.loads(bundle.read("Boom Bap/kit.json"))
+    assert [(p["pad"], p["path"], p["root_note"]) for p in meta["pads"]] == [
+        (1, f"{folder}/01 Kick.wav", None),
+        (5, f"{folder}/05 Rhodes A.wav", "A3"),
+    ]
 
 
 def test_plain_zip_carries_samples_and_metadata(client, producer, kit_with_keys):

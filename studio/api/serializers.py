@@ -285,6 +285,7 @@ class ExportQuerySerializer(serializers.Serializer):
         choices=[
             ("sfz", "SFZ"),
             ("dspreset", "Decent Sampler"),
+            ("adg", "Ableton Live 12 Drum Rack"),
             ("zip", "samples + JSON/CSV"),
         ],
         default="sfz",

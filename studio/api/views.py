@@ -245,11 +245,14 @@ class KitSuggestionsView(APIView):
 
 
 class KitExportView(APIView):
-    """The kit for a sampler, as a zip: ``sfz``, ``dspreset`` (Decent Sampler) or ``zip``.
+    """The kit for a sampler, as a zip: ``sfz``, ``dspreset`` (Decent Sampler), ``adg``
+    (Ableton Live 12 Drum Rack) or ``zip``.
 
     Each holds the samples (``Samples/``), ``kit.json`` and ``kit.csv``; sfz and
     dspreset add the kit (pad 1 on C1 = MIDI 36 .. pad 16 on 51) and, for each
-    melodic one-shot, an instrument across the keyboard from its root note.
+    melodic one-shot, an instrument across the keyboard from its root note. adg
+    is laid out as a piece of Live's User Library (the rack in
+    ``Presets/Instruments/Drum Rack/``, samples in ``Samples/Imported/SampleMind/``).
     """
 
     permission_classes = [Allowed("audio:download")]

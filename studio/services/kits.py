@@ -18,7 +18,7 @@ from samplemind.errors import Duplicate, NotAllowed, ProductError
 from studio import exports
 from studio.models import PADS, Kit, KitPad
 
-EXPORT_FORMATS = ("sfz", "dspreset", "zip")
+EXPORT_FORMATS = ("sfz", "dspreset", "adg", "zip")
 
 
 def _check_share(actor: User, visibility: str) -> None:
@@ -101,8 +101,8 @@ def kit_set_pads(*, kit: Kit, actor: User, pads: dict[int, UUID | None]) -> list
     return list(kit.pads.select_related("sample"))
 
 
-def pad_entries(pads: list[KitPad]) -> list[exports.PadEntry]:
-    """What the exports say about each pad; sample files go under ``Samples/``."""
+def pad_entries(pads: list[KitPad], folder: str = "Samples") -> list[exports.PadEntry]:
+    """What the exports say about each pad; sample files go under ``folder``."""
     entries = []
     for pad in pads:
         sample = pad.sample
@@ -111,7 +111,7 @@ def pad_entries(pads: list[KitPad]) -> list[exports.PadEntry]:
             exports.PadEntry(
                 pad=pad.pad,
                 note=pad.note,
-                path=f"Samples/{pad.pad + 1:02d} {exports.safe_name(sample.name)}{suffix}",
+                path=f"{folder}/{pad.pad + 1:02d} {exports.safe_name(sample.name)}{suffix}",
                 name=sample.name,
                 category=sample.category,
                 root_note=(sample.descriptors or {}).get("root_note"),
@@ -127,35 +127,53 @@ def pad_entries(pads: list[KitPad]) -> list[exports.PadEntry]:
 
 
 def kit_write_export(kit: Kit, pads: list[KitPad], fmt: str, out: IO[bytes]) -> list[str]:
-    """Write the kit as a zip for ``fmt`` (sfz, dspreset or zip) to ``out``; its member names.
+    """Write the kit as a zip for ``fmt`` (sfz, dspreset, adg or zip) to ``out``; its member names.
 
     Every format carries the samples (``Samples/``) and the metadata
     (``kit.json``, ``kit.csv``); sfz and dspreset add the kit's instrument and,
-    for each melodic one-shot, one across the keyboard (``Instruments/``).
+    for each melodic one-shot, one across the keyboard (``Instruments/``). adg
+    lays the zip out as a piece of Live's User Library: the rack under
+    ``Presets/Instruments/Drum Rack/``, the samples under
+    ``Samples/Imported/SampleMind/<kit>/``, where the rack looks for them.
     """
     if fmt not in EXPORT_FORMATS:
         raise ProductError(f"Export as one of {', '.join(EXPORT_FORMATS)}.")
-    entries = pad_entries(pads)
     stem = exports.safe_name(kit.name)
-    texts = {"kit.json": exports.metadata_json(kit.name, entries)}
-    texts["kit.csv"] = exports.metadata_csv(entries)
+    folder = f"{exports.ABLETON_SAMPLES}/{stem}" if fmt == "adg" else "Samples"
+    entries = pad_entries(pads, folder)
+    files: dict[str, str | bytes] = {"kit.json": exports.metadata_json(kit.name, entries)}
+    files["kit.csv"] = exports.metadata_csv(entries)
     if fmt == "sfz":
-        texts[f"{stem}.sfz"] = exports.sfz_kit(kit.name, entries)
+        files[f"{stem}.sfz"] = exports.sfz_kit(kit.name, entries)
         for entry in entries:
             if entry.melodic:
-                texts[f"Instruments/{entry.instrument_name}.sfz"] = exports.sfz_instrument(entry)
+                files[f"Instruments/{entry.instrument_name}.sfz"] = exports.sfz_instrument(entry)
     elif fmt == "dspreset":
-        texts[f"{stem}.dspreset"] = exports.dspreset_kit(entries)
+        files[f"{stem}.dspreset"] = exports.dspreset_kit(entries)
         for entry in entries:
             if entry.melodic:
                 name = f"Instruments/{entry.instrument_name}.dspreset"
-                texts[name] = exports.dspreset_instrument(entry)
+                files[name] = exports.dspreset_instrument(entry)
+    elif fmt == "adg":
+        audio = [_stored_audio(pad.sample) for pad in pads]
+        rack = exports.ableton_drum_rack(kit.name, entries, audio, exports.drum_rack_template())
+        files[f"{exports.ABLETON_PRESETS}/{stem}.adg"] = rack
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for name, text in texts.items():
-            bundle.writestr(f"{stem}/{name}", text)
+        for name, content in files.items():
+            bundle.writestr(f"{stem}/{name}", content)
         for pad, entry in zip(pads, entries, strict=True):
             with pad.sample.file.open("rb") as source:
                 with bundle.open(f"{stem}/{entry.path}", "w") as target:
                     while chunk := source.read(1024 * 1024):
                         target.write(chunk)
         return bundle.namelist()
+
+
+def _stored_audio(sample) -> exports.StoredAudio:
+    rate = sample.sample_rate or 44100
+    return exports.StoredAudio(
+        size=sample.file.size,  # the very bytes the zip carries
+        frames=round((sample.duration or 0) * rate),
+        sample_rate=rate,
+        modified=int(sample.updated_at.timestamp()),
+    )
