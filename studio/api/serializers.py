@@ -98,7 +98,9 @@ class ProjectSerializer(serializers.ModelSerializer):
         return camelot(project.key, project.mode or "major") if project.key else None
 
     @extend_schema_field(
-        serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+        serializers.DictField(
+            child=serializers.DictField(child=serializers.IntegerField()), allow_null=True
+        )
     )
     def get_key_shifts(self, project: ProjectSettings) -> dict | None:
         return key_shifts(project.key, project.mode) if project.key else None
