@@ -21,10 +21,3 @@ class RendersBusy(ProductError):
     status = 429
     code = "throttled"
     retry_after = 5
-
-
-class NotTranscribable(ProductError):
-    """Loop -> MIDI reads one line of notes: not a one-shot, a drum loop or a long file."""
-
-    status = 422
-    code = "not_transcribable"

@@ -1,4 +1,4 @@
-"""Reads for the studio: project settings, renders, kits, slices and Loop -> MIDI's reach."""
+"""Reads for the studio: project settings, renders, kits and slices."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from accounts.models import User
 from library import selectors as library_selectors
 from library.models import Sample, SampleStatus, Visibility
 from samplemind.errors import ProductError
-from studio.errors import NotAnalysed, NotTranscribable
-from studio.matching import DRUM_CATEGORIES
 from studio.models import Kit, KitPad, ProjectSettings, Render, Slice
 
 
@@ -158,37 +156,3 @@ def loop_slices(*, loop: Sample, user: User) -> list[Slice]:
         .defer("sample__embedding")
         .order_by("index")
     )
-
-
-# Loop -> MIDI reads one line of notes: these categories are monophonic bass and lead
-# material; the owner may ask for another tonal loop (any_loop), never for drums.
-MIDI_CATEGORIES = frozenset({"bass", "synth"})
-MIDI_MAX_SECONDS = 60
-
-
-def midi_refusal(*, sample: Sample, any_loop: bool = False) -> ProductError | None:
-    """Why ``sample`` gets no MIDI file, or None when it may be transcribed."""
-    if sample.status != SampleStatus.READY:
-        return NotAnalysed("This sample is not analysed yet; try again once it is.")
-    if not sample.is_loop:
-        return NotTranscribable(
-            "Only loops are turned into MIDI; a one-shot's pitch is its root note.",
-            details={"is_loop": False},
-        )
-    if sample.category in DRUM_CATEGORIES:
-        return NotTranscribable(
-            "Drum loops have no line of notes to transcribe; slice them instead.",
-            details={"category": sample.category},
-        )
-    if sample.category not in MIDI_CATEGORIES and not any_loop:
-        return NotTranscribable(
-            "MIDI is made for bass and lead loops (one note at a time); "
-            "ask with any=1 to try this loop anyway.",
-            details={"category": sample.category},
-        )
-    if (sample.duration or 0) > MIDI_MAX_SECONDS:
-        return NotTranscribable(
-            f"Only loops up to {MIDI_MAX_SECONDS} seconds long are turned into MIDI.",
-            details={"duration": sample.duration},
-        )
-    return None

@@ -2,13 +2,12 @@
 
 from django.urls import path
 
-from studio.api import midi, views
+from studio.api import views
 
 urlpatterns = [
     path("studio/project", views.ProjectView.as_view(), name="studio-project"),
     path("audio/<uuid:pk>/render", views.RenderView.as_view(), name="audio-render"),
     path("audio/<uuid:pk>/slices", views.LoopSlicesView.as_view(), name="audio-slices"),
-    path("audio/<uuid:pk>/midi", midi.LoopMidiView.as_view(), name="audio-midi"),
     path(
         "collections/<int:pk>/render",
         views.CollectionRenderView.as_view(),
