@@ -74,3 +74,40 @@ def test_arpeggiated_loops_keep_their_own_tempo(tmp_path: Path, bpm, minor, degr
     result = analyze_file(path)
     assert result["is_loop"]
     assert result["bpm"] == pytest.approx(bpm, rel=0.04)
+
+
+def held_chords_loop(tonic: int, bpm: float, degrees: tuple[int, ...]) -> np.ndarray:
+    """One held major triad per bar (no bass, no drums: nothing pulses), cut at the bar
+    lines with a short fade in and out of each chord."""
+    beat = 60.0 / bpm
+    bar = int(round(4 * beat * audio.SR))
+    parts = []
+    for degree in degrees:
+        triad = [MAJOR[(degree + k) % 7] + 12 * ((degree + k) // 7) for k in (0, 2, 4)]
+        t = np.arange(bar) / audio.SR
+        x = sum(
+            np.sin(2 * np.pi * audio.midi_hz(tonic + pc) * h * t) / h
+            for pc in triad
+            for h in (1, 2, 3)
+        )
+        parts.append(x * np.minimum(1.0, t / 0.01) * np.minimum(1.0, (t[-1] - t) / 0.01))
+    out = np.concatenate(parts)
+    return (0.8 * out / np.abs(out).max()).astype(np.float32)
+
+
+def test_a_loop_of_held_chords_gets_the_tempo_its_length_implies(tmp_path: Path):
+    # Two bars of held chords at 140 BPM: no pulse to hear, but a loop cut at its bar
+    # lines is two bars long at 140 (one bar at 70 is the less usual reading).
+    path = audio.write(tmp_path / "Strings Loop.wav", held_chords_loop(60, 140, (0, 4)))
+    result = analyze_file(path)
+    assert result["is_loop"]
+    assert result["bpm"] == pytest.approx(140, rel=0.04)
+    assert result["bpm_confidence"] <= 0.15  # read from the length, not heard
+
+
+def test_tempo_from_length_counts_whole_bars_at_a_usual_tempo():
+    from library.analysis.rhythm import tempo_from_length
+
+    assert tempo_from_length(8.0).bpm == pytest.approx(120)  # 4 bars, not 2 at 60
+    assert tempo_from_length(60 * 4 * 2 / 92).bpm == pytest.approx(92)  # 2 bars
+    assert tempo_from_length(0.5).bpm is None  # a quarter of a bar at 240 BPM is no loop
