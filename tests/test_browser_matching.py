@@ -61,9 +61,9 @@ def audition(page, sample) -> dict:
     return player_rate(page)
 
 
-# Listens at the shifter's output (and at its input, the element) with AnalyserNodes, and
-# notes the first moment the output is not silent.
-LISTEN = """() => {
+# Notes the first moment sound leaves the key shifter ("node") or enters it from the
+# <audio> element ("source", tapped once the key press has routed it), with an AnalyserNode.
+LISTEN = """(at) => {
   const shifter = window.samplemindShifter;
   const listen = (node) => {
     const analyser = shifter.context.createAnalyser();
@@ -71,11 +71,15 @@ LISTEN = """() => {
     node.connect(analyser);
     return analyser;
   };
-  window.__out = listen(shifter.node);
+  let tap = at === "node" ? listen(shifter.node) : null;
+  window.__out = tap || window.__out;
   window.__heard = undefined;
+  window.__pressed = undefined;
   const block = new Float32Array(256);
   const timer = setInterval(() => {
-    window.__out.getFloatTimeDomainData(block);
+    if (!tap && window.__pressed !== undefined) { tap = listen(shifter.source); }
+    if (!tap) { return; }
+    tap.getFloatTimeDomainData(block);
     if (block.some((v) => Math.abs(v) > 0.01)) {
       window.__heard = performance.now();
       clearInterval(timer);
@@ -223,7 +227,7 @@ def test_the_player_matches_the_project_tempo_and_key(browser_page, live_server)
         mode="minor",
     )
     assert (plan.tempo_ratio, plan.semitones) == (1.2, -3)
-    page.evaluate(LISTEN)
+    page.evaluate(LISTEN, "node")
     page.locator(f'.sample-row[data-sample="{tonal_loop.pk}"] .play-button').focus()
     page.keyboard.press("Space")
     wait_until(page, "window.__heard !== undefined")
@@ -249,6 +253,21 @@ def test_the_player_matches_the_project_tempo_and_key(browser_page, live_server)
     assert "−3 st to A" in page.inner_text("#player-meta")
     assert "at 120 BPM" in page.inner_text("#player-meta")
     page.screenshot(path=str(ARTIFACTS / "matching-player.png"))
+
+    # The drum loop again, now that the element plays through Web Audio: its sound reaches
+    # the graph (no worklet on its way) this long after the key press.
+    page.evaluate(LISTEN, "source")
+    page.locator(f'.sample-row[data-sample="{loop.pk}"] .play-button').focus()
+    page.keyboard.press("Space")
+    wait_until(page, "window.__heard !== undefined")
+    heard = page.evaluate("window.__heard - window.__pressed")
+    played = page.evaluate("window.__played - window.__pressed")
+    print(
+        f"matched audition (tempo, a drum loop, again): key press to playing {played:.1f} ms, "
+        f"to its sound reaching Web Audio {heard:.1f} ms"
+    )
+    assert heard < 1000
+    assert player_shift(page)["semitones"] == 0
 
     # A tonal one-shot in C minor: shifted to A minor keeping its length, as a render does.
     assert audition(page, keys) == {"rate": 1.0, "preservesPitch": True}
