@@ -111,3 +111,17 @@ def test_tempo_from_length_counts_whole_bars_at_a_usual_tempo():
     assert tempo_from_length(8.0).bpm == pytest.approx(120)  # 4 bars, not 2 at 60
     assert tempo_from_length(60 * 4 * 2 / 92).bpm == pytest.approx(92)  # 2 bars
     assert tempo_from_length(0.5).bpm is None  # a quarter of a bar at 240 BPM is no loop
+
+
+def test_a_music_loop_under_loud_drums_keeps_its_key(tmp_path: Path):
+    # Quiet chords under a drum loop: the classifier calls it a drum loop but gives a
+    # music loop real odds, so the chords' key is still read (a plain drum loop gets none,
+    # see test_analysis).
+    drums = audio.drum_loop(100, bars=2)
+    chords = audio.progression(57, minor=True, bpm=100, bars=2)
+    n = min(drums.size, chords.size)
+    mix = drums[:n] + 0.1 * chords[:n]
+    path = audio.write(tmp_path / "take.wav", (0.8 * mix / np.abs(mix).max()).astype(np.float32))
+    result = analyze_file(path, embedding=False)
+    assert result["category"] == "drum_loop"
+    assert (result["key"], result["mode"]) == ("A", "minor")
