@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from library.analysis import CATEGORIES
+from library.models import Visibility
 from search.backends import get_search_backend
 from search.backends.postgres import postings, schema
 from search.filters import SearchFilters
@@ -121,3 +122,16 @@ def test_ranked_postings_follow_the_backends_weights(monkeypatch):
     for text in ("kick", "snare"):
         ranked = backend.search(user=me, text=text).hits[0].score
         assert ranked == pytest.approx(through_documents.search(user=me, text=text).hits[0].score)
+
+
+def test_the_public_words_index_is_made_with_the_public_visibility():
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX search_document_public_gin")  # as a restore might lose it
+    assert get_search_backend().setup(force=True) is True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'search_document_public_gin'"
+        )
+        (definition,) = cursor.fetchone()
+    assert "USING gin (document)" in definition
+    assert f"(visibility)::text = '{Visibility.PUBLIC.value}'::text" in definition

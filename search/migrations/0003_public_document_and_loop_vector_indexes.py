@@ -1,9 +1,8 @@
 """Indexes for the hand-written search queries.
 
-- ``search_document_public_gin``: the GIN index on documents, public samples
-  only. A text search reads other people's public matches through it and the
-  caller's own rows through the owner index, so it never reads the matches of
-  other users' private samples.
+- ``search_document_public_gin``, the GIN index on public samples' documents,
+  was made here too; its condition names ``Visibility.PUBLIC``, so the backend
+  makes it now (``search/backends/postgres/schema.py``, after ``migrate``).
 - ``search_sample_embedding_loop_vectors``: the loops' embeddings (with what
   the privacy rule and the tempo filter need) in a B-tree, so that a "sounds
   like this, loops only" query compares with every loop exactly, by an
@@ -12,8 +11,7 @@
   true nearest.
 """
 
-import django.contrib.postgres.indexes
-from django.db import migrations, models
+from django.db import migrations
 
 LOOP_VECTORS = (
     "CREATE INDEX search_sample_embedding_loop_vectors ON library_sample (owner_id)"
@@ -27,14 +25,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name="sampledocument",
-            index=django.contrib.postgres.indexes.GinIndex(
-                condition=models.Q(("visibility", "public")),
-                fields=["document"],
-                name="search_document_public_gin",
-            ),
-        ),
         migrations.RunSQL(
             LOOP_VECTORS, "DROP INDEX IF EXISTS search_sample_embedding_loop_vectors"
         ),

@@ -15,6 +15,7 @@ their index:
   keep the rows current too;
 - the ranked postings of public rows (``PublicPosting``, ranked with
   :data:`.postings.RANK_WEIGHTS`), kept by triggers on ``search_sampledocument``;
+- the GIN index of public rows' words (``Visibility.PUBLIC``);
 - one partial HNSW index of the embeddings per category in
   ``library.analysis.CATEGORIES`` (a category added there gets its index, one
   removed loses it).
@@ -284,6 +285,35 @@ EXISTING_CATEGORY_INDEXES = sql.SQL(
     " WHERE x.indrelid = 'library_sample'::regclass AND am.amname = 'hnsw'"
     " AND pg_get_expr(x.indpred, x.indrelid) LIKE '%%category%%'"
 )
+PUBLIC_WORDS_INDEX = "search_document_public_gin"
+# The predicate of an index, or no row when there is no such index.
+PREDICATE = sql.SQL(
+    "SELECT pg_get_expr(x.indpred, x.indrelid) FROM pg_index x WHERE x.indexrelid = to_regclass({})"
+).format(sql.Literal(PUBLIC_WORDS_INDEX))
+
+
+def _public_words_index() -> sql.Composable:
+    """The GIN index of public rows' words: other people's text matches are read through it.
+
+    So a text search never reads the matches of other users' private samples.
+    """
+    return sql.SQL(
+        "CREATE INDEX {name} ON search_sampledocument USING gin (document)"
+        " WHERE visibility = {public}"
+    ).format(name=sql.Identifier(PUBLIC_WORDS_INDEX), public=sql.Literal(Visibility.PUBLIC.value))
+
+
+def _make_public_words_index(cursor) -> None:
+    """Make the public words' index, or make it again if it selects another visibility."""
+    cursor.execute(PREDICATE.as_string(None))
+    found = cursor.fetchone()
+    if found is not None and f"'{Visibility.PUBLIC.value}'" in (found[0] or ""):
+        return
+    if found is not None:
+        _run(cursor, sql.SQL("DROP INDEX {}").format(sql.Identifier(PUBLIC_WORDS_INDEX)))
+    _run(cursor, _public_words_index())
+
+
 FINGERPRINT = sql.SQL(
     "SELECT obj_description(to_regprocedure('search_refresh(uuid[], boolean)'), 'pg_proc')"
 )
@@ -300,6 +330,7 @@ def statements() -> Iterator[sql.Composable]:
     yield from postings.functions()
     yield from _triggers()
     yield from postings.triggers()
+    yield _public_words_index()
     for name, category in category_indexes().items():
         yield _category_index(name, category)
 
@@ -345,6 +376,7 @@ def setup(*, force: bool = False) -> bool:
         made = (*_functions(), *postings.functions(), *_triggers(), *postings.triggers())
         for statement in made:
             _run(cursor, statement)
+        _make_public_words_index(cursor)
         wanted_indexes = category_indexes()
         cursor.execute(EXISTING_CATEGORY_INDEXES.as_string(None))
         existing = {name for (name,) in cursor.fetchall()}
