@@ -1,7 +1,7 @@
 """Writes search makes on its own: tidying the word list, repairing and rebuilding the index.
 
-Documents and words are written by database triggers (migration 0002) in the
-same transaction as any change; the backend owns the index too
+Documents and words are written by database triggers (which the backend's
+``setup()`` makes) in the same transaction as any change; the backend owns the index too
 (``index``/``delete``/``rebuild``), and the periodic sweep
 (:func:`search_index_sweep`) repairs entries that drifted from their samples.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import connection
 from psycopg import sql
 
-from library.models import Sample
+from library.models import Sample, Visibility
 from search.backends.postgres.words import has_spelling, spelled_words
 from search.cache import generations_bump
 
@@ -27,10 +27,10 @@ PRUNE = sql.SQL(
 RENEW_WITNESSES = sql.SQL(
     "WITH stale AS (SELECT term.word FROM search_searchterm term"
     " WHERE NOT EXISTS (SELECT 1 FROM library_sample s"
-    " WHERE s.id = term.witness AND s.visibility = 'public' AND {spelled})),"
+    " WHERE s.id = term.witness AND s.visibility = %(public)s AND {spelled})),"
     " found AS (SELECT DISTINCT ON (word) word, s.id AS sample_id"
     " FROM library_sample s, {words} AS word"
-    " WHERE s.visibility = 'public' AND word IN (SELECT word FROM stale)"
+    " WHERE s.visibility = %(public)s AND word IN (SELECT word FROM stale)"
     " ORDER BY word, s.id)"
     " UPDATE search_searchterm term SET witness = found.sample_id"
     " FROM stale LEFT JOIN found ON found.word = stale.word"
@@ -50,7 +50,7 @@ def search_terms_prune() -> int:
     with connection.cursor() as cursor:
         cursor.execute(PRUNE.as_string(None))
         removed = cursor.rowcount
-        cursor.execute(RENEW_WITNESSES.as_string(None))
+        cursor.execute(RENEW_WITNESSES.as_string(None), {"public": Visibility.PUBLIC.value})
         return removed
 
 

@@ -1,8 +1,9 @@
 """Sound similarity: the kNN statement over ``library_sample.embedding`` and how it is read.
 
-``ORDER BY embedding <=> v LIMIT k`` on HNSW indexes (one for all samples, one
-per category, migration 0002), with pgvector's iterative index scan on so that
-filters do not starve the answer; settings travel in the query's round trip.
+``ORDER BY embedding <=> v LIMIT k`` on HNSW indexes (one for all samples,
+migration 0002; one per category, made by :mod:`.schema`), with pgvector's
+iterative index scan on so that filters do not starve the answer; settings
+travel in the query's round trip.
 Loops and filters that leave few samples are compared exactly, through
 covering indexes where there are some (migrations 0003 and 0009).
 """

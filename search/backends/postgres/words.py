@@ -35,7 +35,7 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 def spelled_words(sample: str = "s") -> sql.Composable:
     """The spellings in the name and tags of the sample aliased ``sample``.
 
-    Split as the triggers that fill the word list split them (migration 0002).
+    Split as the triggers that fill the word list split them (:mod:`.schema`).
     """
     return sql.SQL(
         "to_tsvector('simple', search_normalise({name} || ' ' || array_to_string({tags}, ' ')))"
