@@ -55,10 +55,10 @@ SILENCE_PEAK = 1e-4  # -80 dBFS
 SINGLE_NOTE_CATEGORIES = ("bass", "synth", "keys")
 ROOT_NOTE_CATEGORIES = frozenset({"bass", "synth", "keys", "pad", "vocal", "other"})
 NO_KEY_CATEGORIES = classify.DRUM_CATEGORIES
-# Drums get no key unless the classifier gives a music loop at least these odds (a music
-# loop with drums read as a drum loop): chosen on fresh rendered training loops, where it
-# keys most music loops read as drums for the fewest drum loops keyed (under 1%).
-MUSIC_KEY_EVIDENCE = 0.1
+# Drums get no key unless the classifier gives a music loop at least this probability (a
+# music loop with drums read as a drum loop): chosen on fresh rendered loops, where it keys
+# half the music loops read as drums and under 1% of drum loops.
+MUSIC_KEY_EVIDENCE = 0.1  # see models/KEY_TEMPO_CARD.md
 # What music loops need of tonalness for a key: on rendered training loops most of those
 # between 0.05 and 0.15 (chorused pads, detuned leads) are still read right.
 MUSIC_MIN_TONALNESS = 0.05
