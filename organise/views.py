@@ -150,8 +150,18 @@ def smart_collection_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def sound_map(request: HttpRequest) -> HttpResponse:
-    """The map page; its points come from /api/v1/map (the person's own samples)."""
-    return render(request, "organise/map.html")
+    """The map page; its points come from /api/v1/map (the person's own samples).
+
+    The person's own collections are offered for the sounds a lasso selects.
+    """
+    collections = []
+    if has_permission(request.user, "collection:edit"):
+        collections = list(
+            library_selectors.collections_owned(user=request.user)
+            .order_by("name")
+            .values("pk", "name")
+        )
+    return render(request, "organise/map.html", {"collections": collections})
 
 
 @login_required

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests import audio
-from tests.browser import ARTIFACTS
+from tests.browser import ARTIFACTS, wait_until
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
@@ -184,53 +184,167 @@ def test_a_smart_collection_saved_from_the_library_page_updates_itself(browser_p
     assert not errors, errors
 
 
+def _log_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+
+
+def _on_screen(point, box) -> tuple[float, float]:
+    """Where static/js/organise-map.js draws a point of the unzoomed map (24 px padding)."""
+    return (
+        box["x"] + 24 + point[1] * (box["width"] - 48),
+        box["y"] + box["height"] - 24 - point[2] * (box["height"] - 48),
+    )
+
+
+# Counts the canvas's pixels of one colour, decoding a screenshot in the page (no PIL here).
+COUNT_COLOUR = """async ([png, rgb]) => {
+  const image = new Image();
+  image.src = "data:image/png;base64," + png;
+  await image.decode();
+  const surface = document.createElement("canvas");
+  surface.width = image.width; surface.height = image.height;
+  const context = surface.getContext("2d");
+  context.drawImage(image, 0, 0);
+  const data = context.getImageData(0, 0, image.width, image.height).data;
+  let count = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const off = Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1])
+      + Math.abs(data[i + 2] - rgb[2]);
+    if (off < 60) count++;
+  }
+  return count;
+}"""
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_sound_map_draws_the_library_and_opens_a_sample(browser_page, live_server):
+def test_the_sound_map_draws_hovers_lassoes_into_a_collection_and_opens(
+    browser_page, live_server, tmp_path
+):
+    import base64
+
+    from django.core.files.base import ContentFile
+
     from accounts.models import Role
     from library.analysis import EMBEDDING_DIM
-    from tests.factories import SampleFactory, UserFactory
+    from library.models import Collection, Sample, Visibility
+    from organise.tasks import layout_map
+    from tests.factories import CollectionFactory, SampleFactory, UserFactory
 
     page, errors = browser_page
     owner = UserFactory(email="mapper@example.com", role=Role.PRO)
     rng = np.random.default_rng(3)
     for n in range(60):
         vector = np.eye(EMBEDDING_DIM)[n % 3] + rng.normal(0, 0.1, EMBEDDING_DIM)
-        category = ("kick", "snare", "pad")[n % 3]
+        category = ("kick", "snare", "drum_loop")[n % 3]
         SampleFactory(
             owner=owner, name=f"{category} {n}", category=category, embedding=list(vector)
         )
+    # The kick the pointer will rest on has real audio, so the player can play it.
+    heard = Sample.objects.get(owner=owner, name="kick 0")
+    wav = audio.write(tmp_path / "k.wav", audio.kick()).read_bytes()
+    heard.file.save("kick.wav", ContentFile(wav))
+    # Someone else's sounds, private and public, alike the kicks: never on this map.
+    other = UserFactory(role=Role.PRO)
+    for visibility in (Visibility.PRIVATE, Visibility.PUBLIC):
+        SampleFactory(owner=other, name=f"Their kick {visibility}", category="kick",
+                      embedding=list(np.eye(EMBEDDING_DIM)[0]), visibility=visibility)  # fmt: skip
+    picks = CollectionFactory(owner=owner, name="Drum picks")
+    CollectionFactory(owner=other, name="Not yours")
 
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
-
+    _log_in(page, base, owner.email)
     page.goto(f"{base}/organise/map/")
-    canvas = page.locator("#sound-map")
+    app = page.locator("#sound-map-app")
     # Not drawn yet: the page says so and asks again by itself once the task has run.
-    page.wait_for_selector("#sound-map[data-computing='true']")
+    page.wait_for_selector("#sound-map-app[data-computing='true']")
     assert page.locator("#sound-map-status").is_visible()
-    from organise.tasks import layout_map
-
     layout_map(owner.pk)
-    page.wait_for_selector("#sound-map[data-count='60']")
+    page.wait_for_selector("#sound-map-app[data-count='60']")
+    assert app.get_attribute("data-webgl") == "true"
     assert not page.locator("#sound-map-status").is_visible()
-    assert page.locator("#sound-map-legend li").all_inner_texts() == [" kick", " pad", " snare"]
+    legend = page.locator("#sound-map-legend li").all_inner_texts()
+    assert [" ".join(item.split()) for item in legend] == [
+        "Drum loop 20", "Kick 20", "Snare 20"
+    ]  # fmt: skip
+    assert page.locator("#sound-map-collection option").all_inner_texts() == ["Drum picks"]
+    points = page.evaluate("fetch('/api/v1/map').then((r) => r.json())")["points"]
+    assert "Their kick" not in str(points)
+
+    canvas = page.locator("#sound-map")
+    page.wait_for_timeout(300)
+    png = base64.b64encode(canvas.screenshot()).decode()
+    kick_pixels = page.evaluate(COUNT_COLOUR, [png, [0xFF, 0x6B, 0x6B]])
+    assert kick_pixels > 20 * 10, "the kicks are not drawn in their colour"
+
+    # Hover a kick: its name shows and the player bar plays it (a click first: browsers
+    # play sound only once the page has been used).
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + 4, box["y"] + 4)
+    kick = next(p for p in points if p[4] == "kick 0")
+    page.mouse.move(*_on_screen(kick, box))
+    page.wait_for_selector(f"#sound-map-app[data-hovered='{kick[0]}']")
+    assert page.locator("#sound-map-label").inner_text() == f"{kick[4]} · Kick"
+    wait_until(page, f"document.getElementById('player-title').textContent === {kick[4]!r}")
+    wait_until(page, "!window.samplemindAudio.paused && window.samplemindAudio.currentTime > 0")
+
+    # Lasso around the kicks and put them in the collection.
+    kicks = [_on_screen(p, box) for p in points if p[3] == "kick"]
+    left, right = min(x for x, _ in kicks) - 8, max(x for x, _ in kicks) + 8
+    top, bottom = min(y for _, y in kicks) - 8, max(y for _, y in kicks) + 8
+    inside = [p for p in points if left < _on_screen(p, box)[0] < right
+              and top < _on_screen(p, box)[1] < bottom]  # fmt: skip
+    assert {p[3] for p in inside} == {"kick"}, "the map mixes kicks with other sounds"
+    page.get_by_role("button", name="Lasso").click()
+    page.mouse.move(left, top)
+    page.mouse.down()
+    for x, y in ((right, top), (right, bottom), (left, bottom), (left, top + 1)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    assert app.get_attribute("data-selected") == "20"
+    assert page.locator("#sound-map-selected").inner_text() == "20 sounds selected"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "organise-sound-map.png"), full_page=True)
-    # Find a drawn point by hovering along the canvas, then open it.
-    box = canvas.bounding_box()
-    for step in range(400):
-        x = box["x"] + 20 + (step % 20) * (box["width"] - 40) / 19
-        y = box["y"] + 20 + (step // 20) * (box["height"] - 40) / 19
-        page.mouse.move(x, y)
-        if page.locator("#sound-map-label").inner_text():
-            break
-    name = page.locator("#sound-map-label").inner_text().split(" · ")[0]
-    assert name
-    page.mouse.click(x, y)
-    page.wait_for_url(f"{base}/library/samples/*/")
-    assert page.locator("h1").inner_text() == name
+    page.get_by_role("button", name="Add 20 sounds to collection").click()
+    page.wait_for_selector("#sound-map-added a")
+    assert page.locator("#sound-map-added").inner_text() == "Added 20 sounds to “Drum picks”."
+    in_collection = Collection.objects.get(pk=picks.pk).items.values_list(
+        "sample__category", flat=True
+    )
+    assert list(in_collection) == ["kick"] * 20
+    assert not page.locator("#sound-map-selection").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "organise-sound-map-added.png"), full_page=True)
+
+    # A click on a point opens its sample.
+    page.get_by_role("button", name="Lasso").click()  # back to moving the map
+    snare = next(p for p in points if p[3] == "snare")
+    page.mouse.click(*_on_screen(snare, canvas.bounding_box()))  # (the page has scrolled)
+    page.wait_for_url(f"{base}/library/samples/{snare[0]}/")
+    assert page.locator("h1").inner_text() == snare[4]
     assert not [e for e in errors if "preview" not in e and "404" not in e], errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sound_map_says_so_when_the_browser_has_no_webgl(browser_page, live_server):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    page, errors = browser_page
+    owner = UserFactory(email="nogl@example.com", role=Role.PRO)
+    # As in a browser with WebGL switched off: no WebGL context for any canvas.
+    page.add_init_script(
+        "const get = HTMLCanvasElement.prototype.getContext;"
+        "HTMLCanvasElement.prototype.getContext = function (kind, options) {"
+        "  return String(kind).startsWith('webgl') ? null : get.call(this, kind, options); };"
+    )
+    _log_in(page, live_server.url, owner.email)
+    page.goto(f"{live_server.url}/organise/map/")
+    fallback = page.locator("#sound-map-fallback")
+    fallback.wait_for()
+    assert "needs WebGL" in fallback.inner_text()
+    assert not page.locator("#sound-map").is_visible()
+    assert not page.get_by_role("button", name="Lasso").is_visible()
+    assert not errors, errors
