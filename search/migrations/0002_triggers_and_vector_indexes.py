@@ -22,7 +22,25 @@ VECTOR_INDEXES = [
     "CREATE INDEX search_sample_embedding_one_shots ON library_sample"
     " USING hnsw (embedding vector_cosine_ops) WHERE NOT is_loop",
 ]
+# The backend's per-category HNSW indexes go with them (found by their condition).
+DROP_CATEGORY_INDEXES = """
+DO $$
+DECLARE found record;
+BEGIN
+    FOR found IN
+        SELECT index.relname FROM pg_index x
+        JOIN pg_class index ON index.oid = x.indexrelid
+        JOIN pg_am am ON am.oid = index.relam
+        WHERE x.indrelid = 'library_sample'::regclass AND am.amname = 'hnsw'
+          AND pg_get_expr(x.indpred, x.indrelid) LIKE '%category%'
+    LOOP
+        EXECUTE format('DROP INDEX %I', found.relname);
+    END LOOP;
+END
+$$
+"""
 DROP_VECTOR_INDEXES = [
+    DROP_CATEGORY_INDEXES,
     "DROP INDEX IF EXISTS search_sample_embedding",
     "DROP INDEX IF EXISTS search_sample_embedding_loops",
     "DROP INDEX IF EXISTS search_sample_embedding_one_shots",

@@ -10,12 +10,14 @@ intersects the two posting lists itself, skipping through the longer one.
 
 from django.db import migrations
 
-OWN_DOCUMENT = "(document || coalesce(private_document, ''::tsvector))"
 CREATE = (
     "CREATE INDEX search_document_owner_words ON search_sampledocument"
-    f" USING gin ({OWN_DOCUMENT}, (ARRAY[owner_id]))"
+    " USING gin ((document || coalesce(private_document, ''::tsvector)), (ARRAY[owner_id]))"
 )
-OLD = f"CREATE INDEX search_document_own_gin ON search_sampledocument USING gin ({OWN_DOCUMENT})"
+OLD = (
+    "CREATE INDEX search_document_own_gin ON search_sampledocument"
+    " USING gin ((document || coalesce(private_document, ''::tsvector)))"
+)
 
 
 class Migration(migrations.Migration):

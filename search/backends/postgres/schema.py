@@ -314,6 +314,12 @@ def _make_public_words_index(cursor) -> None:
     _run(cursor, _public_words_index())
 
 
+# Search's triggers there are (a table dropped and made again takes its own with it).
+TRIGGERS_THERE = sql.SQL(
+    "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'search%%'"
+    " AND tgrelid IN ('library_sample'::regclass, 'library_collection'::regclass,"
+    " 'library_collectionitem'::regclass, 'search_sampledocument'::regclass)"
+)
 FINGERPRINT = sql.SQL(
     "SELECT obj_description(to_regprocedure('search_refresh(uuid[], boolean)'), 'pg_proc')"
 )
@@ -356,6 +362,18 @@ def _part(fingerprint: str | None, name: str) -> str | None:
     return words[words.index(name) + 1] if name in words[:-1] else None
 
 
+def _all_there(cursor) -> bool:
+    """Whether the triggers and indexes setup() makes are all there, as made."""
+    cursor.execute(TRIGGERS_THERE.as_string(None))
+    (triggers,) = cursor.fetchone()
+    cursor.execute(EXISTING_CATEGORY_INDEXES.as_string(None))
+    indexes = {name for (name,) in cursor.fetchall()}
+    cursor.execute(PREDICATE.as_string(None))
+    public_words = cursor.fetchone() is not None
+    made = len(_triggers()) + len(postings.triggers())
+    return triggers == made and indexes == set(category_indexes()) and public_words
+
+
 def _run(cursor, statement: sql.Composable) -> None:
     # No parameters: the statements hold their values as literals.
     cursor.execute(statement.as_string(None))
@@ -371,7 +389,7 @@ def setup(*, force: bool = False) -> bool:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(FINGERPRINT.as_string(None))
         (stored,) = cursor.fetchone()
-        if stored == wanted and not force:
+        if stored == wanted and not force and _all_there(cursor):
             return False
         made = (*_functions(), *postings.functions(), *_triggers(), *postings.triggers())
         for statement in made:
