@@ -6,15 +6,17 @@ import hashlib
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -48,6 +50,9 @@ KEEP_SECONDS = max(EXCERPT_SECONDS, PREVIEW_MAX_SECONDS)
 # The same file analysed again (re-uploaded elsewhere, re-queued) reuses its
 # descriptors; the analyser version in the key retires old results.
 ANALYSIS_CACHE_SECONDS = 7 * 24 * 3600
+# Files up to this long are analysed again instead: a one-shot's analysis costs about what
+# the cache's two round trips cost.
+ANALYSIS_CACHE_MIN_SECONDS = 10.0
 # Called with the owner's id after an analysis is stored (after commit); other apps
 # add to it in their AppConfig.ready() (organise redraws the sound map), the library imports none.
 ANALYSED_HOOKS: list[Callable[[int], None]] = []
@@ -102,15 +107,14 @@ def _claim(sample_ids: list[str]) -> list[Sample]:
     view while it is being analysed.
     """
     now = timezone.now()
-    with _fast_commit():
-        Sample.objects.filter(
-            pk__in=sample_ids, analysis_attempts__lt=settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
-        ).exclude(status=SampleStatus.READY, analyzer_version=analyser.ANALYZER_VERSION).update(
-            status=SampleStatus.ANALYZING,
-            analysis_attempts=F("analysis_attempts") + 1,
-            analysis_started_at=now,
-            updated_at=now,
-        )
+    Sample.objects.filter(
+        pk__in=sample_ids, analysis_attempts__lt=settings.SAMPLEMIND_ANALYSIS_MAX_ATTEMPTS
+    ).exclude(status=SampleStatus.READY, analyzer_version=analyser.ANALYZER_VERSION).update(
+        status=SampleStatus.ANALYZING,
+        analysis_attempts=F("analysis_attempts") + 1,
+        analysis_started_at=now,
+        updated_at=now,
+    )
     claimed = {str(s.pk): s for s in samples_for_analysis(sample_ids=sample_ids, claimed_at=now)}
     if len(claimed) < len(sample_ids):
         _fail_exhausted([i for i in sample_ids if i not in claimed])
@@ -135,21 +139,6 @@ def _fail_exhausted(sample_ids: list[str]) -> None:
             )
 
 
-@contextmanager
-def _fast_commit() -> Iterator[None]:
-    """A transaction whose commit does not wait for the disk (PostgreSQL's asynchronous commit).
-
-    For the worker's own writes (claims and results), which can be made again:
-    a database crash may forget the last fraction of a second of them, and the
-    samples concerned go back to a worker by the stale re-queue. Waiting for
-    the disk cost more than a one-shot's whole analysis.
-    """
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        yield
-
-
 def _lock_name(sample_id: str) -> str:
     return f"library.analyze_sample:{sample_id}"
 
@@ -158,31 +147,38 @@ def samples_analyze(*, sample_ids: Sequence[str]) -> dict[str, str]:
     """Analyse samples one after another; what happened to each ("ready", "failed", "skipped").
 
     A batch (an import's) costs little more than its analyses: one statement
-    takes the samples' locks, one claims them, one reads them; each result is
-    stored as it is made, and what follows a stored analysis (search cache,
-    the analysed hooks, batch job progress) runs once for the batch.
+    takes the samples' locks, one claims them, one reads them; the results are
+    stored in one transaction, and what follows stored analyses (search cache,
+    the analysed hooks, batch job progress) runs once.
 
     Decoding problems are the file's fault and fail the sample at once with the
     reason; other errors (storage, database) propagate so the task retries,
-    after the samples not reached yet are handed back to the queue one by one.
+    after what was read is stored and the samples not reached are handed back
+    to the queue one by one.
     """
     sample_ids = list(dict.fromkeys(str(i) for i in sample_ids))
     outcomes = dict.fromkeys(sample_ids, "skipped")
-    with advisory_locks([_lock_name(i) for i in sample_ids]) as held:
+    with (
+        advisory_locks([_lock_name(i) for i in sample_ids]) as held,
+        tempfile.TemporaryDirectory(prefix="samplemind-previews-") as folder,
+    ):
         held = set(held)
         samples = _claim([i for i in sample_ids if _lock_name(i) in held])
-        stored: list[Sample] = []
+        readings: list[Reading] = []
         try:
             for index, sample in enumerate(samples):
                 try:
-                    outcome = _analyse_one(sample)
+                    reading = _read(sample, Path(folder))
                 except BaseException:
                     _hand_back(samples[index + 1 :])
                     raise
-                outcomes[str(sample.pk)] = outcome
-                if outcome == "ready":
-                    stored.append(sample)
+                if reading is None:
+                    outcomes[str(sample.pk)] = "failed"
+                else:
+                    readings.append(reading)
         finally:
+            stored = _store_readings(readings)
+            outcomes.update((str(sample.pk), "ready") for sample in stored)
             _announce(stored)
     return outcomes
 
@@ -192,8 +188,20 @@ def sample_analyze(*, sample_id: str) -> str:
     return samples_analyze(sample_ids=[sample_id])[str(sample_id)]
 
 
-def _analyse_one(sample: Sample) -> str:
-    started = timezone.now()
+@dataclass
+class Reading:
+    """What the worker read from one sample's file, before it is stored."""
+
+    sample: Sample
+    descriptors: dict
+    peaks: list[float]
+    preview: Path | None  # encoded by the worker for a longer file
+    seconds: float
+
+
+def _read(sample: Sample, folder: Path) -> Reading | None:
+    """Decode and analyse one file; None when it does not decode (the sample has failed)."""
+    started = time.perf_counter()
     with local_copy(sample.file) as path:
         try:
             audio = analyser.decode_audio(
@@ -202,30 +210,18 @@ def _analyse_one(sample: Sample) -> str:
             descriptors = _descriptors(audio, sample)
         except analyser.AudioDecodeError as exc:
             sample_analysis_failed(sample_id=str(sample.pk), reason=str(exc))
-            return "failed"
-    peaks = analyser.waveform_peaks(audio)
-    try:
-        with _preview_of(audio) as preview:
-            _store_success(sample, descriptors, peaks, preview, started)
-    except SampleGone:
-        return "skipped"
-    return "ready"
-
-
-@contextmanager
-def _preview_of(audio) -> Iterator[Path | None]:
-    """The Ogg preview the worker encodes for a longer file, in a temporary folder; None
-    for a file short enough to get its preview on first play."""
-    if preview_deferred(audio.duration):
-        yield None
-        return
-    folder = Path(tempfile.mkdtemp(prefix="samplemind-preview-"))
-    try:
-        preview = folder / "preview.ogg"
+            return None
+    preview = None
+    if not preview_deferred(audio.duration):
+        preview = folder / f"{sample.pk.hex}.ogg"
         analyser.write_preview(audio, preview)
-        yield preview
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return Reading(
+        sample=sample,
+        descriptors=descriptors,
+        peaks=analyser.waveform_peaks(audio),
+        preview=preview,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _hand_back(samples: list[Sample]) -> None:
@@ -269,6 +265,8 @@ def preview_deferred(duration: float | None) -> bool:
 
 def _descriptors(audio, sample: Sample) -> dict:
     """Analyse, reusing a cached result for the same content, name and analyser version."""
+    if audio.duration is not None and audio.duration <= ANALYSIS_CACHE_MIN_SECONDS:
+        return analyser.analyze_audio(audio, filename=sample.original_filename)
     name_hash = hashlib.sha256(sample.original_filename.encode()).hexdigest()[:16]
     key = f"analysis:{analyser.ANALYZER_VERSION}:{sample.sha256}:{name_hash}"
     descriptors = cache.get(key)
@@ -278,19 +276,33 @@ def _descriptors(audio, sample: Sample) -> dict:
     return descriptors
 
 
-def _store_success(
-    sample: Sample, descriptors: dict, peaks: list[float], preview: Path | None, started
-) -> None:
+def _store_readings(readings: list[Reading]) -> list[Sample]:
+    """Store the readings in one transaction; the samples stored (not deleted meanwhile)."""
+    if not readings:
+        return []
     written: list[str] = []
     try:
-        with _fast_commit():
-            _store_success_atomic(sample, descriptors, peaks, preview, started, written)
+        with transaction.atomic():
+            stored = [r for r in readings if _store_reading(r, written)]
+            AnalysisResult.objects.bulk_create(
+                AnalysisResult(
+                    sample_id=r.sample.pk,
+                    analyzer_version=r.descriptors.get(
+                        "analyzer_version", analyser.ANALYZER_VERSION
+                    ),
+                    status=SampleStatus.READY,
+                    descriptors={k: v for k, v in r.descriptors.items() if k != "embedding"},
+                    seconds=r.seconds,
+                )
+                for r in stored
+            )
     except BaseException:
-        # The row was rolled back, so no row names the preview just stored.
+        # The rows were rolled back, so no row names the previews just stored.
         storage = Sample._meta.get_field("preview").storage
         for name in written:
             storage.delete(name)
         raise
+    return [r.sample for r in stored]
 
 
 def _analysis_columns(descriptors: dict) -> dict:
@@ -317,52 +329,38 @@ def _analysis_columns(descriptors: dict) -> dict:
     return columns
 
 
-def _store_success_atomic(
-    sample: Sample,
-    descriptors: dict,
-    peaks: list[float],
-    preview: Path | None,
-    started,
-    written: list[str],
-) -> None:
+def _store_reading(reading: Reading, written: list[str]) -> bool:
+    """One sample's UPDATE (and its preview); False when the sample was deleted meanwhile."""
+    sample = reading.sample
     old_preview = sample.preview.name if sample.preview else None
     columns = {}
-    if preview is not None:
-        with open(preview, "rb") as handle:
-            sample.preview.save(f"{sample.pk.hex}{preview.suffix}", File(handle), save=False)
+    if reading.preview is not None:
+        with open(reading.preview, "rb") as handle:
+            sample.preview.save(f"{sample.pk.hex}.ogg", File(handle), save=False)
         written.append(sample.preview.name)
         columns["preview"] = sample.preview.name
-    descriptors = _steered(sample, descriptors)
-    version = descriptors.get("analyzer_version", analyser.ANALYZER_VERSION)
-    stored = {k: v for k, v in descriptors.items() if k != "embedding"}
+    descriptors = reading.descriptors = _steered(sample, reading.descriptors)
     updated = Sample.objects.filter(pk=sample.pk).update(
         **_analysis_columns(descriptors),
         **columns,
         embedding=descriptors.get("embedding"),
-        descriptors=stored,
-        waveform=peaks,
+        descriptors={k: v for k, v in descriptors.items() if k != "embedding"},
+        waveform=reading.peaks,
         status=SampleStatus.READY,
         error="",
-        analyzer_version=version,
+        analyzer_version=descriptors.get("analyzer_version", analyser.ANALYZER_VERSION),
         updated_at=timezone.now(),
     )
-    if not updated:  # deleted while it was being analysed
-        raise SampleGone
-    AnalysisResult.objects.create(
-        sample_id=sample.pk,
-        analyzer_version=version,
-        status=SampleStatus.READY,
-        descriptors=stored,
-        seconds=(timezone.now() - started).total_seconds(),
-    )
-    if preview is not None and old_preview and old_preview != sample.preview.name:
+    if not updated:  # deleted while it was being analysed: no row names the new preview
+        if reading.preview is not None:
+            written.remove(sample.preview.name)
+            sample.preview.storage.delete(sample.preview.name)
+        return False
+    if reading.preview is not None and old_preview and old_preview != sample.preview.name:
         storage = sample.preview.storage
-        # Robust: a failure here must not reach _store_success, which would delete the new one.
+        # Robust: a failure here must not reach _store_readings, which would delete the new one.
         transaction.on_commit(lambda: storage.delete(old_preview), robust=True)
-
-
-class SampleGone(Exception):
-    """The sample was deleted while it was being analysed."""
+    return True
 
 
 def _steered(sample: Sample, descriptors: dict) -> dict:
