@@ -18,6 +18,7 @@ requests only read it.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from functools import partial
 
@@ -100,13 +101,18 @@ def umap_layout(vectors: np.ndarray, *, previous: np.ndarray | None = None) -> n
     with warnings.catch_warnings():
         # Identical embeddings (exact copies) make UMAP warn about disconnected points.
         warnings.simplefilter("ignore", UserWarning)
-        fitted = reducer.fit_transform(vectors[fit])
-        if len(fit) == n:
-            return fitted
+        started = time.perf_counter()
         positions = np.empty((n, 2), dtype=np.float32)
-        positions[fit] = fitted
+        positions[fit] = reducer.fit_transform(vectors[fit])
+        fitted = time.perf_counter()
         rest = np.setdiff1d(np.arange(n), fit)
-        positions[rest] = reducer.transform(vectors[rest])
+        if len(rest):
+            positions[rest] = reducer.transform(vectors[rest])
+    timings = {"fit_seconds": fitted - started, "transform_seconds": time.perf_counter() - fitted}
+    logger.info(
+        "sound map: UMAP fitted %d samples in %.1f s, placed %d more in %.1f s",
+        len(fit), timings["fit_seconds"], len(rest), timings["transform_seconds"], extra=timings,
+    )  # fmt: skip
     return positions
 
 

@@ -188,3 +188,26 @@ def test_a_finished_analysis_redraws_the_map_in_the_background(
     body = _map(Client(), me)
     assert body["computing"] is False
     assert str(sample.pk) in {p[0] for p in body["points"]} and len(body["points"]) == 3
+
+
+@pytest.mark.django_db
+def test_the_map_page_offers_only_your_collections_and_they_take_only_your_sounds(client):
+    from tests.factories import CollectionFactory
+
+    me, other = UserFactory(role=Role.PRO), UserFactory(role=Role.PRO)
+    mine = CollectionFactory(owner=me, name="Drum picks")
+    CollectionFactory(owner=other, name="Their picks <b>")
+    theirs = SampleFactory(owner=other, embedding=_vector(0, 1))
+    client.force_login(me)
+    page = client.get("/organise/map/").content.decode()
+    assert "Drum picks" in page and "Their picks" not in page
+
+    # What the lasso sends: someone else's private sample is refused, nothing is added.
+    response = client.post(
+        f"/api/v1/collections/{mine.pk}/samples",
+        {"sample_ids": [str(theirs.pk)]},
+        content_type="application/json",
+    )
+    assert 400 <= response.status_code < 500
+    assert response.json()["error"]["details"]["sample_ids"] == [str(theirs.pk)]
+    assert mine.items.count() == 0
