@@ -32,6 +32,10 @@ def plain_text(value: str | None) -> str:
     if not value:
         return ""
     cleaned = "".join(ch for ch in str(value) if ch.isprintable() or ch in "\n\t")
+    if "<" not in cleaned and "&" not in cleaned:
+        # No tag, no entity: nothing for bleach to drop or unescape (most names; an import
+        # of a folder cleans one or two for every file).
+        return cleaned.strip()
     cleaned = _CODE_BLOCKS.sub("", cleaned)
     # bleach drops the tags and escapes what is left; unescaping gives the text back.
     return html.unescape(bleach.clean(cleaned, tags=set(), attributes={}, strip=True)).strip()

@@ -31,7 +31,7 @@ from samplemind.celery import app as celery_app
 
 STALL_SECONDS = 30
 # How often --wait looks: the summary follows the last analysis within this.
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1
 FINISHED = (SampleStatus.READY, SampleStatus.FAILED)
 
 
@@ -156,7 +156,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {sample.original_filename}: {sample.error}")
 
     def _wait_for_analysis(self, waiting, total: int, timeout: float) -> None:
-        if not celery_app.control.ping(timeout=1.0):
+        # limit=1: the first answer will do (without it, ping waits out its whole timeout).
+        if not celery_app.control.ping(timeout=1.0, limit=1):
             self.stdout.write("No Celery worker answered; analysing in this process.")
             self._analyse_here(waiting.exclude(status__in=FINISHED))
         deadline = time.monotonic() + timeout
