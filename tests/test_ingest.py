@@ -206,3 +206,38 @@ def test_an_import_hands_its_files_to_the_workers_in_batches(tmp_path, monkeypat
     queued = {sample_id for _, argument in sent for sample_id in argument}
     stored = Sample.objects.filter(owner=owner).values_list("pk", flat=True)
     assert queued == {str(pk) for pk in stored}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_stopped_by_its_time_limit_keeps_what_it_read_and_hands_back_the_rest(
+    client, tmp_path, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from library.services import queue
+    from library.tasks import analyze_samples
+
+    owner = UserFactory(role=Role.PRO)
+    sounds = {"Kick": audio.kick(), "Snare": audio.snare(), "Hat": audio.hihat()}
+    ids = [
+        upload_file(client, owner, audio.write(tmp_path / f"{name}.wav", sound)).json()["id"]
+        for name, sound in sounds.items()
+    ]
+    read = analysis._read
+
+    def endless_snare(sample, folder):
+        if str(sample.pk) == ids[1]:
+            raise SoftTimeLimitExceeded()
+        return read(sample, folder)
+
+    monkeypatch.setattr(analysis, "_read", endless_snare)
+    sent = []
+    monkeypatch.setattr(queue, "_send", lambda task, argument: sent.append((task, argument)))
+
+    analyze_samples(ids)
+
+    kick, snare, hat = (Sample.objects.get(pk=sample_id) for sample_id in ids)
+    assert kick.status == "ready" and kick.category
+    assert snare.status == "failed" and "took too long" in snare.error
+    assert (hat.status, hat.analysis_attempts) == ("pending", 0)
+    assert sent == [("library.analyze_sample", ids[2])]  # queued again on its own
