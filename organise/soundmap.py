@@ -5,9 +5,10 @@ app uses), seeded so the same library gives the same map; libraries of fewer
 than ``SMALL_LIBRARY`` samples, too few for neighbours to mean much, get their
 principal components instead. A new layout starts from the stored one, so
 adding samples does not reshuffle the map: known samples start where they
-were, new ones beside their nearest known neighbour. Above ``FIT_SAMPLE``
-samples UMAP learns the map from a seeded sample and places the rest with
-``transform`` (minutes instead of tens of minutes at 100,000).
+were, new ones beside their nearest known neighbour. Every sample takes part
+in the fit: at 100,000 that took about a minute on two cores, while fitting a
+sample of 20,000 and placing the rest with UMAP's ``transform`` took three
+(``make bench``, bench_map).
 
 The layout is computed in the background (task ``organise.layout_map``,
 queued when an analysis finishes or when a request finds it stale) and stored
@@ -45,8 +46,6 @@ SEED = 19
 # Fewer samples than this: principal components (UMAP needs neighbours to learn from).
 SMALL_LIBRARY = 15
 NEIGHBOURS = 15
-# Above this many samples, UMAP fits on a seeded sample of this size and transforms the rest.
-FIT_SAMPLE = 20_000
 # Epochs when starting from the stored map: enough to place new samples and settle their
 # neighbours, too few for whole clusters to wander (UMAP's 200-500 would rearrange them).
 REFINE_EPOCHS = 100
@@ -84,35 +83,24 @@ def umap_layout(vectors: np.ndarray, *, previous: np.ndarray | None = None) -> n
     # Imported here: umap (numba, pynndescent) takes seconds to import, paid by the worker only.
     import umap
 
-    n = len(vectors)
-    fit = np.arange(n)
-    if n > FIT_SAMPLE:
-        fit = np.sort(np.random.default_rng(SEED).choice(n, FIT_SAMPLE, replace=False))
     start, refining = _start(vectors, previous)
     reducer = umap.UMAP(
-        n_neighbors=min(NEIGHBOURS, len(fit) - 1),
+        n_neighbors=min(NEIGHBOURS, len(vectors) - 1),
         metric="cosine",
-        init=start[fit],
+        init=start,
         n_epochs=REFINE_EPOCHS if refining else None,
         random_state=SEED,
         n_jobs=1,  # a seeded UMAP runs single-threaded anyway; saying so silences its warning
         low_memory=True,
     )
+    started = time.perf_counter()
     with warnings.catch_warnings():
         # Identical embeddings (exact copies) make UMAP warn about disconnected points.
         warnings.simplefilter("ignore", UserWarning)
-        started = time.perf_counter()
-        positions = np.empty((n, 2), dtype=np.float32)
-        positions[fit] = reducer.fit_transform(vectors[fit])
-        fitted = time.perf_counter()
-        rest = np.setdiff1d(np.arange(n), fit)
-        if len(rest):
-            positions[rest] = reducer.transform(vectors[rest])
-    timings = {"fit_seconds": fitted - started, "transform_seconds": time.perf_counter() - fitted}
+        positions = reducer.fit_transform(vectors)
     logger.info(
-        "sound map: UMAP fitted %d samples in %.1f s, placed %d more in %.1f s",
-        len(fit), timings["fit_seconds"], len(rest), timings["transform_seconds"], extra=timings,
-    )  # fmt: skip
+        "sound map: UMAP placed %d samples in %.1f s", len(vectors), time.perf_counter() - started
+    )
     return positions
 
 
