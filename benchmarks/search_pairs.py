@@ -2,7 +2,7 @@
 
 Not a ``bench_`` module (``make bench`` does not run it): it needs the
 database a ``BENCH_SEARCH_KEEP_DB=1`` run of ``bench_search`` kept, named in
-``PAIRED_DB``, and replays that run's text, fuzzy, hybrid and facet queries
+``PAIRED_DB``, and replays that run's full-text, fuzzy and hybrid queries
 (same seed) through ``search.selectors`` with the default backend and with
 one built with ``postings=False``, alternating which goes first::
 
