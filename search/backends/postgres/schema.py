@@ -21,8 +21,9 @@ their index:
   removed loses it).
 
 :func:`setup` records a fingerprint of what it made (a comment on
-``search_refresh``) and does nothing while it matches; when the definition of
-a search row changed, every row is rebuilt, and rows missing are written.
+``search_refresh``) and does nothing while it matches and the triggers and
+indexes are all there; when what a search row or a posting holds changed,
+every one is rewritten, and missing ones are written.
 """
 
 from __future__ import annotations
