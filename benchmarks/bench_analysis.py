@@ -341,16 +341,19 @@ def _ratio(a: float, b: float) -> str:
 def _loso() -> list[str]:
     """Category accuracy leaving each training source out (see ``training.train``)."""
     from library.analysis import CATEGORIES
-    from library.analysis.training import train
+    from library.analysis.training import timbre, train
 
-    data = train.build(Path(os.environ.get("SAMPLEMIND_DATA", "var")) / "training", copies=3)
-    report, _, _ = train.leave_one_source_out(data, quiet=True)
+    cache = Path(os.environ.get("SAMPLEMIND_DATA", "var")) / "training"
+    data = train.build(cache, copies=3)
+    scalars = timbre.shot_scalars(data, train._features_cache(cache, 3))
+    report, _, _ = train.leave_one_source_out(data, quiet=True, timbre=scalars)
     lines = ["category, leaving one source out (train on the others, test on it):"]
     for name, r in report.items():
         lines.append(
             f"  {name:10s} rendered {r['accuracy_rendered']:.1%}, processed "
             f"{r['accuracy_processed']:.1%}, balanced {r['balanced_accuracy']:.1%}, "
-            f"same-class 10 nearest {r['same_class_neighbours']:.1%}"
+            f"same-class 10 nearest {r['same_class_neighbours']:.1%} (the hidden layer "
+            f"alone {r['hidden_neighbours']:.1%})"
         )
     recall = {
         c: [r["recall"][c] for r in report.values() if r["recall"][c] is not None]

@@ -18,8 +18,9 @@ STFT (level-free: every spectrum is relative to the sound's loudest band):
 
 ``Model`` is a small multilayer perceptron trained by
 ``library.analysis.training`` (see ``models/MODEL_CARD.md``), run with numpy:
-standardise, two ReLU layers, softmax. Its second hidden layer, normalised,
-is the learned part of the timbre embedding. The file name is evidence too,
+standardise, two ReLU layers, softmax. Its probabilities and its second
+hidden layer (normalised, projected on its main directions) are the learned
+parts of the timbre embedding. The file name is evidence too,
 combined as calibrated odds (``scale_odds``): a clear name settles a sound the
 audio leaves open, and cannot overturn a confident reading.
 """
@@ -157,6 +158,7 @@ class Reading:
 
     probabilities: dict[str, float]  # every category, summing to 1
     hidden: np.ndarray  # the second hidden layer, unit length
+    projected: np.ndarray  # ``hidden`` on its main directions (the embedding's part)
 
 
 class Model:
@@ -169,6 +171,8 @@ class Model:
         self.name_odds = float(arrays["name_odds"])
         self.temperature = float(arrays["temperature"])
         self.prior = arrays["prior"]
+        # The hidden layer's mean and main directions over the training set (``embedding``).
+        self.embed_mean, self.embed_basis = arrays["embed_mean"], arrays["embed_basis"]
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
@@ -188,9 +192,11 @@ class Model:
         p = np.exp(h - h.max()) * self.prior
         p = p / p.sum()
         norm = float(np.linalg.norm(hidden))
+        unit = hidden / norm if norm > 0 else hidden
         return Reading(
             {c: float(v) for c, v in zip(self.classes, p, strict=True)},
-            hidden / norm if norm > 0 else hidden,
+            unit,
+            (unit - self.embed_mean) @ self.embed_basis,
         )
 
 

@@ -109,6 +109,8 @@ class Decision:
 
     probabilities: dict[str, float]  # every category, after the name's evidence
     hidden: np.ndarray  # the model's second hidden layer, unit length
+    projected: np.ndarray  # that layer on its main directions (``category.Reading``)
+    heard: np.ndarray  # the probabilities from the audio alone, in ``CATEGORIES`` order
 
     @property
     def ranked(self) -> list[tuple[str, float]]:
@@ -148,4 +150,5 @@ def classify(features: np.ndarray, filename: str | None) -> Decision:
     reading = model.read(features)
     named = named_categories(filename)
     probabilities = model_category.scale_odds(reading.probabilities, named, model.name_odds)
-    return Decision(probabilities, reading.hidden)
+    heard = np.array([reading.probabilities[c] for c in CATEGORIES])
+    return Decision(probabilities, reading.hidden, reading.projected, heard)

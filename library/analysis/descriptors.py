@@ -231,31 +231,45 @@ def _describe(
         "noisiness": _round(noisiness, 4),
     }
     if with_embedding:
-        power = spec.power
-        total = float(power.sum()) or 1.0
-        low_share = float(power[:, spec.freqs < 150].sum()) / total
-        high_share = float(power[:, spec.freqs > 5000].sum()) / total
-        scalars = {
-            "centroid": shape["spectral_centroid"],
-            "rolloff": shape["spectral_rolloff"],
-            "bandwidth": shape["spectral_bandwidth"],
-            "flatness": shape["spectral_flatness"],
-            "noisiness": noisiness,
-            "zcr": shape["zero_crossing_rate"],
-            "tonalness": profile.tonalness,
-            "periodicity": periodicity,
-            "attack": env.attack_time,
-            "decay": env.decay_time,
-            "duration": duration,
-            "onset_rate": onsets.size / analysed if analysed > 0 else 0.0,
-            "temporal_centroid": env.temporal_centroid,
-            "sustain": env.sustain,
-            "low_share": low_share,
-            "high_share": high_share,
-        }
-        timbre = embedding.timbre_scalars(scalars)
-        result["embedding"] = embedding.sound_embedding(decision.hidden, timbre)
+        onset_rate = onsets.size / analysed if analysed > 0 else 0.0
+        timbre = timbre_of(spec, shape, noisiness, profile, periodicity, env, duration, onset_rate)
+        result["embedding"] = embedding.sound_embedding(decision.projected, decision.heard, timbre)
     return result
+
+
+def timbre_of(
+    spec: spectral.Spectrum,
+    shape: dict,
+    noisiness: float,
+    profile: tonal.TonalProfile,
+    periodicity: float,
+    env: envelope.Envelope,
+    duration: float,
+    onset_rate: float,
+) -> np.ndarray:
+    """The embedding's 16 timbre numbers (``embedding.timbre_scalars``) from what the
+    analysis has read; the trainer measures held-out neighbours with the same numbers."""
+    power = spec.power
+    total = float(power.sum()) or 1.0
+    scalars = {
+        "centroid": shape["spectral_centroid"],
+        "rolloff": shape["spectral_rolloff"],
+        "bandwidth": shape["spectral_bandwidth"],
+        "flatness": shape["spectral_flatness"],
+        "noisiness": noisiness,
+        "zcr": shape["zero_crossing_rate"],
+        "tonalness": profile.tonalness,
+        "periodicity": periodicity,
+        "attack": env.attack_time,
+        "decay": env.decay_time,
+        "duration": duration,
+        "onset_rate": onset_rate,
+        "temporal_centroid": env.temporal_centroid,
+        "sustain": env.sustain,
+        "low_share": float(power[:, spec.freqs < 150].sum()) / total,
+        "high_share": float(power[:, spec.freqs > 5000].sum()) / total,
+    }
+    return embedding.timbre_scalars(scalars)
 
 
 def _silent(with_embedding: bool) -> dict:

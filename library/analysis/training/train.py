@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from library.analysis import category, descriptors
+from library.analysis import category, descriptors, embedding
 from library.analysis.constants import ANALYZER_VERSION, CATEGORIES
-from library.analysis.training import augment, dataset, loops, render, synth
+from library.analysis.training import augment, dataset, loops, render, synth, timbre
 
 SEED = 20261203
 # Temperature and name odds are fitted on the held-out sampled soundfonts only: packs are
@@ -133,7 +133,28 @@ def fit(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         "temperature": np.array(1.0),
         "prior": np.array([PRIOR.get(c, 1.0) for c in CATEGORIES], dtype=np.float32),
     }
+    arrays.update(embedding_basis(arrays, x))
     return arrays
+
+
+def embedding_basis(arrays: dict[str, np.ndarray], x: np.ndarray) -> dict[str, np.ndarray]:
+    """The mean of the unit-length second hidden layer over the feature rows ``x`` and its
+    ``embedding.PROJECTED`` main directions (principal axes, each signed so that its
+    largest component is positive): the embedding's projection of the layer."""
+    h = np.clip((x - arrays["mean"]) / arrays["scale"], -category.CLIP, category.CLIP)
+    for i in range(2):
+        h = np.maximum(h @ arrays[f"w{i}"] + arrays[f"b{i}"], 0.0)
+    h = h.astype(np.float64)
+    norm = np.linalg.norm(h, axis=1, keepdims=True)
+    unit = np.divide(h, norm, out=np.zeros_like(h), where=norm > 0)
+    centre = unit.mean(axis=0)
+    _, _, axes = np.linalg.svd(unit - centre, full_matrices=False)
+    axes = axes[: embedding.PROJECTED]
+    signs = np.sign(axes[np.arange(axes.shape[0]), np.abs(axes).argmax(axis=1)])
+    return {
+        "embed_mean": centre.astype(np.float32),
+        "embed_basis": (axes * signs[:, None]).T.astype(np.float32),
+    }
 
 
 def _recall(truth: np.ndarray, guess: np.ndarray) -> dict[str, float | None]:
@@ -154,11 +175,24 @@ def _neighbours(hidden: np.ndarray, y: np.ndarray, k: int = 10) -> float:
     return float((y[nearest] == y[:, None]).mean())
 
 
+def _embeddings(readings: list, timbre: np.ndarray) -> np.ndarray:
+    """The vectors the analyser would store for ``readings`` with their ``timbre`` scalars."""
+    return np.array(
+        [
+            embedding.sound_embedding(
+                r.projected, np.array([r.probabilities[c] for c in CATEGORIES]), t
+            )
+            for r, t in zip(readings, timbre, strict=True)
+        ]
+    )
+
+
 def leave_one_source_out(
-    data: dict[str, np.ndarray], *, quiet: bool = False
+    data: dict[str, np.ndarray], *, quiet: bool = False, timbre: np.ndarray | None = None
 ) -> tuple[dict, np.ndarray, np.ndarray]:
     """Per-source figures, and the held-out probabilities and true labels of the rows from
-    ``CALIBRATION_SOURCES``."""
+    ``CALIBRATION_SOURCES``. ``timbre`` (``timbre.shot_scalars``) lets the neighbour figure
+    be measured in the stored embedding; without it, in the hidden layer alone."""
     report, held_p, held_y = {}, [], []
     for s, name in enumerate(dataset.SOURCE_NAMES):
         train, test = data["source"] != s, data["source"] == s
@@ -177,8 +211,13 @@ def leave_one_source_out(
                 float(np.nanmean([v for v in _recall(y, guess).values() if v is not None])), 3
             ),
             "recall": _recall(y, guess),
-            "same_class_neighbours": round(_neighbours(hidden[shot], y[shot]), 3),
+            "hidden_neighbours": round(_neighbours(hidden[shot], y[shot]), 3),
         }
+        report[name]["same_class_neighbours"] = report[name]["hidden_neighbours"]
+        if timbre is not None:
+            shots = [r for r, keep in zip(readings, shot, strict=True) if keep]
+            vectors = _embeddings(shots, timbre[test][shot])
+            report[name]["same_class_neighbours"] = round(_neighbours(vectors, y[shot]), 3)
         if not quiet:
             print(name, json.dumps({k: v for k, v in report[name].items() if k != "recall"}))
         if name in CALIBRATION_SOURCES:
@@ -362,7 +401,8 @@ def main(argv: list[str] | None = None) -> None:
     report: dict = {}
     odds, temperature, names = 1.0, 1.0, {}
     if not args.skip_validation:
-        report, p, y = leave_one_source_out(data)
+        scalars = timbre.shot_scalars(data, _features_cache(args.cache, args.copies))
+        report, p, y = leave_one_source_out(data, timbre=scalars)
         temperature = fit_temperature(p, y)
         odds = fit_name_odds(_sharpen(p, temperature), y)
         names = name_figures(_sharpen(p, temperature), y, odds)
