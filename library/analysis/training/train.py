@@ -291,11 +291,13 @@ same instruments. Never used to train, tune or test: `hydrogen-data`,
 
 Each row trains on every other source and tests on the one named. "As
 rendered" are the clean clips, "processed" their augmented copies;
-"neighbours" is the share of each one-shot's ten nearest (cosine, second
-hidden layer) of the same class. The softmax temperature ({temperature}) and
-the file-name odds ({odds}: a named category's odds are multiplied by this)
-were fitted on the held-out predictions of the sampled soundfonts (not the FM
-or synthesised sources), assuming {right_names:.0%} of file names are right.
+"neighbours" is the share of each one-shot's ten nearest (cosine, in the
+stored embedding: class probabilities, projected hidden layer and timbre
+scalars; in brackets the second hidden layer alone) of the same class. The
+softmax temperature ({temperature}) and the file-name odds ({odds}: a named
+category's odds are multiplied by this) were fitted on the held-out
+predictions of the sampled soundfonts (not the FM or synthesised sources),
+assuming {right_names:.0%} of file names are right.
 On those: {audio_alone:.1%} from audio alone, {with_names:.1%} with right
 names; a misleading name leaves {kept:.1%} of confident (p >= 0.9) right
 readings alone. "other" counts {other_prior} of its trained odds (few
@@ -318,6 +320,12 @@ Recall per class on each held-out source:
   weaker results on unusual synthesis.
 - Synth leads, keys and "other" tonal instruments (guitars, brass, reeds)
   are confused with each other more than drums are.
+- The "sounds like" embedding leans on the class probabilities (half of its
+  cosine): on sources unlike the training ones (FM, our synthesis held out)
+  its neighbours are a little worse than the hidden layer's alone, because
+  the probabilities are wrong more often there. `category.npz` also holds the
+  hidden layer's mean and 32 main directions over the training rows
+  (`embed_mean`, `embed_basis`), which the embedding projects it on.
 - Vocals come from GM choirs and espeak-ng speech only; real vocal chops may
   be read as pads or effects.
 - The labels follow General MIDI's families, not a producer's taste: a
@@ -359,7 +367,8 @@ def model_card(summary: dict) -> str:
         odds=summary["name_odds"],
         loso="\n".join(
             f"| {n} | {r['accuracy_rendered']:.1%} | {r['accuracy_processed']:.1%} | "
-            f"{r['balanced_accuracy']:.1%} | {r['same_class_neighbours']:.1%} |"
+            f"{r['balanced_accuracy']:.1%} | {r['same_class_neighbours']:.1%} "
+            f"({r.get('hidden_neighbours', r['same_class_neighbours']):.1%}) |"
             for n, r in loso.items()
         ),
         source_names=" | ".join(names),
