@@ -409,6 +409,11 @@ def test_the_sound_map_stays_smooth_with_10000_points(browser_page, live_server)
     median_frame, slowest_frame, slowest_hover = page.evaluate(ZOOM_AND_HOVER)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "organise-sound-map-10000.png"), full_page=True)
+    # The same map in the light theme (the points' colours must read on both).
+    page.context.add_cookies([{"name": "theme", "value": "light", "url": live_server.url}])
+    page.reload()
+    page.wait_for_selector("#sound-map-app[data-count='10000']")
+    page.screenshot(path=str(ARTIFACTS / "organise-sound-map-10000-light.png"), full_page=True)
     print(f"10,000 points: zoom frames {median_frame:.1f} ms (median), {slowest_frame:.1f} ms "
           f"(slowest); hover {slowest_hover:.1f} ms (slowest)")  # fmt: skip
     # Chromium draws with SwiftShader here (software WebGL, on a shared machine); a GPU is far

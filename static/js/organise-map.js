@@ -73,12 +73,13 @@
     "varying vec3 vColour;",
     "varying float vSelected;",
     "varying float vDimmed;",
+    "uniform vec3 ring;",
     "void main() {",
     "  vec2 c = gl_PointCoord * 2.0 - 1.0;",
     "  float r = dot(c, c);",
     "  if (r > 1.0) discard;",
     "  float edge = 1.0 - smoothstep(0.75, 1.0, r);",
-    "  vec3 colour = vSelected > 0.5 && r > 0.45 ? vec3(1.0) : vColour;",
+    "  vec3 colour = vSelected > 0.5 && r > 0.45 ? ring : vColour;",
     "  float alpha = vDimmed > 0.5 ? 0.35 : 0.9;",
     "  gl_FragColor = vec4(colour * alpha * edge, alpha * edge);",
     "}",
@@ -124,6 +125,12 @@
 
   function request() { if (!frame) { frame = window.requestAnimationFrame(draw); } }
 
+  // Rings (hover, selection) in the theme's text colour: white on dark, near-black on light.
+  function themeText() {
+    var value = getComputedStyle(document.documentElement).getPropertyValue("--text").trim();
+    return /^#[0-9a-f]{6}$/i.test(value) ? value : "#ffffff";
+  }
+
   function baseSize() { return points.length > 20000 ? 3.5 : points.length > 2000 ? 5 : 8; }
 
   function draw() {
@@ -146,6 +153,7 @@
         // Points grow a little as the map is zoomed in, so dense clusters come apart.
         size: Math.min(16, baseSize() * Math.pow(view.zoom, 0.35)) * ratio,
         anySelected: selectedCount ? 1 : 0,
+        ring: rgb(themeText()),
       });
       twgl.drawBufferInfo(gl, buffers, gl.POINTS);
     }
@@ -157,7 +165,7 @@
     if (hovered >= 0) {
       var p = points[hovered];
       var at = toScreen(p[1], p[2], rect, spans(rect));
-      ink.strokeStyle = "#ffffff";
+      ink.strokeStyle = themeText();
       ink.lineWidth = 2;
       ink.beginPath();
       ink.arc(at[0], at[1], 8, 0, 2 * Math.PI);
