@@ -117,9 +117,11 @@ def _start(vectors: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray
     if len(new):
         unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         old = np.flatnonzero(known)
-        for chunk in np.array_split(new, max(1, len(new) // 1000)):
-            nearest = old[np.argmax(unit[chunk] @ unit[old].T, axis=1)]
-            start[chunk] = previous[nearest]
+        known_unit = unit[old]
+        rows = max(1, 5_000_000 // len(old))  # similarity blocks of about 20 MB
+        for first in range(0, len(new), rows):
+            chunk = new[first : first + rows]
+            start[chunk] = previous[old[np.argmax(unit[chunk] @ known_unit.T, axis=1)]]
     return start, True
 
 

@@ -409,6 +409,15 @@ def test_the_sound_map_stays_smooth_with_10000_points(browser_page, live_server)
     median_frame, slowest_frame, slowest_hover = page.evaluate(ZOOM_AND_HOVER)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "organise-sound-map-10000.png"), full_page=True)
+    # Keys on the focused map zoom and move it, and leave the player's arrows alone.
+    playing = page.locator("#player-title").inner_text()
+    page.locator("#sound-map").focus()
+    for key in ("+", "+", "ArrowDown", "ArrowRight"):
+        page.keyboard.press(key)
+    wait_until(page, "document.getElementById('sound-map-app').dataset.zoom === '2.250'")
+    assert page.locator("#player-title").inner_text() == playing
+    page.keyboard.press("0")
+    wait_until(page, "document.getElementById('sound-map-app').dataset.zoom === '1.000'")
     # The same map in the light theme (the points' colours must read on both).
     page.context.add_cookies([{"name": "theme", "value": "light", "url": live_server.url}])
     page.reload()

@@ -135,6 +135,7 @@
 
   function draw() {
     frame = 0;
+    app.dataset.zoom = view.zoom.toFixed(3);
     var rect = box();
     var ratio = window.devicePixelRatio || 1;
     gl.viewport(0, 0, canvas.width, canvas.height);
@@ -370,6 +371,34 @@
     request();
   });
   window.addEventListener("resize", function () { resize(); request(); });
+
+  // Keys on the focused map: arrows move it, + and - zoom, 0 fits, Escape clears the selection.
+  canvas.tabIndex = 0;
+  canvas.addEventListener("keydown", function (event) {
+    var rect = box();
+    var s = spans(rect);
+    var step = 0.1 * Math.min(rect.width, rect.height);
+    var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (moves[event.key]) {
+      view.cx += moves[event.key][0] / s[0];
+      view.cy -= moves[event.key][1] / s[1];
+      request();
+    } else if (event.key === "+" || event.key === "=") {
+      zoomAt(1.5, rect.width / 2, rect.height / 2);
+    } else if (event.key === "-") {
+      zoomAt(1 / 1.5, rect.width / 2, rect.height / 2);
+    } else if (event.key === "0") {
+      view = { cx: 0.5, cy: 0.5, zoom: 1 };
+      request();
+    } else if (event.key === "Escape" && selectedCount) {
+      clearSelection();
+    } else {
+      return;
+    }
+    // Handled here: the player bar's keys (arrows pick and seek sounds) stay out of it.
+    event.preventDefault();
+    event.stopPropagation();
+  });
 
   // ------------------------------------------------------------------ collections
 
