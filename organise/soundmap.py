@@ -38,8 +38,12 @@ logger = logging.getLogger(__name__)
 LAYOUT_MAP_TASK = "organise.layout_map"
 CACHE_SECONDS = 24 * 3600
 MAX_POINTS = 100_000
-# A burst of analyses finishing within this many seconds is drawn once.
+# A burst of analyses finishing within this many seconds is drawn once. A library whose map
+# takes long waits twice as long as its last drawing between drawings, so a long import does
+# not keep a worker on the map; below the broker's visibility timeout (a task waiting for its
+# countdown is unacknowledged).
 QUEUE_COUNTDOWN = 5
+MAX_COUNTDOWN = 90
 QUEUE_GUARD_SECONDS = 60
 
 SEED = 19
@@ -155,7 +159,9 @@ def layout_store(*, owner_id: int) -> int:
         .values_list("pk", "embedding", "category", "name")[:MAX_POINTS]
     )
     vectors = np.asarray([r[1] for r in rows], dtype=np.float32)
+    started = time.perf_counter()
     positions = layout(vectors, previous=_previous(owner_id, rows)) if rows else []
+    cache.set(f"{_key(owner_id)}:seconds", time.perf_counter() - started, CACHE_SECONDS)
     points = [
         [str(pk), round(float(x), 4), round(float(y), 4), category or "other", name]
         for (pk, _vector, category, name), (x, y) in zip(rows, positions, strict=True)
@@ -175,14 +181,21 @@ def _previous(owner_id: int, rows: list) -> np.ndarray | None:
 
 def layout_queue(owner_id: int) -> None:
     """Queue the owner's layout once per burst: analyses finishing together draw it once."""
-    if cache.add(f"{_key(owner_id)}:queued", 1, QUEUE_GUARD_SECONDS):
-        transaction.on_commit(partial(_send, owner_id))
+    countdown = layout_countdown(owner_id)
+    if cache.add(f"{_key(owner_id)}:queued", 1, countdown + QUEUE_GUARD_SECONDS):
+        transaction.on_commit(partial(_send, owner_id, countdown))
 
 
-def _send(owner_id: int) -> None:
+def layout_countdown(owner_id: int) -> int:
+    """Seconds the next drawing waits: twice the last one's length, within bounds."""
+    last = cache.get(f"{_key(owner_id)}:seconds") or 0
+    return round(min(MAX_COUNTDOWN, max(QUEUE_COUNTDOWN, 2 * last)))
+
+
+def _send(owner_id: int, countdown: int) -> None:
     try:
         current_app.send_task(
-            LAYOUT_MAP_TASK, args=[owner_id], countdown=QUEUE_COUNTDOWN, ignore_result=True
+            LAYOUT_MAP_TASK, args=[owner_id], countdown=countdown, ignore_result=True
         )
     except Exception:  # noqa: BLE001 - any broker failure: the next request queues it again
         layout_unqueue(owner_id)

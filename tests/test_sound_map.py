@@ -211,3 +211,20 @@ def test_the_map_page_offers_only_your_collections_and_they_take_only_your_sound
     assert 400 <= response.status_code < 500
     assert response.json()["error"]["details"]["sample_ids"] == [str(theirs.pk)]
     assert mine.items.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_slow_map_is_redrawn_less_often_but_never_waits_past_the_visibility_timeout(settings):
+    from organise.soundmap import layout_countdown
+
+    me = UserFactory(role=Role.PRO)
+    assert layout_countdown(me.pk) == 5  # never drawn: a burst's few seconds
+    for n in range(20):
+        SampleFactory(owner=me, embedding=_vector(n % 2, n))
+    layout_map(me.pk)
+    assert layout_countdown(me.pk) >= 5
+    cache.set(f"organise:map:{me.pk}:seconds", 30.0)  # as a 100,000-sample library takes
+    assert layout_countdown(me.pk) == 60
+    cache.set(f"organise:map:{me.pk}:seconds", 600.0)
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert layout_countdown(me.pk) < visibility
