@@ -53,6 +53,7 @@
     "attribute vec2 position;",
     "attribute vec3 colour;",
     "attribute float selected;",
+    "attribute float shown;",
     "uniform vec2 scale;",
     "uniform vec2 offset;",
     "uniform float size;",
@@ -61,7 +62,8 @@
     "varying float vSelected;",
     "varying float vDimmed;",
     "void main() {",
-    "  gl_Position = vec4(position * scale + offset, 0.0, 1.0);",
+    // A hidden category's points go outside the clip volume: not drawn at all.
+    "  gl_Position = shown > 0.5 ? vec4(position * scale + offset, 0.0, 1.0) : vec4(2.0, 2.0, 2.0, 1.0);",
     "  gl_PointSize = selected > 0.5 ? size * 1.5 : size;",
     "  vColour = colour;",
     "  vSelected = selected;",
@@ -90,6 +92,8 @@
   var buffers = null;
   var selectedFlags = new Float32Array(0);
   var selectedCount = 0;
+  var shownFlags = new Float32Array(0);
+  var hiddenCategories = {};  // by the legend's buttons; outlives a redrawn map
   // The view: the data point at the canvas's centre and the zoom (1 shows the whole map).
   var view = { cx: 0.5, cy: 0.5, zoom: 1 };
   var PAD = 24;
@@ -199,11 +203,34 @@
     });
     selectedFlags = new Float32Array(n);
     selectedCount = 0;
+    shownFlags = new Float32Array(n);
+    points.forEach(function (p, i) { shownFlags[i] = hiddenCategories[p[3]] ? 0 : 1; });
     buffers = twgl.createBufferInfoFromArrays(gl, {
       position: { numComponents: 2, data: position },
       colour: { numComponents: 3, data: colour },
       selected: { numComponents: 1, data: selectedFlags, drawType: gl.DYNAMIC_DRAW },
+      shown: { numComponents: 1, data: shownFlags, drawType: gl.DYNAMIC_DRAW },
     });
+    app.dataset.shown = String(shownFlags.reduce(function (sum, on) { return sum + on; }, 0));
+  }
+
+  // Shows or hides a category (its legend button); hidden sounds leave the selection too.
+  function showCategory(category, on) {
+    if (on) { delete hiddenCategories[category]; } else { hiddenCategories[category] = true; }
+    var shown = 0;
+    selectedCount = 0;
+    points.forEach(function (p, i) {
+      shownFlags[i] = hiddenCategories[p[3]] ? 0 : 1;
+      if (!shownFlags[i]) { selectedFlags[i] = 0; }
+      shown += shownFlags[i];
+      selectedCount += selectedFlags[i];
+    });
+    twgl.setAttribInfoBufferFromArray(gl, buffers.attribs.shown, shownFlags);
+    twgl.setAttribInfoBufferFromArray(gl, buffers.attribs.selected, selectedFlags);
+    app.dataset.shown = String(shown);
+    if (hovered >= 0 && !shownFlags[hovered]) { hover(-1); }
+    showSelection();
+    request();
   }
 
   // ------------------------------------------------------------------ hover, audition, open
@@ -213,6 +240,7 @@
     var best = -1;
     var bestDistance = 10 * 10;  // within 10 CSS pixels
     for (var i = 0; i < points.length; i++) {
+      if (!shownFlags[i]) { continue; }
       var dx = rect.width / 2 + (points[i][1] - view.cx) * s[0] - px;
       var dy = rect.height / 2 - (points[i][2] - view.cy) * s[1] - py;
       var d = dx * dx + dy * dy;
@@ -273,7 +301,7 @@
     selectedCount = 0;
     for (var i = 0; i < points.length; i++) {
       var at = toScreen(points[i][1], points[i][2], rect, s);
-      selectedFlags[i] = inside(at[0], at[1], polygon) ? 1 : 0;
+      selectedFlags[i] = shownFlags[i] && inside(at[0], at[1], polygon) ? 1 : 0;
       selectedCount += selectedFlags[i];
     }
     twgl.setAttribInfoBufferFromArray(gl, buffers.attribs.selected, selectedFlags);
@@ -459,13 +487,24 @@
     list.replaceChildren();
     Object.keys(counts).sort(function (a, b) { return categoryLabel(a).localeCompare(categoryLabel(b)); }).forEach(function (category) {
       var item = document.createElement("li");
+      var toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "sound-map__category";
+      toggle.setAttribute("aria-pressed", String(!hiddenCategories[category]));
+      toggle.title = "Show or hide " + categoryLabel(category).toLowerCase() + " sounds";
       var swatch = document.createElement("span");
       swatch.className = "sound-map__swatch";
       swatch.style.background = COLOURS[category] || COLOURS.other;
       var count = document.createElement("span");
       count.className = "muted";
       count.textContent = counts[category].toLocaleString();
-      item.append(swatch, categoryLabel(category) + " ", count);
+      toggle.append(swatch, categoryLabel(category) + " ", count);
+      toggle.addEventListener("click", function () {
+        var on = toggle.getAttribute("aria-pressed") !== "true";
+        toggle.setAttribute("aria-pressed", String(on));
+        showCategory(category, on);
+      });
+      item.append(toggle);
       list.append(item);
     });
   }
