@@ -15,6 +15,7 @@ import time
 
 import pytest
 from django.core.files.base import ContentFile
+from playwright.sync_api import expect
 
 from accounts.models import Role
 from studio import selectors
@@ -212,6 +213,8 @@ def test_the_player_matches_the_project_tempo_and_key(browser_page, live_server)
     assert rate["rate"] == pytest.approx(1.2)
     assert rate["preservesPitch"] is True
     assert latency < 1000
+    # The bar shows the loop's length as heard: two bars at 120 BPM, not at 100.
+    expect(page.locator("#player-time")).to_contain_text("/ 0:04.0")
     # Drums keep their pitch: nothing goes through the shifter.
     assert player_shift(page)["semitones"] == 0
 

@@ -228,6 +228,9 @@
     if (played) { played.style.width = (progress * 100).toFixed(2) + "%"; }
   }
 
+  // Times as heard: a loop stretched to the project tempo lasts length / rate.
+  function heard(seconds) { return clock(seconds / (audio.playbackRate || 1)); }
+
   function paint() {
     var length = state.duration || durationOf(state.track);
     var position = Math.min(audio.currentTime || 0, length || 0);
@@ -236,9 +239,9 @@
       drawWave(ui.wave, state.peaks, progress);
       ui.wave.setAttribute("aria-valuemax", length.toFixed(2));
       ui.wave.setAttribute("aria-valuenow", position.toFixed(2));
-      ui.wave.setAttribute("aria-valuetext", clock(position) + " of " + clock(length));
+      ui.wave.setAttribute("aria-valuetext", heard(position) + " of " + heard(length));
     }
-    if (ui.time) { ui.time.textContent = clock(position) + " / " + clock(length); }
+    if (ui.time) { ui.time.textContent = heard(position) + " / " + heard(length); }
     if (state.track) {
       paintRow(state.track, progress);
       document.querySelectorAll('canvas.wave-canvas[data-sample="' + state.track.dataset.sample + '"]').forEach(function (canvas) {
