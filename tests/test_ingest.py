@@ -190,7 +190,7 @@ def test_a_batch_is_analysed_once_whoever_else_holds_part_of_it(client, tmp_path
 def test_an_import_hands_its_files_to_the_workers_in_batches(tmp_path, monkeypatch):
     from library.services import queue
 
-    monkeypatch.setattr(imports, "BATCH_FILES", 2)
+    monkeypatch.setattr(queue, "BATCH_FILES", 2)
     owner = UserFactory(role=Role.PRO)
     root = tmp_path / "Pack"
     sounds = (audio.kick(), audio.snare(), audio.hihat(), audio.clap(), audio.chord(60))

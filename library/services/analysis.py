@@ -38,7 +38,7 @@ from library.selectors import corrected_neighbours, samples_for_analysis
 from library.services import steering
 from library.services.batches import batch_jobs_refresh_for, batch_jobs_refresh_for_samples
 from library.services.corrections import CONFIDENCE_OF
-from library.services.queue import enqueue_analysis
+from library.services.queue import enqueue_analyses, enqueue_analysis
 from samplemind.ops.locks import advisory_locks
 from search.cache import generations_bump
 
@@ -428,19 +428,24 @@ def _fail(sample_ids: Sequence[str], reason: str, which: Q) -> list[str]:
 
 def sample_reanalyze(*, sample: Sample) -> None:
     """Queue a sample for analysis again, whatever its state."""
-    _requeue(ids=[sample.pk], owner_id=sample.owner_id)
+    _requeue(samples=[(sample.pk, sample.duration)], owner_id=sample.owner_id)
 
 
-def _requeue(*, ids: list, owner_id: int, progress=None) -> None:
-    """Reset one owner's samples to ``pending`` and hand each to the analysis queue."""
+def _requeue(*, samples: list[tuple], owner_id: int, progress=None) -> None:
+    """Reset one owner's samples ((id, duration) pairs) to ``pending`` and queue them,
+    one on its own, several in batches."""
+    ids = [sample_id for sample_id, _ in samples]
     Sample.objects.filter(pk__in=ids).update(
         status=SampleStatus.PENDING, analysis_attempts=0, error="", analyzer_version=""
     )
     # update() sends no signals: retire cached search answers that show the old state.
     generations_bump(owner_ids=[owner_id], public=True)
-    for sample_id in ids:
-        enqueue_analysis(str(sample_id))
-        if progress is not None:
+    if len(ids) == 1:
+        enqueue_analysis(str(ids[0]))
+    else:
+        enqueue_analyses(samples)
+    if progress is not None:
+        for sample_id in ids:
             progress(sample_id)
 
 
@@ -451,19 +456,20 @@ def samples_reanalyze(*, samples: QuerySet[Sample], progress=None) -> list[Batch
     ``progress``, if given, is called with each sample id as it is queued.
     """
     by_owner: dict[int, list] = {}
-    for sample_id, owner_id in samples.order_by().values_list("pk", "owner_id").iterator():
-        by_owner.setdefault(owner_id, []).append(sample_id)
+    rows = samples.order_by().values_list("pk", "owner_id", "duration").iterator()
+    for sample_id, owner_id, duration in rows:
+        by_owner.setdefault(owner_id, []).append((sample_id, duration))
     jobs = []
-    for owner_id, ids in by_owner.items():
+    for owner_id, pairs in by_owner.items():
         with transaction.atomic():
             job = BatchJob.objects.create(
                 owner_id=owner_id,
                 kind=BatchKind.REANALYZE,
                 status=BatchStatus.RUNNING,
-                total=len(ids),
+                total=len(pairs),
             )
-            job.reanalysed.add(*ids)
-            _requeue(ids=ids, owner_id=owner_id, progress=progress)
+            job.reanalysed.add(*(sample_id for sample_id, _ in pairs))
+            _requeue(samples=pairs, owner_id=owner_id, progress=progress)
         jobs.append(job)
     return jobs
 
@@ -474,13 +480,12 @@ def samples_requeue_stuck() -> int:
     stuck = Sample.objects.filter(
         Q(status=SampleStatus.ANALYZING, analysis_started_at__lt=stale)
         | Q(status=SampleStatus.PENDING, updated_at__lt=stale)
-    ).values_list("pk", flat=True)[:1000]
-    ids = [str(pk) for pk in stuck]
-    if ids:
-        Sample.objects.filter(pk__in=ids).update(
+    ).values_list("pk", "duration")[:1000]
+    stuck = list(stuck)
+    if stuck:
+        Sample.objects.filter(pk__in=[pk for pk, _ in stuck]).update(
             status=SampleStatus.PENDING, updated_at=timezone.now()
         )
-        for sample_id in ids:
-            enqueue_analysis(sample_id)
-        logger.warning("re-queued %d stalled analyses", len(ids))
-    return len(ids)
+        enqueue_analyses(stuck)
+        logger.warning("re-queued %d stalled analyses", len(stuck))
+    return len(stuck)

@@ -5,15 +5,15 @@ of a folder would spend more on that per-file work than the workers spend
 analysing, so it goes in chunks: each file of a chunk is decoded to prove it
 is audio, then the chunk is stored with one query for duplicates, one INSERT
 (the search trigger indexes the whole statement at once), one commit and one
-search-cache bump, and its analyses are queued as it commits. Workers start
-on the first chunk while the next is read. Quotas are not applied: this is
+search-cache bump, and its analyses are queued in batches as it commits.
+Workers start on the first chunk while the next is read. Quotas are not applied: this is
 the operator's tool.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from accounts.models import User
 from accounts.rbac import has_permission
 from library import selectors
 from library.models import BatchJob, Sample, Visibility
-from library.services.queue import enqueue_analysis_batch
+from library.services.queue import enqueue_analyses
 from library.services.uploads import SampleFields, Spooled, sample_build, sample_create
 from samplemind.errors import Duplicate, NotAllowed, ProductError
 from search.cache import generations_bump
@@ -32,11 +32,6 @@ from search.cache import generations_bump
 logger = logging.getLogger(__name__)
 
 CHUNK_FILES = 50
-# A chunk's analyses go to the workers in batches: one message, one claim and one
-# search-cache bump for each (``analysis.samples_analyze``). A batch holds at most this
-# many files and about this much audio, so it stays far from the task's time limit.
-BATCH_FILES = 10
-BATCH_SECONDS = 60.0
 
 
 @dataclass
@@ -158,8 +153,7 @@ def _store_chunk(
             Sample.objects.bulk_create(samples)
             if COPY_CHECKS is not None and checks:
                 COPY_CHECKS.record(checks)
-            for batch_ids in _analysis_batches(samples):
-                enqueue_analysis_batch(batch_ids)
+            enqueue_analyses((sample.pk, sample.duration) for sample in samples)
             # bulk_create sends no signals: retire the owner's cached search answers.
             public = any(sample.visibility == Visibility.PUBLIC for sample in samples)
             generations_bump(owner_ids=[owner.pk], public=public)
@@ -172,21 +166,6 @@ def _store_chunk(
         _delete_files(samples)
         raise
     return samples
-
-
-def _analysis_batches(samples: list[Sample]) -> Iterator[list[str]]:
-    """The samples' ids in batches of at most BATCH_FILES files and about BATCH_SECONDS."""
-    batch: list[str] = []
-    seconds = 0.0
-    for sample in samples:
-        duration = sample.duration or 0.0
-        if batch and (len(batch) >= BATCH_FILES or seconds + duration > BATCH_SECONDS):
-            yield batch
-            batch, seconds = [], 0.0
-        batch.append(str(sample.pk))
-        seconds += duration
-    if batch:
-        yield batch
 
 
 def _store_one_by_one(
