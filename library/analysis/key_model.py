@@ -11,9 +11,10 @@ the loop is summarised as
   the first and last chord.
 
 For a candidate key these are rotated so that its tonic is pitch class 0
-(chords by their root), and a linear model per mode scores the rotated
-vector: the scorer is the same in every key by construction, so a loop in
-F# is read exactly as the same loop in C. The weights are fitted by
+(chords by their root), and a small perceptron scores the rotated vector
+(one ReLU layer shared by both modes, one output per mode): the scorer is
+the same in every key by construction, so a loop in F# is read exactly as
+the same loop in C. The weights are fitted by
 ``python -m library.analysis.training`` on rendered loops in known keys
 (see ``models/MODEL_CARD.md``) and stored in ``models/key.npz``; run with
 numpy.
@@ -112,22 +113,31 @@ def features(summary_rows: np.ndarray) -> np.ndarray:
 
 
 class Model:
-    """Linear scores per mode over the rotated features: ``scores(x) -> (24,)``."""
+    """Scores per mode over the rotated features: ``scores(x) -> (24,)``.
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray) -> None:
-        self.weights = weights  # (2, D): major, minor
-        self.bias = bias  # (2,)
+    One ReLU layer (``hidden_weights`` (D, H), ``hidden_bias`` (H,)) read by one
+    output per mode (``weights`` (2, H): major, minor; ``bias`` (2,)).
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.hidden_weights, self.hidden_bias = arrays["hidden_weights"], arrays["hidden_bias"]
+        self.weights, self.bias = arrays["weights"], arrays["bias"]
+
+    def rotated_scores(self, x: np.ndarray) -> np.ndarray:
+        """``(..., 24)`` scores of rotated features ``x`` (``(..., 12, D)``)."""
+        h = np.maximum(x @ self.hidden_weights + self.hidden_bias, 0.0)
+        return np.concatenate(
+            [h @ self.weights[0] + self.bias[0], h @ self.weights[1] + self.bias[1]], axis=-1
+        )
 
     def scores(self, summary_rows: np.ndarray) -> np.ndarray:
-        x = features(summary_rows)
-        major = x @ self.weights[0] + self.bias[0]
-        return np.concatenate([major, x @ self.weights[1] + self.bias[1]])
+        return self.rotated_scores(features(summary_rows))
 
 
 @lru_cache(maxsize=1)
 def model() -> Model:
     with np.load(MODEL_PATH) as data:
-        return Model(data["weights"], data["bias"])
+        return Model(dict(data))
 
 
 def probabilities(profile: TonalProfile, duration: float) -> np.ndarray:
