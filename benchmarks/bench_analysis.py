@@ -19,7 +19,8 @@ model and embedding included) and with a plain librosa baseline
 Krumhansl-Kessler template match for key). Speeds are CPU time; warm-up
 (imports, numba compilation) is excluded for both. The training features are
 cached under ``$SAMPLEMIND_DATA/training`` (``make model`` makes the same
-cache); the first run renders them (about ten minutes).
+cache); the first run renders them (about ten minutes), then reads the one-shots'
+timbre scalars for the neighbour figures (``training.timbre``, a few minutes).
 """
 
 from __future__ import annotations
