@@ -159,6 +159,9 @@ class Reading:
     probabilities: dict[str, float]  # every category, summing to 1
     hidden: np.ndarray  # the second hidden layer, unit length
     projected: np.ndarray  # ``hidden`` on its main directions (the embedding's part)
+    # The probabilities before the fitted temperature flattens them (in ``classes`` order):
+    # the embedding's class part, the same in the trainer's held-out models and here.
+    untempered: np.ndarray
 
 
 class Model:
@@ -188,16 +191,20 @@ class Model:
             if i < len(self.layers) - 1:
                 h = np.maximum(h, 0.0)
                 hidden = h
-        h = h / self.temperature
-        p = np.exp(h - h.max()) * self.prior
-        p = p / p.sum()
+        p = _softmax(h / self.temperature, self.prior)
         norm = float(np.linalg.norm(hidden))
         unit = hidden / norm if norm > 0 else hidden
         return Reading(
             {c: float(v) for c, v in zip(self.classes, p, strict=True)},
             unit,
             (unit - self.embed_mean) @ self.embed_basis,
+            _softmax(h, self.prior),
         )
+
+
+def _softmax(logits: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    p = np.exp(logits - logits.max()) * prior
+    return p / p.sum()
 
 
 def scale_odds(probabilities: dict[str, float], named: set[str], odds: float) -> dict[str, float]:

@@ -110,7 +110,7 @@ class Decision:
     probabilities: dict[str, float]  # every category, after the name's evidence
     hidden: np.ndarray  # the model's second hidden layer, unit length
     projected: np.ndarray  # that layer on its main directions (``category.Reading``)
-    heard: np.ndarray  # the probabilities from the audio alone, in ``CATEGORIES`` order
+    heard: np.ndarray  # untempered probabilities from the audio alone (``Reading.untempered``)
 
     @property
     def ranked(self) -> list[tuple[str, float]]:
@@ -150,5 +150,4 @@ def classify(features: np.ndarray, filename: str | None) -> Decision:
     reading = model.read(features)
     named = named_categories(filename)
     probabilities = model_category.scale_odds(reading.probabilities, named, model.name_odds)
-    heard = np.array([reading.probabilities[c] for c in CATEGORIES])
-    return Decision(probabilities, reading.hidden, reading.projected, heard)
+    return Decision(probabilities, reading.hidden, reading.projected, reading.untempered)

@@ -5,7 +5,9 @@ of two vectors comes from each:
 
 - what kind of sound the classifier hears (``category.Model``): the square
   roots of its 16 probabilities from the audio alone (file names play no
-  part), so sounds of one class sit together first (share 0.5);
+  part; before the fitted temperature flattens them, so the trainer's
+  held-out figures measure the same vector), so sounds of one class sit
+  together first (share 0.5);
 - its second hidden layer (48 numbers) projected on the 32 directions along
   which it varies most over the training set (``embed_basis`` in
   ``category.npz``): finer shades the probabilities flatten (share 0.3);

@@ -179,9 +179,7 @@ def _embeddings(readings: list, timbre: np.ndarray) -> np.ndarray:
     """The vectors the analyser would store for ``readings`` with their ``timbre`` scalars."""
     return np.array(
         [
-            embedding.sound_embedding(
-                r.projected, np.array([r.probabilities[c] for c in CATEGORIES]), t
-            )
+            embedding.sound_embedding(r.projected, r.untempered, t)
             for r, t in zip(readings, timbre, strict=True)
         ]
     )
