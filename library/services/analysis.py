@@ -146,10 +146,10 @@ def _lock_name(sample_id: str) -> str:
 def samples_analyze(*, sample_ids: Sequence[str]) -> dict[str, str]:
     """Analyse samples one after another; what happened to each ("ready", "failed", "skipped").
 
-    A batch (an import's) costs little more than its analyses: one statement
-    takes the samples' locks, one claims them, one reads them; the results are
-    stored in one transaction, and what follows stored analyses (search cache,
-    the analysed hooks, batch job progress) runs once.
+    A batch (of an import, a re-analysis) costs little more than its analyses:
+    one statement takes the samples' locks, one claims them, one reads them;
+    the results are stored in one transaction, and what follows stored analyses
+    (search cache, the analysed hooks, batch job progress) runs once.
 
     Decoding problems are the file's fault and fail the sample at once with the
     reason; other errors (storage, database) propagate so the task retries,
