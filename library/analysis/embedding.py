@@ -17,8 +17,9 @@ of two vectors comes from each:
   long and sharp it is, which orders sounds of one kind (share 0.2).
 
 The shares were chosen leaving one training source out (``training.train``):
-of the held-out one-shots' ten nearest, 83-84% share the class on the
-sampled soundfonts (the hidden layer with the scalars alone: 77-78%).
+of the held-out one-shots' ten nearest, 83-85% share the class on the
+sampled soundfonts (analyser 2.1.0's vector, the hidden layer with the
+scalars: 78% on average; see ``models/MODEL_CARD.md``).
 
 The scalars are standardised with a fixed centre and scale (``CENTRE``,
 ``SCALE``: means and deviations over a reference set of synthesised drums,
