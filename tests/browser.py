@@ -73,3 +73,17 @@ def wait_until(page, expression: str, timeout: float = 20.0) -> None:
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, email: str, password: str | None = None) -> None:
+    """Sign in through the login form, as a person does, and land on the home page.
+
+    Without ``password``, the one every factory-made account has.
+    """
+    if password is None:
+        from tests.factories.accounts import PASSWORD as password
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/")

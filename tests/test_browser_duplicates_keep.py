@@ -9,9 +9,7 @@ import pytest
 from playwright import sync_api
 
 from tests import audio
-from tests.browser import ARTIFACTS
-
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+from tests.browser import ARTIFACTS, sign_in
 
 
 @pytest.mark.django_db(transaction=True)
@@ -33,11 +31,7 @@ def test_keep_anyway_stores_the_refused_copy(browser_page, live_server, tmp_path
     copy = audio.write(tmp_path / "Clap louder.wav", audio.clap() * 1.3)
 
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, owner.email)
     page.goto(f"{base}/library/upload/")
     page.set_input_files("#upload-files", [str(copy)])
 

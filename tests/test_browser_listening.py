@@ -19,7 +19,7 @@ from django.conf import settings
 from playwright import sync_api
 
 from tests import audio
-from tests.browser import shot, wait_until
+from tests.browser import shot, sign_in, wait_until
 
 AXE = Path(settings.BASE_DIR) / "tests" / "vendor" / "axe.min.js"
 PASSWORD = "a long and unusual passphrase 42"
@@ -40,14 +40,6 @@ def make_producer(email: str, role: str = "pro"):
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
     return user
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
 
 
 def wav_bytes(samples, fmt: str = "wav") -> bytes:
@@ -173,7 +165,7 @@ def test_listening_journey(browser_page, live_server, celery_worker_process, tmp
     samples = seed_shots(owner)
     long_pad = samples[-1]
     connections["default"].close()
-    sign_in(page, base, "listener@example.com")
+    sign_in(page, base, "listener@example.com", PASSWORD)
 
     # The library: dense rows with waveforms, no "Ready" badges, human labels.
     rows = page.locator(".sample-row")
@@ -484,7 +476,7 @@ def test_a_library_of_200_samples_is_quick_and_light(browser_page, live_server):
     peaks = [abs((i % 50) - 25) / 25 for i in range(800)]
     SampleFactory.create_batch(200, owner=owner, waveform=peaks, tags=["dusty", "vinyl"])
     connections["default"].close()
-    sign_in(page, live_server.url, "big@example.com")
+    sign_in(page, live_server.url, "big@example.com", PASSWORD)
 
     # The server warmed up (its first requests compile templates and open connections),
     # the browser cold: a fresh context with an empty cache, as on a first visit.

@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 
 from tests import audio
-from tests.browser import ARTIFACTS, wait_until
-
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+from tests.browser import ARTIFACTS, sign_in, wait_until
 
 
 def _store(owner, path: Path, *, keep: bool):
@@ -43,11 +41,7 @@ def test_duplicates_page_groups_copies_and_keeps_one(browser_page, live_server, 
     _store(owner, audio.write(tmp_path / "Kick.wav", audio.kick()), keep=False)
 
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, owner.email)
 
     page.goto(f"{base}/organise/duplicates/")
     group = page.locator(".duplicate-group")
@@ -88,11 +82,7 @@ def test_favouriting_and_stars_from_the_sample_page_filter_the_library(
     _store(owner, audio.write(tmp_path / "Hat.wav", audio.hihat()), keep=False)
 
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, owner.email)
 
     page.goto(f"{base}/library/samples/{kick.pk}/")
     page.get_by_role("button", name="Add to favourites").click()
@@ -128,11 +118,7 @@ def test_accepting_and_rejecting_tag_suggestions_on_the_sample_page(browser_page
     new = SampleFactory(owner=owner, name="Fresh kick", category="kick", embedding=near)
 
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, owner.email)
 
     page.goto(f"{base}/library/samples/{new.pk}/")
     suggestions = page.locator(".tag-suggestions")
@@ -160,11 +146,7 @@ def test_a_smart_collection_saved_from_the_library_page_updates_itself(browser_p
     SampleFactory(owner=owner, name="Clean hat", category="hihat")
 
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    sign_in(page, base, owner.email)
 
     page.goto(f"{base}/library/?tags=dusty")
     page.fill("input[name=name]", "Dusty things")
@@ -182,14 +164,6 @@ def test_a_smart_collection_saved_from_the_library_page_updates_itself(browser_p
     listed = page.locator("main").inner_text()
     assert "Dusty kick" in listed and "Dusty snare" in listed and "Clean hat" not in listed
     assert not errors, errors
-
-
-def _log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
 
 
 def _on_screen(point, box) -> tuple[float, float]:
@@ -256,7 +230,7 @@ def test_the_sound_map_draws_hovers_lassoes_into_a_collection_and_opens(
     CollectionFactory(owner=other, name="Not yours")
 
     base = live_server.url
-    _log_in(page, base, owner.email)
+    sign_in(page, base, owner.email)
     page.goto(f"{base}/organise/map/")
     app = page.locator("#sound-map-app")
     # Not drawn yet: the page says so and asks again by itself once the task has run.
@@ -351,7 +325,7 @@ def test_the_sound_map_says_so_when_the_browser_has_no_webgl(browser_page, live_
         "HTMLCanvasElement.prototype.getContext = function (kind, options) {"
         "  return String(kind).startsWith('webgl') ? null : get.call(this, kind, options); };"
     )
-    _log_in(page, live_server.url, owner.email)
+    sign_in(page, live_server.url, owner.email)
     page.goto(f"{live_server.url}/organise/map/")
     fallback = page.locator("#sound-map-fallback")
     fallback.wait_for()
@@ -415,7 +389,7 @@ def test_the_sound_map_stays_smooth_with_10000_points(browser_page, live_server)
             body=json.dumps({"points": points, "computing": False}),
         ),
     )
-    _log_in(page, live_server.url, owner.email)
+    sign_in(page, live_server.url, owner.email)
     page.goto(f"{live_server.url}/organise/map/")
     page.wait_for_selector("#sound-map-app[data-count='10000']")
     median_frame, slowest_frame, slowest_hover = page.evaluate(ZOOM_AND_HOVER)

@@ -5,6 +5,9 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import Role, User
 
+# Every factory-made account signs in with this password.
+PASSWORD = "correct-horse-battery"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     """An account whose owner has confirmed the address, as after following the sign-up mail.
@@ -20,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"producer{n}@example.com")
     display_name = factory.Faker("name")
     role = Role.FREE
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
     def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
