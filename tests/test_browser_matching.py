@@ -114,6 +114,17 @@ PITCHES_HEARD = """() => {
 }"""
 
 
+def press_and_listen(page, sample, *, at: str) -> tuple[float, float]:
+    """Press Space on the sample's row: ms from the key press to playing and to sound ``at``."""
+    page.evaluate(LISTEN, at)
+    page.locator(f'.sample-row[data-sample="{sample.pk}"] .play-button').focus()
+    page.keyboard.press("Space")
+    wait_until(page, "window.__heard !== undefined")
+    heard = page.evaluate("window.__heard - window.__pressed")
+    played = page.evaluate("window.__played - window.__pressed")
+    return played, heard
+
+
 def player_shift(page) -> dict:
     """What the key shifter does: its node, the semitones asked for, the latency it adds."""
     return page.evaluate(
@@ -230,12 +241,7 @@ def test_the_player_matches_the_project_tempo_and_key(browser_page, live_server)
         mode="minor",
     )
     assert (plan.tempo_ratio, plan.semitones) == (1.2, -3)
-    page.evaluate(LISTEN, "node")
-    page.locator(f'.sample-row[data-sample="{tonal_loop.pk}"] .play-button').focus()
-    page.keyboard.press("Space")
-    wait_until(page, "window.__heard !== undefined")
-    heard = page.evaluate("window.__heard - window.__pressed")
-    played = page.evaluate("window.__played - window.__pressed")
+    played, heard = press_and_listen(page, tonal_loop, at="node")
     added = page.evaluate("window.samplemindShifter.node.latency()")
     print(
         f"matched audition (tempo and key, a tonal loop): key press to playing {played:.1f} ms, "
@@ -259,12 +265,7 @@ def test_the_player_matches_the_project_tempo_and_key(browser_page, live_server)
 
     # The drum loop again, now that the element plays through Web Audio: its sound reaches
     # the graph (no worklet on its way) this long after the key press.
-    page.evaluate(LISTEN, "source")
-    page.locator(f'.sample-row[data-sample="{loop.pk}"] .play-button').focus()
-    page.keyboard.press("Space")
-    wait_until(page, "window.__heard !== undefined")
-    heard = page.evaluate("window.__heard - window.__pressed")
-    played = page.evaluate("window.__played - window.__pressed")
+    played, heard = press_and_listen(page, loop, at="source")
     print(
         f"matched audition (tempo, a drum loop, again): key press to playing {played:.1f} ms, "
         f"to its sound reaching Web Audio {heard:.1f} ms"
