@@ -18,6 +18,7 @@ classes) over seconds, which tells nothing apart in a one-shot kick.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import soxr
@@ -58,6 +59,19 @@ class Fingerprint:
     @property
     def seconds(self) -> float:
         return self.frames.shape[0] * HOP / RATE
+
+    # Worked out once per fingerprint, not once per comparison: an import compares
+    # each new sound with a dozen others, and each of those with the files after it.
+    @cached_property
+    def envelope(self) -> np.ndarray:
+        """Each frame's loudest band, in dB above the floor (>= 0)."""
+        return self.frames.max(axis=1) + FLOOR_DB
+
+    @cached_property
+    def loud_before(self) -> np.ndarray:
+        """How many loud frames (within LOUD_DB of the loudest) precede each frame, and all."""
+        level = 10.0 * np.log10((10.0 ** (self.frames / 10.0)).sum(axis=1))
+        return np.concatenate([[0], np.cumsum(level > level.max() - LOUD_DB)])
 
 
 def _band_matrix() -> np.ndarray:
@@ -124,7 +138,8 @@ def sketch(print_: Fingerprint) -> list[float]:
 def distance(a: Fingerprint, b: Fingerprint, *, max_shift: int = MAX_SHIFT) -> float:
     """How far apart two sounds are, in dB; ``inf`` when they do not overlap enough.
 
-    Each shift of ``b`` against ``a`` within ``max_shift`` frames is tried.
+    The shifts of ``b`` against ``a`` (within ``max_shift`` frames) where their
+    envelopes line up best are tried.
     Over the overlap, the level difference (the median difference of the
     cells that sound in either) is removed, so a quieter copy is as close as
     a re-encoded one; then each frame's mean absolute difference is taken,
@@ -134,19 +149,19 @@ def distance(a: Fingerprint, b: Fingerprint, *, max_shift: int = MAX_SHIFT) -> f
     keeps them; a short hit does not match the start of a long one).
     """
     fa, fb = a.frames, b.frames
-    loud_a, loud_b = _loud(fa), _loud(fb)
+    shifts = _likely_shifts(a.envelope, b.envelope, max_shift)
+    # shift > 0: b starts ``shift`` frames into a.
+    start_a, start_b = np.maximum(shifts, 0), np.maximum(-shifts, 0)
+    length = np.minimum(len(fa) - start_a, len(fb) - start_b)
+    # Every shift's share of each sound's loud frames at once, from running counts.
+    end_a, end_b = start_a + np.maximum(length, 0), start_b + np.maximum(length, 0)
+    loud_a, loud_b = a.loud_before, b.loud_before
+    cover_a = (loud_a[end_a] - loud_a[start_a]) / max(loud_a[-1], 1)
+    cover_b = (loud_b[end_b] - loud_b[start_b]) / max(loud_b[-1], 1)
+    covered = (length > 0) & (np.minimum(cover_a, cover_b) >= MIN_COVER)
     best = float("inf")
-    for shift in _likely_shifts(fa, fb, max_shift):
-        # shift > 0: b starts ``shift`` frames into a.
-        start_a, start_b = max(shift, 0), max(-shift, 0)
-        length = min(len(fa) - start_a, len(fb) - start_b)
-        if length <= 0:
-            continue
-        cover_a = loud_a[start_a : start_a + length].sum() / max(loud_a.sum(), 1)
-        cover_b = loud_b[start_b : start_b + length].sum() / max(loud_b.sum(), 1)
-        if min(cover_a, cover_b) < MIN_COVER:
-            continue
-        xa, xb = fa[start_a : start_a + length], fb[start_b : start_b + length]
+    for sa, sb, n in zip(start_a[covered], start_b[covered], length[covered], strict=True):
+        xa, xb = fa[sa : sa + n], fb[sb : sb + n]
         sounding = np.maximum(xa, xb) > -FLOOR_DB + 6.0
         if sounding.sum() < BANDS:
             continue
@@ -159,25 +174,22 @@ def distance(a: Fingerprint, b: Fingerprint, *, max_shift: int = MAX_SHIFT) -> f
     return best
 
 
-def _likely_shifts(fa: np.ndarray, fb: np.ndarray, max_shift: int) -> list[int]:
-    """The shifts where the two loudness envelopes line up best, and their neighbours.
+def _likely_shifts(ea: np.ndarray, eb: np.ndarray, max_shift: int) -> np.ndarray:
+    """The shifts where two envelopes line up best, and their neighbours, in ascending order.
 
-    Frames outside the other sound count as silence, so a shift that lines up
-    two quiet tails instead of the sounds scores badly.
+    Every shift is scored at once: the sum of absolute differences between
+    ``ea`` and ``eb`` moved by it. Frames outside the other sound count as
+    silence, so a shift that lines up two quiet tails instead of the sounds
+    scores badly.
     """
-    ea, eb = fa.max(axis=1) + FLOOR_DB, fb.max(axis=1) + FLOOR_DB
     size = max(len(ea), len(eb)) + 2 * max_shift
     base = np.zeros(size, dtype=np.float32)
     base[max_shift : max_shift + len(ea)] = ea
-    scores = {}
-    for shift in range(-max_shift, max_shift + 1):
-        other = np.zeros(size, dtype=np.float32)
-        other[max_shift + shift : max_shift + shift + len(eb)] = eb
-        scores[shift] = float(np.abs(base - other).sum())
-    best = sorted(scores, key=scores.get)[:SHIFTS_TRIED]
-    return sorted({s + d for s in best for d in (-1, 0, 1) if abs(s + d) <= max_shift})
-
-
-def _loud(frames: np.ndarray) -> np.ndarray:
-    level = 10.0 * np.log10((10.0 ** (frames / 10.0)).sum(axis=1))
-    return level > level.max() - LOUD_DB
+    # Window k of ``moved`` is ``eb`` starting at ``max_shift + shift`` with shift = max_shift - k.
+    moved = np.zeros(size + 2 * max_shift, dtype=np.float32)
+    moved[2 * max_shift : 2 * max_shift + len(eb)] = eb
+    windows = np.lib.stride_tricks.sliding_window_view(moved, size)[::-1]  # shift ascending
+    scores = np.abs(base - windows).sum(axis=1)
+    best = np.argsort(scores, kind="stable")[:SHIFTS_TRIED] - max_shift
+    near = (best[:, None] + np.arange(-1, 2)).ravel()
+    return np.unique(near[np.abs(near) <= max_shift])
