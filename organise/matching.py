@@ -33,12 +33,17 @@ def closest_copy(
     return best
 
 
+def sketch_distances(sketch: list[float], sketches: list[list[float]]) -> np.ndarray:
+    """The cosine distance of each of ``sketches`` (unit vectors) from ``sketch``."""
+    if not sketches:
+        return np.zeros(0)
+    return 1.0 - np.asarray(sketches) @ np.asarray(sketch)
+
+
 def nearest_sketches(sketch: list[float], sketches: list[list[float]]) -> list[int]:
     """Positions of the CANDIDATES ``sketches`` nearest ``sketch`` within SKETCH_RADIUS."""
-    if not sketches:
-        return []
-    distances = 1.0 - np.asarray(sketches) @ np.asarray(sketch)
-    nearest = np.argsort(distances)[:CANDIDATES]
+    distances = sketch_distances(sketch, sketches)
+    nearest = np.argsort(distances, kind="stable")[:CANDIDATES]
     return [int(i) for i in nearest if distances[i] <= SKETCH_RADIUS]
 
 

@@ -19,13 +19,16 @@ def duplicate_candidates(*, owner: User, sketch: Sequence[float]) -> QuerySet[Sa
 
     An exact scan of one library (the owner index, no vector index), so no
     candidate is lost to an approximate search, and nobody else's sample is
-    ever a candidate.
+    ever a candidate. Each row carries ``sketch_distance`` and only what the
+    comparison and its message need: the frames and the sample's id, name and
+    age, not its analysis or embedding (an import asks once a file).
     """
     return (
         SampleFingerprint.objects.filter(owner=owner)
         .annotate(sketch_distance=CosineDistance("sketch", list(sketch)))
         .filter(sketch_distance__lte=matching.SKETCH_RADIUS)
         .select_related("sample")
+        .only("frames", "sample__name", "sample__created_at")
         .order_by("sketch_distance")[: matching.CANDIDATES]
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from organise import fingerprint as fp
 from organise import selectors
 from organise.audio import fingerprint_file
 from organise.errors import NearDuplicate
-from organise.matching import closest_copy, nearest_sketches
+from organise.matching import CANDIDATES, SKETCH_RADIUS, closest_copy, sketch_distances
 from organise.models import SampleFingerprint
 
 
@@ -33,9 +33,19 @@ class CopyCheck:
     distance: float | None = None
 
 
-def near_duplicate_check(*, owner: User, path: Path, name: str, keep: bool) -> CopyCheck | None:
+def near_duplicate_check(
+    *,
+    owner: User,
+    path: Path,
+    name: str,
+    keep: bool,
+    earlier: Sequence[tuple[Sample, CopyCheck]] = (),
+) -> CopyCheck | None:
     """Fingerprint an upload and look for the sample it copies in the owner's library.
 
+    ``earlier`` are files of an import not stored yet (pairs of a sample and its
+    check); they and the stored samples make one list of candidates, the
+    CANDIDATES nearest sketches of both, as the benchmark's ``SketchIndex`` has.
     Raises :class:`NearDuplicate` naming that sample unless ``keep``; then the
     check is returned so that ``near_duplicate_record`` links the new sample to
     it. None when the file cannot be fingerprinted (the decoder has already
@@ -46,10 +56,19 @@ def near_duplicate_check(*, owner: User, path: Path, name: str, keep: bool) -> C
     except (AudioDecodeError, ValueError):
         return None
     check = CopyCheck(print_=print_, sketch=fp.sketch(print_))
-    candidates = selectors.duplicate_candidates(owner=owner, sketch=check.sketch)
-    found = closest_copy(
-        print_, ((row.sample, fp.Fingerprint.from_bytes(bytes(row.frames))) for row in candidates)
-    )
+    stored = selectors.duplicate_candidates(owner=owner, sketch=check.sketch)
+    candidates = [
+        (row.sketch_distance, row.sample, fp.Fingerprint.from_bytes(bytes(row.frames)))
+        for row in stored
+    ]
+    distances = sketch_distances(check.sketch, [c.sketch for _, c in earlier])
+    candidates += [
+        (float(d), sample, c.print_)
+        for d, (sample, c) in zip(distances, earlier, strict=True)
+        if d <= SKETCH_RADIUS
+    ]
+    candidates.sort(key=lambda candidate: candidate[0])  # stable: stored first on a tie
+    found = closest_copy(print_, ((sample, p) for _, sample, p in candidates[:CANDIDATES]))
     if found is None:
         return check
     check.original, check.distance = found
@@ -114,19 +133,8 @@ def import_copy_check(
     *, owner: User, path: Path, name: str, earlier: list[tuple[Sample, CopyCheck]]
 ) -> CopyCheck | None:
     """An imported file's check (library.services.imports.COPY_CHECKS): the owner's
-    samples, then the files of its chunk not stored yet; the closer copy wins."""
-    check = near_duplicate_check(owner=owner, path=path, name=name, keep=True)
-    return None if check is None else near_duplicate_in(check, earlier)
-
-
-def near_duplicate_in(check: CopyCheck, earlier: list[tuple[Sample, CopyCheck]]) -> CopyCheck:
-    """Also compare with files not stored yet (an import's chunk), chosen as the database
-    chooses stored ones (``selectors.duplicate_candidates``); the closer copy wins."""
-    nearest = nearest_sketches(check.sketch, [c.sketch for _, c in earlier])
-    found = closest_copy(check.print_, ((earlier[i][0], earlier[i][1].print_) for i in nearest))
-    if found is not None and (check.distance is None or found[1] < check.distance):
-        check.original, check.distance = found
-    return check
+    samples and the files of its chunk not stored yet, as one list of candidates."""
+    return near_duplicate_check(owner=owner, path=path, name=name, keep=True, earlier=earlier)
 
 
 @contextmanager
