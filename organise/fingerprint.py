@@ -153,25 +153,54 @@ def distance(a: Fingerprint, b: Fingerprint, *, max_shift: int = MAX_SHIFT) -> f
     # shift > 0: b starts ``shift`` frames into a.
     start_a, start_b = np.maximum(shifts, 0), np.maximum(-shifts, 0)
     length = np.minimum(len(fa) - start_a, len(fb) - start_b)
-    # Every shift's share of each sound's loud frames at once, from running counts.
-    end_a, end_b = start_a + np.maximum(length, 0), start_b + np.maximum(length, 0)
+    overlap = length > 0
+    start_a, start_b, length = start_a[overlap], start_b[overlap], length[overlap]
+    # Each shift's share of each sound's loud frames, from running counts.
     loud_a, loud_b = a.loud_before, b.loud_before
-    cover_a = (loud_a[end_a] - loud_a[start_a]) / max(loud_a[-1], 1)
-    cover_b = (loud_b[end_b] - loud_b[start_b]) / max(loud_b[-1], 1)
-    covered = (length > 0) & (np.minimum(cover_a, cover_b) >= MIN_COVER)
-    best = float("inf")
-    for sa, sb, n in zip(start_a[covered], start_b[covered], length[covered], strict=True):
-        xa, xb = fa[sa : sa + n], fb[sb : sb + n]
-        sounding = np.maximum(xa, xb) > -FLOOR_DB + 6.0
-        if sounding.sum() < BANDS:
-            continue
-        offset = float(np.median((xa - xb)[sounding]))
-        # A cell floored in one sound is compared only down to the floor.
-        diff = np.abs(xa - np.maximum(xb + offset, -FLOOR_DB)) * sounding
-        frames = sounding.any(axis=1)
-        per_frame = diff[frames].sum(axis=1) / sounding[frames].sum(axis=1)
-        best = min(best, float(np.quantile(per_frame, QUANTILE)))
-    return best
+    cover_a = (loud_a[start_a + length] - loud_a[start_a]) / max(loud_a[-1], 1)
+    cover_b = (loud_b[start_b + length] - loud_b[start_b]) / max(loud_b[-1], 1)
+    covered = np.minimum(cover_a, cover_b) >= MIN_COVER
+    if not covered.any():
+        return float("inf")
+    xa = _windows(fa, start_a[covered], length[covered])
+    xb = _windows(fb, start_b[covered], length[covered])
+    # One row per shift from here on; frames past a row's overlap are silence in
+    # both, so they never sound and count nowhere.
+    sounding = np.maximum(xa, xb) > -FLOOR_DB + 6.0
+    cells = sounding.sum(axis=(1, 2))
+    offset = _masked_quantile(np.where(sounding, xa - xb, np.nan).reshape(len(xa), -1), 0.5)
+    # A cell floored in one sound is compared only down to the floor.
+    floored = np.maximum(xb + offset[:, None, None].astype(np.float32), -FLOOR_DB)
+    diff = np.abs(xa - floored) * sounding
+    counted = sounding.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):  # silent frames: NaN, left out
+        per_frame = diff.sum(axis=2) / counted
+    scores = _masked_quantile(per_frame, QUANTILE)[cells >= BANDS]
+    return float(scores.min()) if scores.size else float("inf")
+
+
+def _windows(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``frames[start : start + length]`` for each pair, padded with silence to one length."""
+    longest = int(lengths.max())
+    padded = np.concatenate([frames, np.full((longest, BANDS), -FLOOR_DB, np.float32)])
+    rows = starts[:, None] + np.arange(longest)
+    rows = np.where(np.arange(longest) < lengths[:, None], rows, len(frames))  # past: silence
+    return padded[rows]
+
+
+def _masked_quantile(values: np.ndarray, q: float) -> np.ndarray:
+    """Each row's ``q`` quantile of its values that are not NaN (``np.quantile``'s linear rule).
+
+    One sort for all rows (NaN sorts last) instead of one ``np.quantile`` call a row.
+    """
+    ordered = np.sort(values, axis=1)
+    count = (~np.isnan(values)).sum(axis=1)
+    position = q * np.maximum(count - 1, 0)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, np.maximum(count - 1, 0))
+    rows = np.arange(len(values))
+    below, above = ordered[rows, low].astype(np.float64), ordered[rows, high].astype(np.float64)
+    return below + (position - low) * (above - below)
 
 
 def _likely_shifts(ea: np.ndarray, eb: np.ndarray, max_shift: int) -> np.ndarray:
