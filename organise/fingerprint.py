@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import scipy.fft
 import soxr
 
 RATE = 22050
@@ -102,7 +103,7 @@ def fingerprint(samples: np.ndarray, sample_rate: int) -> Fingerprint:
     x = np.pad(x[: int(RATE * (MAX_SECONDS + 2))], N_FFT)
     count = 1 + (x.size - N_FFT) // HOP
     frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP][:count]
-    power = np.abs(np.fft.rfft(frames * _WINDOW, axis=1)) ** 2
+    power = np.abs(scipy.fft.rfft(frames * _WINDOW, axis=1)) ** 2
     bands = power @ _BANDS.T
     db = 10.0 * np.log10(bands + 1e-12)
     loudest = float(db.max())
