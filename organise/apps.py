@@ -10,7 +10,11 @@ class OrganiseConfig(AppConfig):
         from library.services import analysis, imports
         from organise.filters import declare
         from organise.selectors import rating_annotations
-        from organise.services.duplicates import import_copy_check, near_duplicate_records
+        from organise.services.duplicates import (
+            import_copy_check,
+            import_copy_checks_prepare,
+            near_duplicate_records,
+        )
         from organise.soundmap import layout_queue
         from search.filters import registry
 
@@ -20,7 +24,9 @@ class OrganiseConfig(AppConfig):
             library_selectors.SAMPLE_ANNOTATIONS.append(rating_annotations)
         # Imports check for near-duplicates through organise (the library does not import it).
         imports.COPY_CHECKS = imports.CopyChecks(
-            check=import_copy_check, record=near_duplicate_records
+            prepare=import_copy_checks_prepare,
+            check=import_copy_check,
+            record=near_duplicate_records,
         )
         # A finished analysis queues the owner's sound map to be drawn again.
         if layout_queue not in analysis.ANALYSED_HOOKS:

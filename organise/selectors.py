@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db.models import QuerySet
-from pgvector.django import CosineDistance
 
 from accounts.models import User
 from library.models import Sample
@@ -13,24 +12,49 @@ from library.selectors import exact_cosine_distance
 from organise import matching
 from organise.models import SampleFingerprint
 
+# For each wanted sketch (numbered from 1), the owner's CANDIDATES nearest fingerprints
+# within SKETCH_RADIUS, with the sample's name and age for the message and the link.
+_CANDIDATES_SQL = """
+SELECT s.id, s.name, s.created_at, near.frames, near.sketch_distance, wanted.n AS wanted
+FROM unnest(%(sketches)s::vector[]) WITH ORDINALITY AS wanted (sketch, n)
+CROSS JOIN LATERAL (
+    SELECT f.sample_id, f.frames, f.sketch <=> wanted.sketch AS sketch_distance
+    FROM organise_samplefingerprint f
+    WHERE f.owner_id = %(owner)s AND f.sketch <=> wanted.sketch <= %(radius)s
+    ORDER BY sketch_distance
+    LIMIT %(limit)s
+) AS near
+JOIN library_sample s ON s.id = near.sample_id
+ORDER BY wanted.n, near.sketch_distance
+"""
 
-def duplicate_candidates(*, owner: User, sketch: Sequence[float]) -> QuerySet[SampleFingerprint]:
-    """The owner's fingerprints nearest ``sketch``: the ones worth comparing exactly.
+
+def duplicate_candidates(*, owner: User, sketches: Sequence[Sequence[float]]) -> list[list[Sample]]:
+    """For each sketch, the owner's samples whose fingerprints are nearest it: the ones
+    worth comparing exactly, nearest first; one query however many sketches (an import
+    asks once a chunk).
 
     An exact scan of one library (the owner index, no vector index), so no
     candidate is lost to an approximate search, and nobody else's sample is
-    ever a candidate. Each row carries ``sketch_distance`` and only what the
-    comparison and its message need: the frames and the sample's id, name and
-    age, not its analysis or embedding (an import asks once a file).
+    ever a candidate. Each sample carries ``frames`` and ``sketch_distance``
+    and only the name and age beside its id, not its analysis or embedding.
     """
-    return (
-        SampleFingerprint.objects.filter(owner=owner)
-        .annotate(sketch_distance=CosineDistance("sketch", list(sketch)))
-        .filter(sketch_distance__lte=matching.SKETCH_RADIUS)
-        .select_related("sample")
-        .only("frames", "sample__name", "sample__created_at")
-        .order_by("sketch_distance")[: matching.CANDIDATES]
+    found: list[list[Sample]] = [[] for _ in sketches]
+    if not sketches:
+        return found
+    field = SampleFingerprint._meta.get_field("sketch")
+    rows = Sample.objects.raw(
+        _CANDIDATES_SQL,
+        {
+            "sketches": [field.get_prep_value(list(sketch)) for sketch in sketches],
+            "owner": owner.pk,
+            "radius": matching.SKETCH_RADIUS,
+            "limit": matching.CANDIDATES,
+        },
     )
+    for sample in rows:
+        found[sample.wanted - 1].append(sample)
+    return found
 
 
 def duplicate_groups(*, owner: User) -> list[list[Sample]]:

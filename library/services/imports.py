@@ -39,12 +39,14 @@ class CopyChecks:
     """How an import finds near-duplicates; set by the organise app, which the library
     does not import (``OrganiseConfig.ready``), as it adds its sample annotations.
 
-    ``check(owner=, path=, name=, earlier=)`` answers None (not fingerprinted) or an
+    ``prepare(owner=, paths=)`` reads a chunk's files at once (one query for all of
+    them); ``check(path=, earlier=, prepared=)`` answers None (not fingerprinted) or an
     object whose ``original`` is the sample (stored, or among ``earlier``: pairs of a
     sample of this chunk and its check) the file copies, or None; ``record(pairs)``
     stores the checks of a chunk's new samples in its transaction.
     """
 
+    prepare: Callable[..., Any]
     check: Callable[..., Any]
     record: Callable[[list[tuple[Sample, Any]]], None]
 
@@ -102,6 +104,9 @@ def _import_chunk(
     keep_duplicates: bool,
 ) -> None:
     held = selectors.samples_by_content(owner=owner, sha256s=[s.sha256 for s, _ in chunk])
+    if COPY_CHECKS is not None:
+        unheld = [spooled.path for spooled, _ in chunk if spooled.sha256 not in held]
+        prepared = COPY_CHECKS.prepare(owner=owner, paths=unheld)
     fresh: list[tuple[Spooled, SampleFields, Sample]] = []
     checks: list[tuple[Sample, Any]] = []
     for spooled, fields in chunk:
@@ -114,9 +119,7 @@ def _import_chunk(
             sample = sample_build(owner=owner, spooled=spooled, fields=fields, batch=batch)
             check = None
             if COPY_CHECKS is not None:
-                check = COPY_CHECKS.check(
-                    owner=owner, path=spooled.path, name=spooled.name, earlier=checks
-                )
+                check = COPY_CHECKS.check(path=spooled.path, earlier=checks, prepared=prepared)
         except ProductError as exc:
             into.errors.append({"file": spooled.name, "error": exc.message, "code": exc.code})
             continue

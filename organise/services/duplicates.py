@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
@@ -31,48 +31,25 @@ class CopyCheck:
     sketch: list[float]
     original: Sample | None = None
     distance: float | None = None
+    # The stored samples nearest its sketch (``selectors.duplicate_candidates``), until
+    # ``_decide`` has compared them.
+    stored: list[Sample] = field(default_factory=list, repr=False)
 
 
-def near_duplicate_check(
-    *,
-    owner: User,
-    path: Path,
-    name: str,
-    keep: bool,
-    earlier: Sequence[tuple[Sample, CopyCheck]] = (),
-) -> CopyCheck | None:
+def near_duplicate_check(*, owner: User, path: Path, name: str, keep: bool) -> CopyCheck | None:
     """Fingerprint an upload and look for the sample it copies in the owner's library.
 
-    ``earlier`` are files of an import not stored yet (pairs of a sample and its
-    check); they and the stored samples make one list of candidates, the
-    CANDIDATES nearest sketches of both, as the benchmark's ``SketchIndex`` has.
     Raises :class:`NearDuplicate` naming that sample unless ``keep``; then the
     check is returned so that ``near_duplicate_record`` links the new sample to
     it. None when the file cannot be fingerprinted (the decoder has already
     accepted it, so this only skips the check).
     """
-    try:
-        print_ = fingerprint_file(path)
-    except (AudioDecodeError, ValueError):
+    check = _fingerprinted(path)
+    if check is None:
         return None
-    check = CopyCheck(print_=print_, sketch=fp.sketch(print_))
-    stored = selectors.duplicate_candidates(owner=owner, sketch=check.sketch)
-    candidates = [
-        (row.sketch_distance, row.sample, fp.Fingerprint.from_bytes(bytes(row.frames)))
-        for row in stored
-    ]
-    distances = sketch_distances(check.sketch, [c.sketch for _, c in earlier])
-    candidates += [
-        (float(d), sample, c.print_)
-        for d, (sample, c) in zip(distances, earlier, strict=True)
-        if d <= SKETCH_RADIUS
-    ]
-    candidates.sort(key=lambda candidate: candidate[0])  # stable: stored first on a tie
-    found = closest_copy(print_, ((sample, p) for _, sample, p in candidates[:CANDIDATES]))
-    if found is None:
-        return check
-    check.original, check.distance = found
-    if not keep:
+    _find_stored_candidates(owner, [check])
+    _decide(check, earlier=())
+    if check.original is not None and not keep:
         raise NearDuplicate(
             f"{name} sounds like “{check.original.name}”, already in your library.",
             details={
@@ -82,6 +59,46 @@ def near_duplicate_check(
                 "keep_both": "send it again with keep_duplicate=1",
             },
         )
+    return check
+
+
+def _fingerprinted(path: Path) -> CopyCheck | None:
+    try:
+        print_ = fingerprint_file(path)
+    except (AudioDecodeError, ValueError):
+        return None
+    return CopyCheck(print_=print_, sketch=fp.sketch(print_))
+
+
+def _find_stored_candidates(owner: User, checks: list[CopyCheck]) -> None:
+    """Each check's nearest stored samples, one query for all of them."""
+    found = selectors.duplicate_candidates(owner=owner, sketches=[c.sketch for c in checks])
+    for check, stored in zip(checks, found, strict=True):
+        check.stored = stored
+
+
+def _decide(check: CopyCheck, earlier: Sequence[tuple[Sample, CopyCheck]]) -> CopyCheck:
+    """Compare ``check`` exactly with its nearest candidates; the closest copy is its original.
+
+    ``earlier`` are files of an import not stored yet (pairs of a sample and its
+    check); they and the stored samples make one list, the CANDIDATES nearest
+    sketches of both, as the benchmark's ``SketchIndex`` has.
+    """
+    candidates = [
+        (sample.sketch_distance, sample, fp.Fingerprint.from_bytes(bytes(sample.frames)))
+        for sample in check.stored
+    ]
+    distances = sketch_distances(check.sketch, [c.sketch for _, c in earlier])
+    candidates += [
+        (float(d), sample, c.print_)
+        for d, (sample, c) in zip(distances, earlier, strict=True)
+        if d <= SKETCH_RADIUS
+    ]
+    candidates.sort(key=lambda candidate: candidate[0])  # stable: stored first on a tie
+    found = closest_copy(check.print_, ((s, p) for _, s, p in candidates[:CANDIDATES]))
+    check.stored = []  # compared: their frames need not stay in memory
+    if found is not None:
+        check.original, check.distance = found
     return check
 
 
@@ -129,12 +146,25 @@ def near_duplicate_records(pairs: list[tuple[Sample, CopyCheck | None]]) -> None
     )
 
 
+def import_copy_checks_prepare(*, owner: User, paths: list[Path]) -> dict[Path, CopyCheck | None]:
+    """The fingerprints of an import chunk's files (library.services.imports.COPY_CHECKS)
+    and their nearest stored samples, with one query for the whole chunk."""
+    checks = {path: _fingerprinted(path) for path in paths}
+    _find_stored_candidates(owner, [c for c in checks.values() if c is not None])
+    return checks
+
+
 def import_copy_check(
-    *, owner: User, path: Path, name: str, earlier: list[tuple[Sample, CopyCheck]]
+    *,
+    path: Path,
+    earlier: list[tuple[Sample, CopyCheck]],
+    prepared: dict[Path, CopyCheck | None],
 ) -> CopyCheck | None:
-    """An imported file's check (library.services.imports.COPY_CHECKS): the owner's
-    samples and the files of its chunk not stored yet, as one list of candidates."""
-    return near_duplicate_check(owner=owner, path=path, name=name, keep=True, earlier=earlier)
+    """An imported file's check (library.services.imports.COPY_CHECKS): its stored
+    candidates (``import_copy_checks_prepare``) and the files of its chunk not stored
+    yet, as one list of candidates."""
+    check = prepared[path]
+    return None if check is None else _decide(check, earlier)
 
 
 @contextmanager
