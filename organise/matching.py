@@ -7,7 +7,7 @@ benchmark keeps them in memory (``SketchIndex``); both decide through
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -33,14 +33,14 @@ def closest_copy(
     return best
 
 
-def sketch_distances(sketch: list[float], sketches: list[list[float]]) -> np.ndarray:
+def sketch_distances(sketch: list[float], sketches: Sequence[Sequence[float]]) -> np.ndarray:
     """The cosine distance of each of ``sketches`` (unit vectors) from ``sketch``."""
-    if not sketches:
+    if not len(sketches):
         return np.zeros(0)
     return 1.0 - np.asarray(sketches) @ np.asarray(sketch)
 
 
-def nearest_sketches(sketch: list[float], sketches: list[list[float]]) -> list[int]:
+def nearest_sketches(sketch: list[float], sketches: Sequence[Sequence[float]]) -> list[int]:
     """Positions of the CANDIDATES ``sketches`` nearest ``sketch`` within SKETCH_RADIUS."""
     distances = sketch_distances(sketch, sketches)
     nearest = np.argsort(distances, kind="stable")[:CANDIDATES]
@@ -53,12 +53,13 @@ class SketchIndex:
     def __init__(self) -> None:
         self.keys: list[int] = []
         self.prints: list[fp.Fingerprint] = []
-        self.sketches: list[list[float]] = []
+        # One array, not a list of lists converted again for every search.
+        self.sketches = np.zeros((0, fp.SKETCH_DIM))
 
     def add(self, key: int, print_: fp.Fingerprint) -> None:
         self.keys.append(key)
         self.prints.append(print_)
-        self.sketches.append(fp.sketch(print_))
+        self.sketches = np.vstack([self.sketches, fp.sketch(print_)])
 
     def candidates(self, print_: fp.Fingerprint) -> list[int]:
         return nearest_sketches(fp.sketch(print_), self.sketches)
