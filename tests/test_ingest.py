@@ -140,6 +140,23 @@ def test_a_correction_saved_while_the_file_is_analysed_is_kept(client, tmp_path,
     assert AnalysisResult.objects.filter(sample=sample, status="ready").count() == 1
 
 
+def _pending(owner, tmp_path, sounds: dict) -> list[str]:
+    """Samples stored as an upload leaves them, but never queued: the suite's Celery worker
+    (alive after earlier tests) must not analyse them before the test does."""
+    return [
+        str(
+            SampleFactory(
+                owner=owner,
+                name=name,
+                status="pending",
+                file__filename=f"{name}.wav",
+                file__data=audio.write(tmp_path / f"{name}.wav", sound).read_bytes(),
+            ).pk
+        )
+        for name, sound in sounds.items()
+    ]
+
+
 class _AnotherWorker(threading.Thread):
     """Holds a sample's analysis lock from its own database session, as a busy worker does."""
 
@@ -159,20 +176,8 @@ class _AnotherWorker(threading.Thread):
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_is_analysed_once_whoever_else_holds_part_of_it(client, tmp_path):
     owner = UserFactory(role=Role.PRO)
-    sounds = {"Kick": audio.kick, "Snare": audio.snare, "Hat": audio.hihat}
-    # Stored as an upload leaves them, but not queued: the suite's worker must not take them.
-    ids = {
-        name: str(
-            SampleFactory(
-                owner=owner,
-                name=name,
-                status="pending",
-                file__filename=f"{name}.wav",
-                file__data=audio.write(tmp_path / f"{name}.wav", make()).read_bytes(),
-            ).pk
-        )
-        for name, make in sounds.items()
-    }
+    sounds = {"Kick": audio.kick(), "Snare": audio.snare(), "Hat": audio.hihat()}
+    ids = dict(zip(sounds, _pending(owner, tmp_path, sounds), strict=True))
     kicks = {"category": "kick"}
     assert _search(client, owner, kicks) == set()  # before analysis: an answer now cached
     busy = _AnotherWorker(ids["Hat"])
@@ -228,10 +233,7 @@ def test_a_batch_stopped_by_its_time_limit_keeps_what_it_read_and_hands_back_the
 
     owner = UserFactory(role=Role.PRO)
     sounds = {"Kick": audio.kick(), "Snare": audio.snare(), "Hat": audio.hihat()}
-    ids = [
-        upload_file(client, owner, audio.write(tmp_path / f"{name}.wav", sound)).json()["id"]
-        for name, sound in sounds.items()
-    ]
+    ids = _pending(owner, tmp_path, sounds)
     read = analysis._read
 
     def endless_snare(sample, folder):
