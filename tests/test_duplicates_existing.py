@@ -6,6 +6,8 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
@@ -151,6 +153,25 @@ def test_import_ignores_someone_elses_samples(client, producer, folder):
 
     assert "Imported 1 files" in out
     assert "near-duplicates" not in out
+
+
+@pytest.mark.django_db
+def test_an_import_asks_for_stored_candidates_once_a_chunk_however_many_files(producer, folder):
+    """The check costs one candidate query per chunk of 50, not one per file."""
+    for n, freq in enumerate((220.0, 330.0, 440.0, 550.0, 660.0, 880.0)):
+        audio.write(folder / "Tones" / f"Tone {n}.wav", audio.tone(freq, seconds=0.4))
+
+    with CaptureQueriesContext(connection) as queries:
+        out = _import(str(folder), "--owner", producer.email)
+
+    assert "Imported 7 files" in out
+    assert "Snares/Snare quiet.wav: “Snare”" in out  # still found among the stored samples
+    reads = [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().startswith("SELECT") and "organise_samplefingerprint" in q["sql"]
+    ]
+    assert len(reads) == 1
 
 
 # --- the upload page: "Keep anyway" -----------------------------------------------
