@@ -31,9 +31,9 @@ class CopyCheck:
     sketch: list[float]
     original: Sample | None = None
     distance: float | None = None
-    # The stored samples nearest its sketch (``selectors.duplicate_candidates``), until
-    # ``_decide`` has compared them.
-    stored: list[Sample] = field(default_factory=list, repr=False)
+    # The stored samples nearest its sketch (``selectors.duplicate_candidates``) as
+    # (sketch distance, sample, fingerprint), until ``_decide`` has compared them.
+    stored: list[tuple[float, Sample, fp.Fingerprint]] = field(default_factory=list, repr=False)
 
 
 def near_duplicate_check(*, owner: User, path: Path, name: str, keep: bool) -> CopyCheck | None:
@@ -71,10 +71,18 @@ def _fingerprinted(path: Path) -> CopyCheck | None:
 
 
 def _find_stored_candidates(owner: User, checks: list[CopyCheck]) -> None:
-    """Each check's nearest stored samples, one query for all of them."""
+    """Each check's nearest stored samples, one query for all of them.
+
+    A sample near several files of a chunk is read into one fingerprint, whose
+    envelope is then worked out once.
+    """
     found = selectors.duplicate_candidates(owner=owner, sketches=[c.sketch for c in checks])
+    prints: dict = {}
     for check, stored in zip(checks, found, strict=True):
-        check.stored = stored
+        for sample in stored:
+            if sample.pk not in prints:
+                prints[sample.pk] = fp.Fingerprint.from_bytes(bytes(sample.frames))
+        check.stored = [(s.sketch_distance, s, prints[s.pk]) for s in stored]
 
 
 def _decide(check: CopyCheck, earlier: Sequence[tuple[Sample, CopyCheck]]) -> CopyCheck:
@@ -84,10 +92,7 @@ def _decide(check: CopyCheck, earlier: Sequence[tuple[Sample, CopyCheck]]) -> Co
     check); they and the stored samples make one list, the CANDIDATES nearest
     sketches of both, as the benchmark's ``SketchIndex`` has.
     """
-    candidates = [
-        (sample.sketch_distance, sample, fp.Fingerprint.from_bytes(bytes(sample.frames)))
-        for sample in check.stored
-    ]
+    candidates = list(check.stored)
     distances = sketch_distances(check.sketch, [c.sketch for _, c in earlier])
     candidates += [
         (float(d), sample, c.print_)
