@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import sosfilt
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
@@ -98,6 +97,10 @@ class LevelMeter:
         self._peak = max(self._peak, float(np.max(np.abs(block))))
         self._sum_sq += float(np.einsum("ij,ij->", block, block, dtype=np.float64))
         self._frames += n
+        # Imported here: scipy.signal takes half a second to import, and processes that only
+        # read files (the import command, web) never filter one.
+        from scipy.signal import sosfilt
+
         weighted, self._zi = sosfilt(self._sos, block, axis=0, zi=self._zi)
         squares = weighted * weighted
         self._k_sum += squares.sum(axis=0)
