@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
 from datetime import timedelta
 from unittest.mock import ANY
@@ -85,9 +87,6 @@ def test_a_tiny_library_is_laid_out_by_principal_components_at_once():
     assert np.array_equal(positions, pca_layout(vectors.astype(np.float32)))
     assert _separation(positions, 4) > 3
     assert layout(vectors[:1]).tolist() == [[0.5, 0.5]]
-    started = time.perf_counter()
-    pca_layout(np.random.default_rng(0).standard_normal((10_000, EMBEDDING_DIM)))
-    assert time.perf_counter() - started < 2.0
 
 
 def _map(client, user) -> dict:
@@ -112,6 +111,10 @@ def test_map_shows_only_the_owners_analysed_samples(client):
     assert {p[0] for p in points} == {str(s.pk) for s in mine}
     assert all(0 <= p[1] <= 1 and 0 <= p[2] <= 1 and p[3] == "kick" for p in points)
     assert len(_map(client, other)["points"]) == 2
+    # A big library's map is megabytes of JSON: it travels compressed.
+    packed = client.get("/api/v1/map", HTTP_ACCEPT_ENCODING="gzip", **bearer(me))
+    assert packed["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.content)) == body
 
     SampleFactory(owner=me, category="snare", embedding=_vector(2, 5))  # a new sample joins
     stale = _map(client, me)
@@ -126,10 +129,8 @@ def test_a_map_not_drawn_yet_answers_at_once_with_computing(client):
     me = UserFactory(role=Role.PRO)
     for n in range(200):
         SampleFactory(owner=me, embedding=_vector(n % 3, n))
-    started = time.perf_counter()
-    body = _map(client, me)
-    assert time.perf_counter() - started < 1.0
-    assert body == {"points": [], "computing": True}
+    # Nothing is laid out inside the request: the answer says a map is on its way.
+    assert _map(client, me) == {"points": [], "computing": True}
 
 
 @pytest.mark.django_db
