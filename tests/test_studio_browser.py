@@ -83,5 +83,6 @@ def test_a_kit_plays_from_the_keyboard(browser_page, live_server, tmp_path):
 
     print(f"kit pad: key press to sound started {latency:.1f} ms (+ {output:.1f} ms output)")
     assert 0 <= latency < 100
+    assert page.inner_text('[data-pad="1"] .kit-pad__meta') == "Kick"  # as the library writes it
     assert "kit-pad--active" in page.get_attribute('[data-pad="1"]', "class")
     assert errors == []

@@ -10,6 +10,12 @@
   let activePad = null;
   const buffers = new Map();
 
+  // "drum_loop" -> "Drum loop", as the server's category_label writes it.
+  function categoryLabel(value) {
+    const words = String(value || "").replace(/_/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
   function csrfToken() {
     try {
       return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
@@ -73,7 +79,7 @@
     pad.classList.add("kit-pad--filled");
     pad.dataset.preview = entry.sample.preview_url;
     name.textContent = entry.sample.name;
-    meta.textContent = [entry.sample.category, entry.sample.root_note].filter(Boolean).join(" · ");
+    meta.textContent = [categoryLabel(entry.sample.category), entry.sample.root_note].filter(Boolean).join(" · ");
     load(entry.sample.preview_url);
   }
 
@@ -173,7 +179,7 @@
         const group = document.createElement("div");
         group.className = "kit-suggestion-group";
         const title = document.createElement("h3");
-        title.textContent = category;
+        title.textContent = categoryLabel(category);
         const list = document.createElement("ul");
         list.className = "kit-sounds";
         samples.forEach((sample) => list.append(soundItem(sample)));
