@@ -35,6 +35,24 @@ class Source:
     category: str | None
 
 
+def source_of(sample) -> Source:
+    """A sample (or a search hit) as the producer sees it: its fields hold corrections first.
+
+    Search hits leave the descriptors unloaded: reading them would cost a query per
+    row, so there a one-shot without a key is not repitched (its root note is not read).
+    """
+    deferred = sample.get_deferred_fields() if hasattr(sample, "get_deferred_fields") else ()
+    descriptors = {} if "descriptors" in deferred else getattr(sample, "descriptors", None)
+    return Source(
+        is_loop=bool(getattr(sample, "is_loop", False)),
+        bpm=getattr(sample, "bpm", None),
+        key=getattr(sample, "key", None),
+        mode=getattr(sample, "mode", None),
+        root_note=(descriptors or {}).get("root_note"),
+        category=getattr(sample, "category", None),
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     """What a render does: ``tempo_ratio`` > 1 plays faster (duration / ratio)."""

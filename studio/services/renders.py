@@ -31,7 +31,7 @@ from library.services.analysis import local_copy
 from samplemind.errors import ProductError, QuotaExceeded
 from samplemind.text import human_bytes
 from studio.errors import NotAnalysed, RenderFailed, RendersBusy
-from studio.matching import Plan, Source, plan_render
+from studio.matching import Plan, plan_render, source_of
 from studio.models import Render, RenderStatus
 from studio.rendering import render_file
 from studio.selectors import render_filename
@@ -47,18 +47,6 @@ MAX_SOURCE_SECONDS = 90
 RETRY_FAILED_AFTER = timedelta(minutes=10)
 STALE_AFTER = timedelta(minutes=3)  # a render "running" this long lost its worker
 BYTES_PER_FRAME_AND_CHANNEL = 3  # 24-bit output
-
-
-def source_of(sample: Sample) -> Source:
-    """The sample as the producer sees it: corrections win over the analyser."""
-    return Source(
-        is_loop=bool(sample.is_loop),
-        bpm=sample.bpm,
-        key=sample.key,
-        mode=sample.mode,
-        root_note=(sample.descriptors or {}).get("root_note"),
-        category=sample.category,
-    )
 
 
 def renders_bytes(*, owner: User) -> int:

@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 
 from studio import selectors
-from studio.matching import DRUM_CATEGORIES, Source, pitch_of, plan_render
+from studio.matching import DRUM_CATEGORIES, pitch_of, plan_render, source_of
 
 register = template.Library()
 
@@ -21,14 +21,7 @@ def matched_downloads(context, sample) -> dict:
     project = selectors.project_settings(user=user)
     if not (project.bpm or project.key):
         return {"show": True, "unset": True, "studio_url": reverse("studio:kits")}
-    source = Source(
-        is_loop=bool(sample.is_loop),
-        bpm=sample.bpm,
-        key=sample.key,
-        mode=sample.mode,
-        root_note=(sample.descriptors or {}).get("root_note"),
-        category=sample.category,
-    )
+    source = source_of(sample)
     plan = plan_render(
         source,
         bpm=project.bpm,
@@ -55,18 +48,3 @@ def match_pitch(sample) -> str:
 def is_drum(sample) -> bool:
     """Drums keep their pitch in the player unless the project asks otherwise."""
     return getattr(sample, "category", None) in DRUM_CATEGORIES
-
-
-def source_of(sample) -> Source:
-    # Search hits leave the descriptors unloaded: reading them would cost a query per row,
-    # so there a one-shot without a key is not repitched (its root note is not read).
-    deferred = sample.get_deferred_fields() if hasattr(sample, "get_deferred_fields") else ()
-    descriptors = {} if "descriptors" in deferred else getattr(sample, "descriptors", None)
-    return Source(
-        is_loop=bool(getattr(sample, "is_loop", False)),
-        bpm=getattr(sample, "bpm", None),
-        key=getattr(sample, "key", None),
-        mode=getattr(sample, "mode", None),
-        root_note=(descriptors or {}).get("root_note"),
-        category=getattr(sample, "category", None),
-    )
