@@ -107,11 +107,8 @@ def _decide(check: CopyCheck, earlier: Sequence[tuple[Sample, CopyCheck]]) -> Co
     return check
 
 
-def near_duplicate_record(*, sample: Sample, check: CopyCheck | None) -> None:
-    """Store a new sample's fingerprint (and its link to the sample it copies)."""
-    if check is None:
-        return
-    SampleFingerprint.objects.create(
+def _fingerprint_row(sample: Sample, check: CopyCheck) -> SampleFingerprint:
+    return SampleFingerprint(
         sample=sample,
         owner_id=sample.owner_id,
         sketch=check.sketch,
@@ -119,6 +116,12 @@ def near_duplicate_record(*, sample: Sample, check: CopyCheck | None) -> None:
         near_duplicate_of=check.original,
         distance=check.distance,
     )
+
+
+def near_duplicate_record(*, sample: Sample, check: CopyCheck | None) -> None:
+    """Store a new sample's fingerprint (and its link to the sample it copies)."""
+    if check is not None:
+        _fingerprint_row(sample, check).save(force_insert=True)
 
 
 def sample_fingerprint(*, sample: Sample) -> SampleFingerprint | None:
@@ -138,16 +141,7 @@ def sample_fingerprint(*, sample: Sample) -> SampleFingerprint | None:
 def near_duplicate_records(pairs: list[tuple[Sample, CopyCheck | None]]) -> None:
     """``near_duplicate_record`` for many new samples at once (one INSERT; imports)."""
     SampleFingerprint.objects.bulk_create(
-        SampleFingerprint(
-            sample=sample,
-            owner_id=sample.owner_id,
-            sketch=check.sketch,
-            frames=check.print_.to_bytes(),
-            near_duplicate_of=check.original,
-            distance=check.distance,
-        )
-        for sample, check in pairs
-        if check is not None
+        _fingerprint_row(sample, check) for sample, check in pairs if check is not None
     )
 
 
